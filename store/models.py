@@ -1,0 +1,290 @@
+"""SQLAlchemy 2 models of the transactions system. Money: BigInteger rials. Times: aware UTC."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
+                        MetaData, String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC; always hands back aware UTC datetimes (SQLite forgets the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+
+
+class Person(Base):
+    __tablename__ = "people"
+    national_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(16))
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    national_id: Mapped[str] = mapped_column(String(11), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    economic_code: Mapped[str] = mapped_column(String(12))
+    grade: Mapped[int] = mapped_column(Integer)
+    ceo_national_id: Mapped[str | None] = mapped_column(ForeignKey("people.national_id"))
+
+
+class RoleAssignment(Base):
+    """A person holds a role in a unit for a period (roles are not in certificates)."""
+
+    __tablename__ = "role_assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    national_id: Mapped[str] = mapped_column(ForeignKey("people.national_id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)  # exclusive
+    alternate_for: Mapped[str | None] = mapped_column(String(10))
+    __table_args__ = (Index("ix_role_unit_role", "unit_id", "role"),)
+
+
+class CertificateRow(Base):
+    __tablename__ = "certificates"
+    serial: Mapped[str] = mapped_column(String(64), primary_key=True)  # decimal string: serials exceed 64 bits
+    national_id: Mapped[str] = mapped_column(String(10), index=True)
+    token_label: Mapped[str] = mapped_column(String(64))
+    key_label: Mapped[str] = mapped_column(String(64))
+    pem: Mapped[str] = mapped_column(Text)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoke_reason: Mapped[str | None] = mapped_column(String(100))
+
+
+class PriceList(Base):
+    __tablename__ = "price_lists"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    list_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    domain: Mapped[str] = mapped_column(String(60))
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    technical_council_ref: Mapped[str | None] = mapped_column(String(100))
+    items: Mapped[list["PriceListItem"]] = relationship(back_populates="price_list", cascade="all, delete-orphan",
+                                                        order_by="PriceListItem.code")
+    __table_args__ = (UniqueConstraint("list_id", "version"),)
+
+
+class PriceListItem(Base):
+    __tablename__ = "price_list_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    price_list_id: Mapped[int] = mapped_column(ForeignKey("price_lists.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    unit: Mapped[str] = mapped_column(String(20))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    price_list: Mapped[PriceList] = relationship(back_populates="items")
+    __table_args__ = (UniqueConstraint("price_list_id", "code"),)
+
+
+class FormulaRow(Base):
+    __tablename__ = "formulas"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    formula_id: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    expression: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    technical_council_ref: Mapped[str] = mapped_column(String(100))
+    __table_args__ = (UniqueConstraint("formula_id", "version"),)
+
+
+class Tender(Base):
+    __tablename__ = "tenders"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    procedure: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(String(60))
+    estimate_rial: Mapped[int | None] = mapped_column(BigInteger)
+    spec_json: Mapped[str] = mapped_column(Text)
+    opening_plan_json: Mapped[str | None] = mapped_column(Text)
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    opening_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    price_opening_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Bid(Base):
+    __tablename__ = "bids"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    bidder_ref: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[str] = mapped_column(String(11))
+    seq: Mapped[int] = mapped_column(Integer)  # 1 for the first submission, +1 per replacement
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)  # ciphertexts only: nobody reads a bid before opening
+    manifest_xml: Mapped[bytes] = mapped_column(LargeBinary)  # signed by the bidder
+    receipt_xml: Mapped[bytes | None] = mapped_column(LargeBinary)  # signed by the engine
+    __table_args__ = (UniqueConstraint("tender_id", "bidder_ref", "seq"),)
+
+
+class Envelope(Base):
+    __tablename__ = "envelopes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), index=True)
+    letter: Mapped[str] = mapped_column(String(1))
+    sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(60))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("bid_id", "letter"),)
+
+
+class Session(Base):
+    """A sitting of the Article 13 commission (opening, price opening)."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attendees_json: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("tender_id", "kind"),)
+
+
+class Minutes(Base):
+    __tablename__ = "minutes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # article13 | article18
+    version: Mapped[int] = mapped_column(Integer)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("tender_id", "kind", "version"),)
+
+
+class SignatureRow(Base):
+    __tablename__ = "signatures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_kind: Mapped[str] = mapped_column(String(30))
+    document_id: Mapped[str] = mapped_column(String(100), index=True)
+    signer_national_id: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(40))
+    cert_serial: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(String(60))  # null when it verified
+    __table_args__ = (UniqueConstraint("document_kind", "document_id", "signer_national_id"),)
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tracking_number: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)  # issued only at `final`
+    tender_id: Mapped[str | None] = mapped_column(ForeignKey("tenders.id"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str] = mapped_column(String(30))
+    threshold_class: Mapped[str | None] = mapped_column(String(10))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    contractor_id: Mapped[str] = mapped_column(String(11))
+    budget_line: Mapped[str | None] = mapped_column(String(60))
+    expense_factor: Mapped[str | None] = mapped_column(String(60))
+    concluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    __table_args__ = (Index("ix_contracts_unit_stage", "unit_id", "stage"),)
+
+
+class ContractApproval(Base):
+    __tablename__ = "contract_approvals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(30))
+    approver_national_id: Mapped[str] = mapped_column(String(10))
+    role: Mapped[str] = mapped_column(String(40))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    signature_ref: Mapped[str | None] = mapped_column(String(100))
+    __table_args__ = (UniqueConstraint("contract_id", "stage"),)
+
+
+class StatusStatement(Base):
+    __tablename__ = "status_statements"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cumulative_rial: Mapped[int] = mapped_column(BigInteger)
+    gross_rial: Mapped[int] = mapped_column(BigInteger)
+    payable_rial: Mapped[int] = mapped_column(BigInteger)
+    penalty_rial: Mapped[int] = mapped_column(BigInteger, default=0)
+    result: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(60))
+    xml: Mapped[bytes | None] = mapped_column(LargeBinary)
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    __table_args__ = (UniqueConstraint("contract_id", "ref"),)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ref: Mapped[str] = mapped_column(String(40))
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("status_statements.id"))
+    payment_key: Mapped[str] = mapped_column(String(64), unique=True)
+    result: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(60))
+    amount_rial: Mapped[int] = mapped_column(BigInteger, default=0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained. UNIQUE(prev_hash) keeps the chain linear under concurrency."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                     autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(80))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(60))
+    payload_json: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
