@@ -35,7 +35,10 @@ class _Strict(BaseModel):
 def _jalali(value: object) -> date:
     if isinstance(value, date):
         return value
-    return parse_jalali_date(str(value))
+    try:
+        return parse_jalali_date(str(value))
+    except DomainError as exc:  # pydantic then reports it with the key path
+        raise ValueError(exc.message_fa) from None
 
 
 class Defaults(_Strict):
