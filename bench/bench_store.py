@@ -1,0 +1,123 @@
+"""Store benchmark: the repository path against a raw baseline measured in the same run.
+
+1. Insert N contracts through ContractRepository + unit of work vs a raw `executemany` of the
+   same rows on the same database.
+2. Look one contract up by its code in a table of M contracts through the repository vs a raw
+   indexed SELECT.
+Runs on SQLite (a temp file) and, when EPROC_BENCH_PG_URL or EPROC_TEST_PG_URL is set, PostgreSQL.
+
+    .venv/bin/python bench/bench_store.py [--insert 100000] [--lookup-table 1000000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+
+from store import models as m
+from store.db import make_engine, session_factory
+from store.migrate import upgrade
+from store.uow import UnitOfWork
+
+
+def _rows(n: int, start: int = 0):
+    for i in range(start, start + n):
+        yield {"tracking_number": f"T{i:09d}", "code": f"12-1400-{i:09d}", "unit_id": "district-12",
+               "kind": "works", "stage": "final", "amount_rial": 1_000_000 + i, "contractor_id": "50752917036",
+               "data_json": "{}"}
+
+
+def _fresh(kind: str, tmp: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+    base = os.environ.get("EPROC_BENCH_PG_URL") or os.environ["EPROC_TEST_PG_URL"]
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def _prepared(url: str):
+    eng = make_engine(url)
+    upgrade(eng)
+    with eng.begin() as c:
+        c.execute(insert(m.Unit), [{"id": "district-12", "code": "12", "name": "منطقهٔ ۱۲", "kind": "district"}])
+    return eng
+
+
+def bench_insert(kind: str, n: int, tmp: Path) -> tuple[float, float]:
+    eng = _prepared(_fresh(kind, tmp))
+    sessions = session_factory(eng)
+    t0 = time.perf_counter()
+    batch = 5000
+    rows = list(_rows(n))
+    for i in range(0, n, batch):
+        with UnitOfWork(sessions) as uow:
+            for r in rows[i:i + batch]:
+                uow.contracts.add(m.Contract(**r))
+            uow.commit()
+    ours = time.perf_counter() - t0
+    eng2 = _prepared(_fresh(kind, tmp))
+    t0 = time.perf_counter()
+    raw_rows = list(_rows(n))
+    with eng2.begin() as c:
+        for i in range(0, n, batch):
+            c.execute(insert(m.Contract.__table__), raw_rows[i:i + batch])
+    raw = time.perf_counter() - t0
+    eng.dispose(), eng2.dispose()
+    return ours, raw
+
+
+def bench_lookup(kind: str, table_size: int, lookups: int, tmp: Path) -> tuple[float, float]:
+    eng = _prepared(_fresh(kind, tmp))
+    with eng.begin() as c:
+        for i in range(0, table_size, 50_000):
+            c.execute(insert(m.Contract.__table__), list(_rows(min(50_000, table_size - i), i)))
+    if kind == "postgresql":
+        with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE contracts"))
+    codes = [f"12-1400-{random.randrange(table_size):09d}" for _ in range(lookups)]
+    sessions = session_factory(eng)
+    t0 = time.perf_counter()
+    with UnitOfWork(sessions) as uow:
+        for code in codes:
+            assert uow.contracts.by_code(code) is not None
+    ours = (time.perf_counter() - t0) / lookups
+    t0 = time.perf_counter()
+    with eng.connect() as c:
+        for code in codes:
+            assert c.execute(text("SELECT id FROM contracts WHERE code = :c"), {"c": code}).first() is not None
+    raw = (time.perf_counter() - t0) / lookups
+    eng.dispose()
+    return ours, raw
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--insert", type=int, default=100_000)
+    ap.add_argument("--lookup-table", type=int, default=1_000_000)
+    ap.add_argument("--lookups", type=int, default=2_000)
+    args = ap.parse_args()
+    kinds = ["sqlite"] + (["postgresql"] if os.environ.get("EPROC_BENCH_PG_URL") or
+                          os.environ.get("EPROC_TEST_PG_URL") else [])
+    print(f"{'benchmark':46} {'ours':>12} {'baseline':>12} {'ratio':>7}")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for kind in kinds:
+            ours, raw = bench_insert(kind, args.insert, tmp)
+            print(f"{f'insert {args.insert:,} contracts [{kind}] (s)':46} {ours:12.2f} {raw:12.2f} {ours / raw:7.2f}")
+            ours, raw = bench_lookup(kind, args.lookup_table, args.lookups, tmp)
+            print(f"{f'lookup by code in {args.lookup_table:,} [{kind}] (µs)':46} {ours * 1e6:12.1f} "
+                  f"{raw * 1e6:12.1f} {ours / raw:7.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""The pilot/rehearsal scenario file (../shared/spec/scenario-format.md): a public interface.
+
+Validated at load; every problem names the file, the key and what is wrong, in Persian.
+"""
+from __future__ import annotations
+
+import tomllib
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from domain.identity import validate_company_id, validate_economic_code, validate_national_id
+from domain.persian import normalize, parse_amount_rial, parse_jalali_date, parse_jalali_datetime
+from domain.reasons import DomainError, Reason
+
+BUNDLED = Path(__file__).parent / "scenarios"
+DEFAULT_SCENARIO = BUNDLED / "district-12-asphalt.toml"
+
+
+def _edge(fn):
+    """Turn a DomainError from an edge parser into a ValueError so pydantic reports the key."""
+    def wrapped(cls, v):
+        if v is None:
+            return v
+        try:
+            return fn(v)
+        except DomainError as exc:
+            raise ValueError(exc.message_fa) from None
+    return classmethod(wrapped)
+
+
+_dt = _edge(lambda v: v if isinstance(v, datetime) else parse_jalali_datetime(str(v)))
+_d = _edge(lambda v: v if isinstance(v, date) else parse_jalali_date(str(v)))
+_rial = _edge(parse_amount_rial)
+_text = _edge(lambda v: normalize(str(v)))
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioInfo(_M):
+    name: str
+
+
+class Threshold(_M):
+    small_max: int
+    medium_max: int
+    _v = field_validator("small_max", "medium_max", mode="before")(_rial)
+
+
+class PriceItem(_M):
+    code: str
+    unit: str
+    unit_price: int
+    _v = field_validator("unit_price", mode="before")(_rial)
+
+
+class PriceListDef(_M):
+    id: str
+    items: list[PriceItem] = Field(min_length=1)
+
+
+class Quantity(_M):
+    code: str
+    quantity: Decimal = Field(ge=0)
+
+
+class TenderDef(_M):
+    kind: Literal["tender", "auction", "price_inquiry"]
+    procedure: Literal["one_stage", "two_stage"]
+    unit: str
+    title: str
+    items: list[Quantity] = Field(min_length=1)
+    guarantee_rial: int
+    guarantee_valid_until: date
+    announce_at: datetime
+    deadline: datetime
+    opening_at: datetime
+    required_documents: list[str] = Field(default_factory=list)
+    allowed_grades: list[int] = Field(default_factory=list)
+    min_technical_score: int | None = None
+    price_opening_at: datetime | None = None
+    min_valid_bids: int | None = Field(default=None, ge=1)
+    signing_days: int | None = Field(default=None, ge=1)
+
+    _v_dt = field_validator("announce_at", "deadline", "opening_at", "price_opening_at", mode="before")(_dt)
+    _v_d = field_validator("guarantee_valid_until", mode="before")(_d)
+    _v_r = field_validator("guarantee_rial", mode="before")(_rial)
+    _v_t = field_validator("title", mode="before")(_text)
+
+    @model_validator(mode="after")
+    def _order(self) -> "TenderDef":
+        if not self.announce_at < self.deadline <= self.opening_at:
+            raise ValueError("ترتیب زمان‌ها باید آگهی < مهلت ≤ بازگشایی باشد")
+        if self.procedure == "two_stage":
+            if self.min_technical_score is None or self.price_opening_at is None:
+                raise ValueError("مناقصهٔ دومرحله‌ای min_technical_score و price_opening_at لازم دارد")
+            if self.price_opening_at < self.opening_at:
+                raise ValueError("price_opening_at باید پس از opening_at باشد")
+        return self
+
+
+class Member(_M):
+    id: str
+    role: Literal["chair", "finance", "technical", "legal", "security"]
+    name: str
+    national_id: str
+    alternate_for: str | None = None
+    _v = field_validator("national_id", mode="before")(_edge(validate_national_id))
+    _v_t = field_validator("name", mode="before")(_text)
+
+
+class Guarantee(_M):
+    amount_rial: int
+    valid_until: date
+    _v_r = field_validator("amount_rial", mode="before")(_rial)
+    _v_d = field_validator("valid_until", mode="before")(_d)
+
+
+class Price(_M):
+    coefficient: Decimal | None = Field(default=None, gt=0, le=10)
+    amount_rial: int | None = None
+    _v_r = field_validator("amount_rial", mode="before")(_rial)
+
+    @field_validator("coefficient", mode="before")
+    @classmethod
+    def _coef(cls, v):
+        # TOML floats: keep the decimal the person wrote (0.93, not 0.9300000000000000488).
+        return Decimal(repr(v)) if isinstance(v, float) else v
+
+    @model_validator(mode="after")
+    def _one(self) -> "Price":
+        if (self.coefficient is None) == (self.amount_rial is None):
+            raise ValueError("قیمت باید یا coefficient باشد یا amount_rial، نه هر دو و نه هیچ")
+        return self
+
+
+class BidderDef(_M):
+    id: str
+    name: str
+    national_id: str
+    economic_code: str
+    grade: int
+    submit_at: datetime
+    guarantee: Guarantee | None = None
+    documents: list[str] = Field(default_factory=list)
+    technical_score: int | None = None
+    price: Price
+
+    _v_n = field_validator("national_id", mode="before")(_edge(validate_company_id))
+    _v_e = field_validator("economic_code", mode="before")(_edge(validate_economic_code))
+    _v_dt = field_validator("submit_at", mode="before")(_dt)
+    _v_t = field_validator("name", mode="before")(_text)
+
+
+class Event(_M):
+    at: datetime
+    kind: Literal["revoke_certificate", "absent", "tamper_envelope", "decline_contract", "resubmit"]
+    who: str
+    envelope: Literal["A", "B", "C"] | None = None
+    guarantee: Guarantee | None = None
+    documents: list[str] | None = None
+    technical_score: int | None = None
+    price: Price | None = None
+    _v_dt = field_validator("at", mode="before")(_dt)
+
+    @model_validator(mode="after")
+    def _envelope(self) -> "Event":
+        if self.kind == "tamper_envelope" and self.envelope is None:
+            raise ValueError("tamper_envelope به envelope نیاز دارد")
+        return self
+
+
+class Deductions(_M):
+    retention: Decimal | None = None
+    insurance: Decimal | None = None
+    tax: Decimal | None = None
+
+
+class ContractDef(_M):
+    budget_line: str = ""
+    expense_factor: str = ""
+    supervisor: str
+    stop_at_stage: str | None = None
+    deductions: Deductions | None = None
+    service: Literal["waste"] | None = None
+    min_vehicles: int | None = None
+    min_workers: int | None = None
+    penalty_per_missing_vehicle_rial: int = 0
+    penalty_per_missing_worker_rial: int = 0
+    _v = field_validator("supervisor", mode="before")(_edge(validate_national_id))
+    _v_r = field_validator("penalty_per_missing_vehicle_rial", "penalty_per_missing_worker_rial",
+                           mode="before")(_rial)
+
+
+class StatementDef(_M):
+    id: str
+    at: datetime
+    items: list[Quantity]
+    vehicles: int | None = None
+    workers: int | None = None
+    signed_by_contractor: bool = True
+    _v_dt = field_validator("at", mode="before")(_dt)
+
+
+class PaymentDef(_M):
+    id: str
+    statement: str
+    at: datetime
+    contract_code: str = "from-award"
+    _v_dt = field_validator("at", mode="before")(_dt)
+
+
+class Scenario(_M):
+    scenario: ScenarioInfo
+    thresholds: dict[int, Threshold] = Field(default_factory=dict)
+    price_list: PriceListDef
+    tender: TenderDef
+    commission: list[Member] = Field(min_length=1)
+    bidders: list[BidderDef] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    contract: ContractDef | None = None
+    status_statements: list[StatementDef] = Field(default_factory=list)
+    payments: list[PaymentDef] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Scenario":
+        ids = [m.id for m in self.commission] + [b.id for b in self.bidders]
+        if len(ids) != len(set(ids)):
+            raise ValueError("شناسه‌های اعضا و پیشنهاددهندگان باید یکتا باشند")
+        members = {m.id for m in self.commission}
+        for m in self.commission:
+            if m.alternate_for and m.alternate_for not in members:
+                raise ValueError(f"commission.{m.id}.alternate_for: عضو «{m.alternate_for}» تعریف نشده است")
+        codes = {i.code for i in self.price_list.items}
+        for q in list(self.tender.items) + [i for s in self.status_statements for i in s.items]:
+            if q.code not in codes:
+                raise ValueError(f"ردیف «{q.code}» در فهرست بها نیست")
+        for e in self.events:
+            if e.who not in set(ids):
+                raise ValueError(f"events: «{e.who}» نه عضو کمیسیون است نه پیشنهاددهنده")
+        statements = {s.id for s in self.status_statements}
+        for p in self.payments:
+            if p.statement not in statements:
+                raise ValueError(f"payments.{p.id}: صورت‌وضعیت «{p.statement}» تعریف نشده است")
+        return self
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DomainError(Reason.INVALID_INPUT, f"{path}: پرونده پیدا نشد") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DomainError(Reason.INVALID_INPUT, f"{path}: TOML نامعتبر: {exc}") from None
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors())
+        raise DomainError(Reason.INVALID_INPUT, f"{path}: {problems}") from None
