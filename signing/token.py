@@ -1,0 +1,365 @@
+"""PKCS#11 token access (python-pkcs11): keys never leave the token.
+
+- The module path comes from the caller (the settings value), else env EPROC_PKCS11_MODULE,
+  else SoftHSM2's default path. One `pkcs11.lib` per path per process: a PKCS#11 library
+  can be initialised only once per process.
+- Tokens are selected by label, never by slot number (slot ids change between boots).
+- The PIN comes from the argument, else env EPROC_TOKEN_PIN_<LABEL>, else EPROC_TOKEN_PIN,
+  else an interactive prompt. It is never logged and never put in exception text.
+- Every pkcs11 exception is turned into a DomainError with a reason code: wrong PIN or locked
+  token -> TOKEN_PIN_INVALID; unknown label, unknown key, removed token -> TOKEN_NOT_FOUND.
+
+Keys are RSA-2048: the same token key signs (RSA PKCS#1 v1.5 + SHA-256, which xmlsec1 and
+every XMLDSig verifier accept as rsa-sha256) and receives key-transport secrets (RSA-OAEP),
+which elliptic-curve keys on SoftHSM cannot do without ECDH plumbing; key generation takes
+about 0.2 s on SoftHSM, fast enough for per-test enrolment.
+
+python-pkcs11 sessions are not thread-safe: use one Token (session) per thread.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Iterator
+
+import pkcs11
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, MechanismFlag, MGF, ObjectClass
+from pkcs11 import exceptions as p11
+
+from domain.reasons import DomainError, Reason
+
+DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+MODULE_ENV = "EPROC_PKCS11_MODULE"
+PIN_ENV = "EPROC_TOKEN_PIN"
+RSA_BITS = 2048
+
+_SIGN_MECHANISMS = {
+    "sha256": Mechanism.SHA256_RSA_PKCS,
+    "sha384": Mechanism.SHA384_RSA_PKCS,
+    "sha512": Mechanism.SHA512_RSA_PKCS,
+}
+
+
+@dataclass(frozen=True)
+class OaepMechanism:
+    name: str
+    hash_name: str  # hashlib/cryptography name of the OAEP hash and MGF1 hash
+    param: tuple[Mechanism, MGF, None]
+
+
+# Only OAEP: PKCS#1 v1.5 encryption and raw RSA are not offered (padding-oracle history).
+OAEP_MECHANISMS: dict[str, OaepMechanism] = {
+    "RSA_PKCS_OAEP_SHA256": OaepMechanism("RSA_PKCS_OAEP_SHA256", "sha256", (Mechanism.SHA256, MGF.SHA256, None)),
+    "RSA_PKCS_OAEP_SHA1": OaepMechanism("RSA_PKCS_OAEP_SHA1", "sha1", (Mechanism.SHA_1, MGF.SHA1, None)),
+}
+
+_PIN_ERRORS = (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinLocked, p11.PinExpired,
+               p11.UserPinNotInitialized, p11.UserNotLoggedIn)
+_GONE_ERRORS = (p11.NoSuchToken, p11.TokenNotPresent, p11.TokenNotRecognised, p11.DeviceRemoved,
+                p11.SessionClosed, p11.SessionHandleInvalid, p11.ObjectHandleInvalid,
+                p11.KeyHandleInvalid, p11.SlotIDInvalid, p11.DeviceError)
+# Generic failures: a pulled-out token, or (SoftHSM) an OAEP block that is not for this key.
+_GENERIC_ERRORS = (p11.GeneralError, p11.FunctionFailed)
+_INPUT_ERRORS = (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange, p11.DataInvalid, p11.DataLenRange,
+                 p11.MechanismInvalid, p11.MechanismParamInvalid, p11.ArgumentsBad,
+                 p11.FunctionNotSupported, p11.KeyTypeInconsistent, p11.KeySizeRange)
+
+
+def module_path(path: str | None = None) -> str:
+    return path or os.environ.get(MODULE_ENV) or DEFAULT_MODULE
+
+
+def pin_env_name(label: str) -> str:
+    return f"{PIN_ENV}_" + re.sub(r"[^A-Z0-9]", "_", label.upper())
+
+
+def resolve_pin(label: str, pin: str | None = None) -> str:
+    """PIN from the argument, the per-token env, the shared env, or a Persian prompt."""
+    if pin:
+        return pin
+    for name in (pin_env_name(label), PIN_ENV):
+        value = os.environ.get(name)
+        if value:
+            return value
+    try:
+        entered = getpass.getpass(f"رمز توکن «{label}» را وارد کنید: ")
+    except (EOFError, KeyboardInterrupt, OSError):
+        entered = ""
+    if not entered:
+        raise DomainError(Reason.TOKEN_PIN_INVALID, "رمزی وارد نشد")
+    return entered
+
+
+class _Module:
+    """One loaded PKCS#11 library and the number of sessions we hold open on it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.sessions: Counter[str] = Counter()  # our open sessions per token label
+        try:
+            self.lib = pkcs11.lib(path)
+        except (OSError, RuntimeError) as exc:
+            raise DomainError(Reason.TOKEN_NOT_FOUND, f"کتابخانهٔ PKCS#11 بارگذاری نشد: {path}",
+                              error=type(exc).__name__) from None
+
+    def _scan(self, label: str) -> pkcs11.Token | None:
+        for slot in self.lib.get_slots(token_present=True):
+            try:
+                token = slot.get_token()
+            except p11.PKCS11Error:
+                continue  # a removed SoftHSM token reads as GeneralError; it is simply not there
+            if token.label == label:
+                return token
+        return None
+
+    def find_token(self, label: str) -> pkcs11.Token:
+        with self.lock:
+            token = self._scan(label)
+            if token is None and not +self.sessions:
+                # SoftHSM sees tokens created after C_Initialize only after re-initialising;
+                # that would close every session, so it is done only when none is open.
+                self.lib.reinitialize()
+                token = self._scan(label)
+            if token is None:
+                raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{label}»")
+            return token
+
+    def labels(self) -> list[str]:
+        with self.lock:
+            found = []
+            for slot in self.lib.get_slots(token_present=True):
+                try:
+                    found.append(slot.get_token().label)
+                except p11.PKCS11Error:
+                    continue
+            return found
+
+
+_MODULES: dict[str, _Module] = {}
+_MODULES_LOCK = threading.Lock()
+
+
+def load_module(path: str | None = None) -> _Module:
+    resolved = module_path(path)
+    with _MODULES_LOCK:
+        module = _MODULES.get(resolved)
+        if module is None:
+            module = _MODULES[resolved] = _Module(resolved)
+        return module
+
+
+def softhsm_loaded() -> bool:
+    """Has a SoftHSM library already been loaded (and so read its configuration)?"""
+    return any("softhsm" in path for path in _MODULES)
+
+
+def token_present(label: str, module: str | None = None) -> bool:
+    """Is a token with this label plugged in (for readiness reports)?"""
+    try:
+        load_module(module).find_token(label)
+    except DomainError:
+        return False
+    return True
+
+
+def _key_id(key_label: str) -> bytes:
+    # CKA_ID pairs the private key, public key and certificate of one identity.
+    return key_label.encode("utf-8")
+
+
+class Token:
+    """A logged-in session on the token called `label`; use as a context manager."""
+
+    def __init__(self, label: str, pin: str | None = None, module: str | None = None) -> None:
+        self.label = label
+        self._pin = pin
+        self._module_path = module
+        self._module: _Module | None = None
+        self._session: Any = None
+
+    def __repr__(self) -> str:  # never shows the PIN
+        return f"Token(label={self.label!r}, open={self._session is not None})"
+
+    # -- session ---------------------------------------------------------------
+    def open(self) -> "Token":
+        if self._session is not None:
+            return self
+        module = load_module(self._module_path)
+        with self._mapped():
+            token = module.find_token(self.label)
+            # Ask for the PIN only once the token is there, and only if we must log in.
+            pin = None if module.sessions[self.label] > 0 else resolve_pin(self.label, self._pin)
+            with module.lock:
+                if module.sessions[self.label] > 0:
+                    # Login state is per process and token: another session of ours is
+                    # logged in, so this one is too (C_Login would say USER_ALREADY_LOGGED_IN).
+                    session = token.open(rw=True)
+                else:
+                    session = token.open(rw=True, user_pin=pin or resolve_pin(self.label, self._pin))
+                module.sessions[self.label] += 1
+        self._module, self._session = module, session
+        return self
+
+    def close(self) -> None:
+        session, module = self._session, self._module
+        self._session = None
+        if session is None or module is None:
+            return
+        with module.lock:
+            module.sessions[self.label] -= 1
+            try:
+                session.close()
+            except p11.PKCS11Error:
+                pass  # token already gone: nothing left to close
+
+    def __enter__(self) -> "Token":
+        return self.open()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _s(self) -> Any:
+        if self._session is None:
+            raise DomainError(Reason.TOKEN_NOT_FOUND, f"نشست توکن «{self.label}» باز نیست")
+        return self._session
+
+    @contextmanager
+    def _mapped(self) -> Iterator[None]:
+        """Translate pkcs11 exceptions; `from None` keeps pkcs11 tracebacks away from people."""
+        try:
+            yield
+        except DomainError:
+            raise
+        except _PIN_ERRORS as exc:
+            raise DomainError(Reason.TOKEN_PIN_INVALID, f"توکن «{self.label}»",
+                              error=type(exc).__name__) from None
+        except p11.NoSuchKey:
+            if not self._still_present():
+                raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{self.label}» جدا شده است") from None
+            raise DomainError(Reason.TOKEN_NOT_FOUND, f"کلید موردنظر روی توکن «{self.label}» نیست") from None
+        except _GENERIC_ERRORS as exc:
+            if self._still_present():
+                raise DomainError(Reason.INVALID_INPUT, f"توکن «{self.label}» این عمل را نپذیرفت",
+                                  error=type(exc).__name__) from None
+            raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{self.label}» جدا شده است",
+                              error=type(exc).__name__) from None
+        except _GONE_ERRORS as exc:
+            raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{self.label}» در دسترس نیست",
+                              error=type(exc).__name__) from None
+        except _INPUT_ERRORS as exc:
+            raise DomainError(Reason.INVALID_INPUT, f"توکن «{self.label}» این عمل را نپذیرفت",
+                              error=type(exc).__name__) from None
+        except p11.PKCS11Error as exc:
+            raise DomainError(Reason.TOKEN_NOT_FOUND, f"خطای توکن «{self.label}»",
+                              error=type(exc).__name__) from None
+
+    def _still_present(self) -> bool:
+        module = self._module or load_module(self._module_path)
+        with module.lock:
+            return module._scan(self.label) is not None
+
+    def _private(self, key_label: str) -> Any:
+        return self._s().get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
+
+    def _public(self, key_label: str) -> Any:
+        return self._s().get_key(object_class=ObjectClass.PUBLIC_KEY, label=key_label)
+
+    # -- keys ------------------------------------------------------------------
+    def has_key(self, key_label: str) -> bool:
+        with self._mapped():
+            found = list(self._s().get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                                                Attribute.LABEL: key_label}))
+        return bool(found)
+
+    def key_labels(self) -> list[str]:
+        """Labels of the private keys on the token, sorted."""
+        with self._mapped():
+            keys = self._s().get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+            return sorted(str(k.label) for k in keys)
+
+    def generate_keypair(self, key_label: str) -> rsa.RSAPublicKey:
+        """RSA key pair on the token; the private half is sensitive and never extractable."""
+        if self.has_key(key_label):
+            raise DomainError(Reason.INVALID_INPUT, f"کلید «{key_label}» روی توکن «{self.label}» از قبل هست")
+        with self._mapped():
+            pub, _priv = self._s().generate_keypair(
+                KeyType.RSA, RSA_BITS, label=key_label, id=_key_id(key_label), store=True,
+                capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY | MechanismFlag.ENCRYPT
+                | MechanismFlag.DECRYPT,
+                private_template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False,
+                                  Attribute.PRIVATE: True, Attribute.UNWRAP: False},
+                public_template={Attribute.WRAP: False},
+            )
+            return self._to_public_key(pub)
+
+    @staticmethod
+    def _to_public_key(pub: Any) -> rsa.RSAPublicKey:
+        n = int.from_bytes(pub[Attribute.MODULUS], "big")
+        e = int.from_bytes(pub[Attribute.PUBLIC_EXPONENT], "big")
+        return rsa.RSAPublicNumbers(e, n).public_key()
+
+    def public_key(self, key_label: str) -> rsa.RSAPublicKey:
+        with self._mapped():
+            return self._to_public_key(self._public(key_label))
+
+    def sign(self, key_label: str, data: bytes, hash_alg: str = "sha256") -> bytes:
+        """RSASSA-PKCS1-v1_5 over `data`; the token computes the hash."""
+        mechanism = _SIGN_MECHANISMS.get(hash_alg.lower())
+        if mechanism is None:
+            raise DomainError(Reason.INVALID_INPUT, f"الگوریتم چکیده پشتیبانی نمی‌شود: {hash_alg}")
+        with self._mapped():
+            return bytes(self._private(key_label).sign(data, mechanism=mechanism))
+
+    def decrypt(self, key_label: str, ciphertext: bytes, mechanism_name: str) -> bytes:
+        oaep = OAEP_MECHANISMS.get(mechanism_name)
+        if oaep is None:
+            raise DomainError(Reason.INVALID_INPUT, f"سازوکار رمزگشایی مجاز نیست: {mechanism_name}")
+        with self._mapped():
+            return bytes(self._private(key_label).decrypt(
+                ciphertext, mechanism=Mechanism.RSA_PKCS_OAEP, mechanism_param=oaep.param))
+
+    # -- certificates ----------------------------------------------------------
+    def _certificate_objects(self, key_label: str) -> list[Any]:
+        return list(self._s().get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE,
+                                           Attribute.LABEL: key_label}))
+
+    def store_certificate(self, key_label: str, der: bytes) -> None:
+        """Store (or replace, on renewal) the certificate that belongs to `key_label`."""
+        from cryptography import x509
+
+        subject = x509.load_der_x509_certificate(der).subject.public_bytes()
+        with self._mapped():
+            old = self._certificate_objects(key_label)
+            self._s().create_object({
+                Attribute.CLASS: ObjectClass.CERTIFICATE,
+                Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+                Attribute.TOKEN: True,
+                Attribute.PRIVATE: False,
+                Attribute.LABEL: key_label,
+                Attribute.ID: _key_id(key_label),
+                Attribute.SUBJECT: subject,
+                Attribute.VALUE: der,
+            })
+            # The new certificate is stored before the old one goes, so a failure never
+            # leaves the key without a certificate.
+            for obj in old:
+                obj.destroy()
+
+    def certificate(self, key_label: str) -> bytes | None:
+        with self._mapped():
+            found = self._certificate_objects(key_label)
+            return bytes(found[-1][Attribute.VALUE]) if found else None
+
+    def mechanisms(self) -> frozenset[str]:
+        with self._mapped():
+            token = self._s().token
+            return frozenset(m.name for m in token.slot.get_mechanisms() if hasattr(m, "name"))
