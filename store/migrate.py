@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData
 
 from store.metadata import all_metadata
 
@@ -32,15 +32,13 @@ def drift(engine: Engine) -> list:
     """Differences between the migrated database and the models (empty list: no drift)."""
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        diffs = []
-        for meta in all_metadata():
-            diffs.extend(d for d in compare_metadata(ctx, meta) if _ours(d, meta))
-        return diffs
+        return list(compare_metadata(ctx, merged_metadata()))
 
 
-def _ours(diff, meta) -> bool:
-    # compare_metadata against one MetaData reports the other's tables as "remove_table".
-    if isinstance(diff, tuple) and diff[0] == "remove_table":
-        table = diff[1]
-        return not any(table.name in m.tables for m in all_metadata())
-    return True
+def merged_metadata() -> MetaData:
+    # One MetaData for the comparison, else each one's tables look "removed" to the other.
+    merged = MetaData()
+    for meta in all_metadata():
+        for table in meta.tables.values():
+            table.to_metadata(merged)
+    return merged

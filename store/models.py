@@ -90,6 +90,8 @@ class CertificateRow(Base):
     not_after: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoke_reason: Mapped[str | None] = mapped_column(String(100))
+    # The RSA-OAEP variant this token really decrypts with, probed at enrollment.
+    key_transport: Mapped[str | None] = mapped_column(String(40))
 
 
 class PriceList(Base):
@@ -159,6 +161,7 @@ class Bid(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)  # ciphertexts only: nobody reads a bid before opening
     manifest_xml: Mapped[bytes] = mapped_column(LargeBinary)  # signed by the bidder
     receipt_xml: Mapped[bytes | None] = mapped_column(LargeBinary)  # signed by the engine
+    refused_reason: Mapped[str | None] = mapped_column(String(60))  # a refused submission keeps no content
     __table_args__ = (UniqueConstraint("tender_id", "bidder_ref", "seq"),)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 ${imports if imports else ""}
+import integrations.stubs.tables
 import store.models
 
 revision = ${repr(up_revision)}

@@ -1,0 +1,80 @@
+"""The municipality's financial system: expense documents and payments (R13, R18, R20).
+
+The financial system trusts no caller: it re-reads the contract and the status statement from
+the transactions system and pays only what the system's signed data says.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ExpenseDocumentRequest:
+    document_key: str  # idempotency key chosen by the caller
+    contract_code: str
+    statement_id: str
+    budget_line: str
+    expense_factor: str
+    amount_rial: int
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    payment_key: str  # idempotency key chosen by the caller
+    contract_code: str
+    statement_id: str
+    budget_line: str
+    expense_factor: str
+    amount_rial: int
+
+
+@dataclass(frozen=True)
+class ExpenseDocument:
+    document_key: str
+    contract_code: str
+    statement_id: str
+    budget_line: str
+    expense_factor: str
+    amount_rial: int
+    statement_xml_sha256: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    payment_key: str
+    contract_code: str
+    statement_id: str
+    budget_line: str
+    expense_factor: str
+    amount_rial: int
+    statement_xml_sha256: str
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class RefusedAttempt:
+    kind: str  # payment | expense_document
+    request_key: str
+    contract_code: str
+    statement_id: str
+    amount_rial: int | None
+    reason: str  # a Reason value
+    detail: str
+    attempted_at: datetime
+
+
+class FinancialSystem(Protocol):
+    def record_expense_document(self, req: ExpenseDocumentRequest) -> ExpenseDocument:
+        ...
+
+    def pay(self, req: PaymentRequest) -> PaymentRecord:
+        ...
+
+    def payment_for_statement(self, statement_id: str) -> PaymentRecord | None:
+        ...
+
+    def refused_attempts(self, contract_code: str | None = None) -> list[RefusedAttempt]:
+        ...
