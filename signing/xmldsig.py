@@ -293,3 +293,11 @@ def xmlsec1_verify_command(path: str, ca_pem: str, index: int, at: datetime | No
             "--verification-gmt-time", at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
             "--node-xpath", signature_xpath(index),
             str(path)]
+
+
+def signed_document_root(doc: etree._Element) -> etree._Element:
+    """The canonical document inside the envelope (minutes, notification, receipt, manifest)."""
+    children = [c for c in content_of(doc) if isinstance(c.tag, str)]
+    if len(children) != 1:
+        raise DomainError(Reason.MALFORMED_XML, "بخش محتوای سند امضاشده باید دقیقاً یک سند داشته باشد")
+    return children[0]

@@ -34,6 +34,8 @@ class UnitOfWork:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         # Nothing is committed implicitly: a failure anywhere leaves nothing half-written.
+        # Rows read stay usable as detached snapshots (a rollback would expire them).
+        self.session.expunge_all()
         self.session.rollback()
         self.session.close()
 

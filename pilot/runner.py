@@ -1,0 +1,197 @@
+"""`eproc pilot`: rehearse a whole transaction from a scenario file through the real flows, store,
+SoftHSM tokens and signatures, on a simulated clock; return the report of scenario-format.md."""
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from config.policy import Policy, load_policy
+from config.settings import get_settings
+from domain.reasons import DomainError, Reason
+from domain.tender.commission import Member
+from domain.tender.model import TenderItem, TenderSpec
+from pilot import report as pilot_report
+from pilot.bidders import envelope_contents, seal_and_sign
+from pilot.decisions import ScriptedDecisions
+from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
+from pilot.world import World, build_world, formulas_of
+from sealing.envelopes import SealedBid
+from services import bootstrap, tender as svc
+from store import models as m
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    order: int
+    kind: str  # submit | event
+    who: str
+    event: object = None
+
+
+def tender_id_of(scenario: Scenario) -> str:
+    return scenario.scenario.name
+
+
+def tender_spec(world: World) -> TenderSpec:
+    sc, d = world.scenario, world.policy.defaults
+    t = sc.tender
+    return TenderSpec(id=tender_id_of(sc), kind=t.kind, procedure=t.procedure, unit=t.unit, title=t.title,
+                      items=tuple(TenderItem(i.code, i.quantity) for i in t.items), guarantee_rial=t.guarantee_rial,
+                      guarantee_valid_until=t.guarantee_valid_until, deadline=t.deadline, opening_at=t.opening_at,
+                      price_opening_at=t.price_opening_at, required_documents=frozenset(t.required_documents),
+                      allowed_grades=frozenset(t.allowed_grades), min_technical_score=t.min_technical_score,
+                      min_valid_bids=t.min_valid_bids or d.min_valid_bids,
+                      signing_days=t.signing_days or d.signing_days,
+                      performance_guarantee_rate=d.performance_guarantee_rate, announce_at=t.announce_at)
+
+
+def members_of(scenario: Scenario) -> list[Member]:
+    return [Member(mm.id, mm.role, mm.national_id, mm.alternate_for, mm.name) for mm in scenario.commission]
+
+
+def timeline(scenario: Scenario) -> list[Step]:
+    steps = [Step(b.submit_at, i, "submit", b.id) for i, b in enumerate(scenario.bidders)]
+    steps += [Step(e.at, 1000 + i, "event", e.who, e) for i, e in enumerate(scenario.events)]
+    return sorted(steps, key=lambda s: (s.at, s.order))
+
+
+# --- tasks: the bidders' and the world's actions at their simulated times -----------------------
+@task(name="announce", cache_policy=NO_CACHE)
+def announce(world_key: str) -> str:
+    world = _worlds[world_key]
+    world.clock.set(world.scenario.tender.announce_at)
+    return svc.announce(world.deps, tender_spec(world), members_of(world.scenario),
+                        (world.scenario.price_list.id, 1), formulas_of(world))
+
+
+@task(name="bidder-submits", cache_policy=NO_CACHE)
+def submit(world_key: str, bidder_id: str, at: datetime, overrides: dict | None = None) -> dict:
+    world = _worlds[world_key]
+    world.clock.set(at)
+    b = next(x for x in world.scenario.bidders if x.id == bidder_id)
+    fields = {"guarantee": b.guarantee, "documents": b.documents, "grade": b.grade,
+              "technical_score": b.technical_score, "price": b.price}
+    fields.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    tender_id = tender_id_of(world.scenario)
+    view = svc.load(world.deps, tender_id)
+    sealed, manifest = seal_and_sign(tender_id, bidder_id, b.national_id, envelope_contents(**fields),
+                                     view.plan.public_key_b64, world.signer(world.bidder_signatory[bidder_id]),
+                                     world.clock)
+    result = svc.submit_bid(world.deps, tender_id, bidder_id, b.national_id, sealed, manifest)
+    return {"accepted": result.accepted, "reason": result.reason.value if result.reason else None}
+
+
+@task(name="scenario-event", cache_policy=NO_CACHE)
+def apply_event(world_key: str, step: Step) -> None:
+    world = _worlds[world_key]
+    e = step.event
+    world.clock.set(max(world.clock.now(), e.at))
+    if e.kind == "revoke_certificate":
+        nid = world.member_nid.get(e.who) or world.bidder_signatory.get(e.who)
+        for rec in world.ca.registry.for_person(nid):
+            if rec.revoked_at is None:
+                world.ca.revoke(rec.serial, "key_compromise", e.at)
+        world.ca.crl(world.clock)
+    elif e.kind == "tamper_envelope":
+        _tamper(world, e.who, e.envelope)
+    elif e.kind == "resubmit":
+        submit.fn(world_key, e.who, e.at, {"guarantee": e.guarantee, "documents": e.documents,
+                                            "technical_score": e.technical_score, "price": e.price})
+    # absent and decline_contract are answers the scripted decisions give at their moment.
+
+
+def _tamper(world: World, bidder_id: str, letter: str) -> None:
+    """What a database administrator could do: change one byte of a stored ciphertext."""
+    tender_id = tender_id_of(world.scenario)
+    with world.deps.uow() as uow:
+        bid = uow.bids.latest(tender_id, bidder_id)
+        if bid is None or bid.refused_reason is not None:
+            return
+        sealed = SealedBid.from_bytes(bid.sealed)
+        envs = []
+        for env in sealed.envelopes:
+            if env.letter == letter:
+                ct = bytearray(env.ciphertext)
+                ct[len(ct) // 2] ^= 0x01
+                env = type(env)(env.letter, bytes(ct), env.nonce, env.wrapped_key, env.sha256)
+            envs.append(env)
+        bid.sealed = SealedBid(sealed.tender_id, sealed.bidder_id, sealed.opening_public_key_b64,
+                               sealed.ephemeral_public_key_b64, tuple(envs)).to_bytes()
+        uow.commit()
+
+
+_worlds: dict[str, World] = {}
+
+
+@flow(name="pilot", flow_run_name="pilot-{world_key}", log_prints=True)
+def pilot_flow(world_key: str) -> dict:
+    """The whole rehearsal: notice, bids and events in time order, the tender, then the contract."""
+    from flows.tender import tender_flow
+
+    world = _worlds[world_key]
+    announce(world_key)
+    opening = world.scenario.tender.opening_at
+    steps = timeline(world.scenario)
+    submissions: dict[str, dict] = {}
+    for step in [s for s in steps if s.at < opening]:
+        if step.kind == "submit":
+            submissions[step.who] = submit(world_key, step.who, step.at)
+        else:
+            apply_event(world_key, step)
+    later = [s for s in steps if s.at >= opening and s.kind == "event"]
+    _apply_until(world_key, later, opening)
+    if world.scenario.tender.procedure == "two_stage":
+        _apply_until(world_key, later, world.scenario.tender.price_opening_at)
+    result = tender_flow(tender_id_of(world.scenario))
+    contract = None
+    if result.get("contract_bidder") and world.scenario.contract is not None and _has_contract_flows():
+        from flows.contract_registration import contract_registration_flow
+        from flows.status_statement import statements_and_payments_flow
+
+        contract = contract_registration_flow(tender_id_of(world.scenario), result["contract_bidder"])
+        if contract.get("code") or world.scenario.status_statements:
+            statements_and_payments_flow(tender_id_of(world.scenario))
+    return pilot_report.build(world, result)
+
+
+def _has_contract_flows() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("flows.contract_registration") is not None
+
+
+def _apply_until(world_key: str, steps: list[Step], until: datetime | None) -> None:
+    if until is None:
+        return
+    for step in list(steps):
+        if step.at <= until:
+            apply_event(world_key, step)
+            steps.remove(step)
+
+
+def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = None,
+              workdir: Path | None = None, policy: Policy | None = None, database_url: str | None = None) -> dict:
+    scenario = load_scenario(scenario_path or DEFAULT_SCENARIO)
+    policy = policy or load_policy(get_settings().policy_file)
+    base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="eproc-pilot-"))
+    world = build_world(scenario, base, policy, database_url)
+    bootstrap.set_current(world.deps)
+    bootstrap.set_decisions(ScriptedDecisions(scenario))
+    key = scenario.scenario.name
+    _worlds[key] = world
+    try:
+        report = pilot_flow(key)
+        if out_dir is not None:
+            from pilot.evidence import write_bundle
+
+            write_bundle(world, Path(out_dir), report)
+        return report
+    finally:
+        _worlds.pop(key, None)

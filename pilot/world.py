@@ -1,0 +1,222 @@
+"""The simulated world of a pilot: people with real SoftHSM tokens and certificates from a pilot CA,
+the registries (units, people, roles, companies), the approved price list and formulas, and the
+outside-system stubs, all on one database."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from config.policy import Policy, Threshold
+from domain.clock import SimulatedClock
+from domain.formulas import Formula
+from domain.identity import validate_national_id
+from domain.persian import to_tehran
+from pilot.scenario import Scenario
+from services.signers import COMPANY_SIGNATORY, Signer, Signers
+from services.tender import Deps
+from signing.ca import MunicipalCA
+from signing.keytransport import choose_mechanism
+from signing.softhsm import SoftHsm
+from signing.token import Token
+from store import models as m
+from store.certificates import SqlCertificateRegistry
+from store.db import make_engine, session_factory
+from store.migrate import upgrade
+from store.uow import UnitOfWork
+
+PIN = "1357"  # simulated tokens only; real tokens take the PIN from the holder (env or prompt)
+SO_PIN = "97531"
+KEY = "sign"
+SYSTEM_UNIT = "municipality"
+
+# Staff the contract and statement workflows need besides the commission (simulated people).
+STAFF_ROLES = ("contracts_officer", "treasurer", "employer_reviewer", "deputy", "transactions_system")
+
+
+def simulated_national_id(seed: str) -> str:
+    """A valid national ID derived from a seed, so pilots are reproducible."""
+    digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:9]
+    if len(set(digits)) == 1:
+        digits = "1" + digits[1:]
+    total = sum(int(digits[i]) * (10 - i) for i in range(9)) % 11
+    return validate_national_id(digits + str(total if total < 2 else 11 - total))
+
+
+def simulated_mobile(seed: str) -> str:
+    return "0912" + str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:7]
+
+
+@dataclass
+class World:
+    scenario: Scenario
+    base_dir: Path
+    engine: Engine
+    clock: SimulatedClock
+    policy: Policy
+    ca: MunicipalCA
+    deps: Deps
+    member_nid: dict[str, str] = field(default_factory=dict)       # member id -> national id
+    bidder_signatory: dict[str, str] = field(default_factory=dict)  # bidder id -> signatory national id
+    staff: dict[str, str] = field(default_factory=dict)             # role -> national id
+    stubs: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def unit(self) -> str:
+        return self.scenario.tender.unit
+
+    def signer(self, national_id: str) -> Signer:
+        return self.deps.signers.get(national_id)
+
+
+def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url: str | None = None) -> World:
+    base_dir.mkdir(parents=True, exist_ok=True)
+    hsm = SoftHsm.for_process(base_dir / "tokens")  # before the PKCS#11 module is first loaded
+    url = database_url or f"sqlite:///{base_dir / 'eproc.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    start = scenario.tender.announce_at - timedelta(days=60)
+    clock = SimulatedClock(start)
+    if scenario.thresholds:
+        merged = dict(policy.thresholds)
+        merged.update({y: Threshold(small_max=t.small_max, medium_max=t.medium_max)
+                       for y, t in scenario.thresholds.items()})
+        policy = policy.model_copy(update={"thresholds": merged})
+    policy.unit(scenario.tender.unit)
+
+    registry = SqlCertificateRegistry(sessions)
+    ca_dir = base_dir / "ca"
+    ca = MunicipalCA.load(ca_dir, registry) if (ca_dir / "ca-cert.pem").exists() or any(ca_dir.glob("*.pem")) \
+        else MunicipalCA.init(ca_dir, "مرجع صدور گواهی آزمایشی شهرداری تهران", clock, registry=registry,
+                              key_size=2048)
+    signers = Signers()
+    world = World(scenario, base_dir, engine, clock, policy, ca,
+                  Deps(sessions=sessions, clock=clock, policy=policy, ca_cert=ca.certificate, signers=signers,
+                       engine_signer=None))  # type: ignore[arg-type]
+    _registries(world)
+    _people_and_tokens(world, hsm)
+    _price_list_and_formulas(world)
+    _stubs(world)
+    world.deps.engine_signer = signers.get(world.staff["transactions_system"])
+    return world
+
+
+def _registries(world: World) -> None:
+    with UnitOfWork(world.deps.sessions) as uow:
+        for u in world.policy.units:
+            if not uow.units.exists(u.id):
+                uow.units.add(u.id, u.code, u.name, u.kind)
+        uow.commit()
+
+
+def _enroll(world: World, hsm: SoftHsm, nid: str, name: str) -> Signer:
+    label = f"p{nid}"
+    if label not in hsm.token_labels():
+        hsm.init_token(label, PIN, SO_PIN)
+    with Token(label, pin=PIN) as token:
+        existing = [r for r in world.ca.registry.for_person(nid) if r.token_label == label]
+        if existing:
+            cert = existing[-1].certificate()
+        else:
+            cert = world.ca.enroll(nid, name, token, KEY, valid_days=730, clock=world.clock)
+            mechanism = choose_mechanism(token, KEY)
+            with UnitOfWork(world.deps.sessions) as uow:
+                uow.session.get(m.CertificateRow, str(cert.serial_number)).key_transport = mechanism
+                uow.commit()
+    signer = Signer(nid, label, KEY, cert, PIN)
+    world.deps.signers.add(signer)
+    return signer
+
+
+def _people_and_tokens(world: World, hsm: SoftHsm) -> None:
+    sc = world.scenario
+    unit = sc.tender.unit
+    since = to_tehran(world.clock.now()).date() - timedelta(days=365)
+    now = world.clock.now()
+    contacts = world.deps.contacts
+    with UnitOfWork(world.deps.sessions) as uow:
+        for mem in sc.commission:
+            uow.people.add(mem.national_id, mem.name, simulated_mobile(mem.national_id))
+            if not uow.roles.holds(mem.national_id, mem.role, unit, since + timedelta(days=1)):
+                uow.roles.assign(mem.national_id, mem.role, unit, since,
+                                 alternate_for=_nid_of(sc, mem.alternate_for))
+            world.member_nid[mem.id] = mem.national_id
+            contacts[mem.id] = simulated_mobile(mem.national_id)
+        staff_names = {"contracts_officer": "کارشناس قراردادها", "treasurer": "ذی‌حساب منطقه",
+                       "employer_reviewer": "کارشناس رسیدگی کارفرما", "deputy": "معاون منطقه",
+                       "transactions_system": "سامانهٔ معاملات شهرداری تهران"}
+        for role in STAFF_ROLES:
+            nid = simulated_national_id(f"{sc.scenario.name}:{role}")
+            world.staff[role] = nid
+            uow.people.add(nid, staff_names[role])
+            role_unit = SYSTEM_UNIT if role == "transactions_system" else unit
+            if not uow.roles.holds(nid, role, role_unit, since + timedelta(days=1)):
+                uow.roles.assign(nid, role, role_unit, since)
+        # The commission's finance and legal members also approve their workflow stages.
+        if sc.contract is not None:
+            world.staff["supervisor"] = sc.contract.supervisor
+            uow.people.add(sc.contract.supervisor, "ناظر قرارداد")
+            if not uow.roles.holds(sc.contract.supervisor, "supervisor", unit, since + timedelta(days=1)):
+                uow.roles.assign(sc.contract.supervisor, "supervisor", unit, since)
+        for b in sc.bidders:
+            signatory = simulated_national_id(f"{sc.scenario.name}:signatory:{b.id}")
+            world.bidder_signatory[b.id] = signatory
+            uow.people.add(signatory, f"مدیرعامل {b.name}", simulated_mobile(signatory))
+            uow.companies.add(b.national_id, b.name, b.economic_code, b.grade, ceo_national_id=signatory)
+            contacts[b.id] = simulated_mobile(signatory)
+        uow.record(at=now, actor="pilot", action="pilot.registries", entity="unit", entity_id=unit,
+                   payload={"members": len(sc.commission), "bidders": len(sc.bidders)})
+        uow.commit()
+    for mem in sc.commission:
+        _enroll(world, hsm, mem.national_id, mem.name)
+    for role, nid in world.staff.items():
+        _enroll(world, hsm, nid, role)
+    for b in sc.bidders:
+        _enroll(world, hsm, world.bidder_signatory[b.id], f"مدیرعامل {b.name}")
+
+
+def _nid_of(sc: Scenario, member_id: str | None) -> str | None:
+    if member_id is None:
+        return None
+    return next(mm.national_id for mm in sc.commission if mm.id == member_id)
+
+
+def _price_list_and_formulas(world: World) -> None:
+    pl = world.scenario.price_list
+    now = world.clock.now()
+    with UnitOfWork(world.deps.sessions) as uow:
+        if uow.price_lists.get(pl.id, 1) is None:
+            uow.price_lists.add(pl.id, 1, pl.id.split("/")[0], [(i.code, i.unit, i.unit_price) for i in pl.items],
+                                approved_by="معاون فنی و عمرانی شهرداری تهران", approved_at=now,
+                                technical_council_ref="TC-PILOT")
+        for f in world.policy.formulas:
+            uow.formulas.add(f.id, f.version, f.expression, f.approved_by,
+                             datetime.combine(f.approved_at, datetime.min.time(), tzinfo=now.tzinfo),
+                             f.technical_council_ref)
+        uow.commit()
+
+
+def formulas_of(world: World) -> dict[str, Formula]:
+    out = {}
+    for name in ("estimate", "abnormally-low", "guarantee"):
+        f = world.policy.formula(name)
+        out[name] = Formula(f.id, f.version, f.expression, f.approved_by,
+                            datetime.combine(f.approved_at, datetime.min.time(), tzinfo=world.clock.now().tzinfo),
+                            f.technical_council_ref)
+    return out
+
+
+def _stubs(world: World) -> None:
+    from integrations.stubs.announcement import AnnouncementPortalStub
+    from integrations.stubs.notifications import SmsOutboxStub
+    from integrations.stubs.tables import create_stub_tables
+
+    create_stub_tables(world.engine)
+    world.deps.portal = AnnouncementPortalStub(world.engine, world.clock)
+    world.deps.notifier = SmsOutboxStub(world.engine, world.clock)
+    world.stubs["portal"] = world.deps.portal
+    world.stubs["notifier"] = world.deps.notifier
