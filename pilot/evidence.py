@@ -1,0 +1,84 @@
+"""The evidence bundle of `eproc pilot --out DIR`: standard formats outside tools check without us."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from store import models as m
+from store.audit import export_jsonl, iter_entries, verify_chain
+
+VERIFY_MD = """# بررسی زنجیرهٔ ممیزی — How to check the audit chain
+
+Each line of `log.jsonl` is one entry. Its `hash` is SHA-256 over the UTF-8 JSON array
+`[prev_hash, at, actor, action, entity, entity_id, reason, payload_json]` serialised with
+`ensure_ascii=False` and separators `(",", ":")`; `prev_hash` of the first entry is 64 zeros and
+every later entry's `prev_hash` is the previous entry's `hash`. Any changed, deleted or reordered
+line breaks the chain at that line.
+
+    python3 - <<'PY'
+    import hashlib, json
+    prev = "0" * 64
+    for n, line in enumerate(open("log.jsonl", encoding="utf-8"), 1):
+        e = json.loads(line)
+        body = json.dumps([e["prev_hash"], e["at"], e["actor"], e["action"], e["entity"], e["entity_id"],
+                           e["reason"], e["payload_json"]], ensure_ascii=False, separators=(",", ":"))
+        assert e["prev_hash"] == prev and hashlib.sha256(body.encode()).hexdigest() == e["hash"], n
+        prev = e["hash"]
+    print("ok", n)
+    PY
+
+Signed documents (`minutes/*.xml`, `receipts/*.xml`) verify with xmlsec1, one signature at a time:
+
+    xmlsec1 --verify --enabled-key-data x509 --enabled-reference-uris same-doc \\
+      --id-attr:Id urn:tehran-municipality:eproc:signed-document:1:Content \\
+      --trusted-pem ../trust/ca.pem --verification-gmt-time "<signing time, UTC>" \\
+      --node-xpath "(/*/*[local-name()='Signature'])[1]" article13.xml
+
+Revocation is checked against `trust/crl.pem` (`openssl crl -in trust/crl.pem -noout -text`).
+"""
+
+
+def write_bundle(world, out: Path, report: dict) -> None:
+    from pilot.runner import tender_id_of
+
+    out.mkdir(parents=True, exist_ok=True)
+    tender_id = tender_id_of(world.scenario)
+    trust = out / "trust"
+    trust.mkdir(exist_ok=True)
+    (trust / "ca.pem").write_bytes(world.ca.ca_certificate_pem())
+    world.ca.crl(world.clock)
+    shutil.copyfile(world.ca.crl_path, trust / "crl.pem")
+    minutes_dir = out / "minutes"
+    receipts = out / "receipts"
+    minutes_dir.mkdir(exist_ok=True)
+    receipts.mkdir(exist_ok=True)
+    with world.deps.uow() as uow:
+        for row in uow.session.query(m.Minutes).filter_by(tender_id=tender_id).order_by(m.Minutes.id):
+            if row.final:
+                (minutes_dir / f"{row.kind}.xml").write_bytes(row.xml)
+        a13 = uow.minutes.latest(tender_id, "article13")
+        for bid in uow.session.query(m.Bid).filter_by(tender_id=tender_id).order_by(m.Bid.seq):
+            if bid.receipt_xml and not bid.superseded:
+                (receipts / f"{bid.bidder_ref}.xml").write_bytes(bid.receipt_xml)
+        audit = out / "audit"
+        audit.mkdir(exist_ok=True)
+        with (audit / "log.jsonl").open("w", encoding="utf-8") as fh:
+            export_jsonl(uow.session, fh)
+        chain = verify_chain(iter_entries(uow.session))
+    if a13 is not None and a13.final:
+        from domain.documents.minutes import render_html
+        from domain.xmlsafe import parse_untrusted
+        from signing.xmldsig import signed_document_root
+
+        (minutes_dir / "article13.html").write_text(render_html(signed_document_root(parse_untrusted(a13.xml))),
+                                                    encoding="utf-8")
+    (audit / "VERIFY.md").write_text(VERIFY_MD, encoding="utf-8")
+    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    publisher = world.stubs.get("transparency")
+    if publisher is not None:
+        ocds = out / "ocds"
+        ocds.mkdir(exist_ok=True)
+        publisher.export_package(ocds / "release-package.json")
+    if not chain.ok:
+        raise RuntimeError(f"audit chain broken at {chain.first_broken_seq}")
