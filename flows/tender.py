@@ -20,7 +20,7 @@ from domain.reasons import DomainError, Reason
 from domain.tender import evaluation as ev
 from services import bootstrap, tender as svc
 from store import models as m
-from tasks.tender import notify, open_envelopes, sign_minutes
+from tasks.tender import draft_minutes, notify, open_envelopes, sign_minutes
 
 BLOCKING = {Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT, Reason.TOKEN_PIN_INVALID, Reason.TOKEN_NOT_FOUND}
 STATUS_FA = {"accepted": "پذیرفته", "rejected": "رد", "returned_unopened": "بازنشده مسترد",
@@ -40,35 +40,65 @@ def wait_until(clock, when: datetime) -> None:
 @flow(name="tender-session", flow_run_name="{tender_id}-{session}", log_prints=True)
 def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
     """One sitting of the Article 13 commission: unlock the opening key with the members' tokens,
-    open the envelopes in order, evaluate, and (when prices are known) sign the minutes."""
+    open the envelopes in order, evaluate, and (when prices are known) sign the minutes.
+
+    A rerun after a crash continues from the store: a session already held is not held again
+    and minutes already generated are signed as they are, so no envelope is opened twice."""
     deps = bootstrap.current()
     logger = get_run_logger()
     view = svc.load(deps, tender_id)
     at = view.spec.opening_at if session == "opening" else view.spec.price_opening_at
     wait_until(deps.clock, at)
     stored = svc._stored_session(deps, tender_id, session)
-    members = {mm.id: mm.name or mm.role.value for mm in view.members}
-    present = stored["present"] if stored else bootstrap.decisions().attendance(tender_id, session, members,
-                                                                                deps.clock.now())
-    try:
-        outcome = open_envelopes(tender_id, session, present)
-    except DomainError as exc:
-        if exc.reason not in BLOCKING:
-            raise
-        logger.warning("جلسه برگزار نشد: %s", exc.message_fa)
-        _set_status(deps, tender_id, "blocked", exc.reason)
-        return {"status": "blocked", "reason": exc.reason.value}
-    bids = outcome.evaluation.bids if outcome.evaluation else outcome.technical
-    _bids_artifact(tender_id, session, bids, outcome.evaluation)
-    if outcome.evaluation is None:
+    prices_now = session == "price_opening" or view.spec.procedure.value == "one_stage"
+    if stored is not None and not prices_now:
         return {"status": "technical_evaluated", "reason": None}
-    minutes = sign_minutes(tender_id, outcome)
-    award = outcome.evaluation.award
-    status = "awarded" if award.status.value == "awarded" else "retender"
-    _set_status(deps, tender_id, "minutes_final" if status == "awarded" else "retender", award.reason)
+    if stored is not None and _minutes_exist(deps, tender_id):
+        participants = stored["participants"]
+    else:
+        members = {mm.id: mm.name or mm.role.value for mm in view.members}
+        present = stored["present"] if stored else bootstrap.decisions().attendance(
+            tender_id, session, members, deps.clock.now())
+        try:
+            outcome = open_envelopes(tender_id, session, present)
+        except DomainError as exc:
+            if exc.reason not in BLOCKING:
+                raise
+            logger.warning("جلسه برگزار نشد: %s", exc.message_fa)
+            _set_status(deps, tender_id, "blocked", exc.reason)
+            return {"status": "blocked", "reason": exc.reason.value}
+        bids = outcome.evaluation.bids if outcome.evaluation else outcome.technical
+        _bids_artifact(tender_id, session, bids, outcome.evaluation)
+        if outcome.evaluation is None:
+            return {"status": "technical_evaluated", "reason": None}
+        draft_minutes(tender_id, outcome)
+        participants = outcome.participants
+    minutes = sign_minutes(tender_id, participants)
+    award = minutes.award
+    status = "awarded" if award["status"] == "awarded" else "retender"
+    reason = None
+    if status == "retender":
+        with deps.uow() as uow:
+            reason = Reason(uow.tenders.get(tender_id).reason or Reason.TOO_FEW_VALID_BIDS.value)
+        reason = _award_reason(minutes) or reason
+    _set_status(deps, tender_id, "minutes_final" if status == "awarded" else "retender", reason)
     create_markdown_artifact(key=f"{_key(tender_id)}-minutes", markdown=_minutes_md(tender_id, minutes),
                              description="صورتجلسهٔ ماده ۱۳")
-    return {"status": status, "reason": award.reason.value if award.reason else None}
+    return {"status": status, "reason": reason.value if reason else None}
+
+
+def _minutes_exist(deps, tender_id: str) -> bool:
+    with deps.uow() as uow:
+        return uow.minutes.latest(tender_id, "article13") is not None
+
+
+def _award_reason(minutes: svc.MinutesResult) -> Reason | None:
+    from domain.xmlsafe import parse_untrusted
+    from signing.xmldsig import signed_document_root
+
+    root = signed_document_root(parse_untrusted(minutes.xml))
+    award = root.find("{urn:tehran:eproc:minutes:1}Body").find("{urn:tehran:eproc:minutes:1}Award")
+    return Reason(award.get("reason")) if award.get("reason") else None
 
 
 @flow(name="tender", flow_run_name="tender-{tender_id}", log_prints=True)
@@ -147,5 +177,5 @@ def _minutes_md(tender_id: str, minutes: svc.MinutesResult) -> str:
     lines = [f"## صورتجلسهٔ ماده ۱۳ — {tender_id}", "",
              f"- نسخه: {persian_digits(minutes.version)}؛ نهایی: {'بله' if minutes.final else 'خیر'}",
              f"- امضاکنندگان: {'، '.join(minutes.signers)}",
-             f"- برنده: {award.winner or '—'}؛ نفر دوم: {award.runner_up or '—'}"]
+             f"- برنده: {award['winner'] or '—'}؛ نفر دوم: {award['runner_up'] or '—'}"]
     return "\n".join(lines)

@@ -80,6 +80,10 @@ def submit(world_key: str, bidder_id: str, at: datetime, overrides: dict | None 
               "technical_score": b.technical_score, "price": b.price}
     fields.update({k: v for k, v in (overrides or {}).items() if v is not None})
     tender_id = tender_id_of(world.scenario)
+    with world.deps.uow() as uow:  # a rerun after a crash does not submit the same bid again
+        done = uow.session.query(m.Bid).filter_by(tender_id=tender_id, bidder_ref=bidder_id, received_at=at).first()
+        if done is not None:
+            return {"accepted": done.refused_reason is None, "reason": done.refused_reason}
     view = svc.load(world.deps, tender_id)
     sealed, manifest = seal_and_sign(tender_id, bidder_id, b.national_id, envelope_contents(**fields),
                                      view.plan.public_key_b64, world.signer(world.bidder_signatory[bidder_id]),
@@ -92,6 +96,10 @@ def submit(world_key: str, bidder_id: str, at: datetime, overrides: dict | None 
 def apply_event(world_key: str, step: Step) -> None:
     world = _worlds[world_key]
     e = step.event
+    key = f"{tender_id_of(world.scenario)}#event{step.order}"
+    with world.deps.uow() as uow:  # each scenario event happens once, even across a rerun
+        if uow.session.query(m.AuditEntry).filter_by(action="pilot.event", entity_id=key).first() is not None:
+            return
     world.clock.set(max(world.clock.now(), e.at))
     if e.kind == "revoke_certificate":
         nid = world.member_nid.get(e.who) or world.bidder_signatory.get(e.who)
@@ -105,6 +113,10 @@ def apply_event(world_key: str, step: Step) -> None:
         submit.fn(world_key, e.who, e.at, {"guarantee": e.guarantee, "documents": e.documents,
                                             "technical_score": e.technical_score, "price": e.price})
     # absent and decline_contract are answers the scripted decisions give at their moment.
+    with world.deps.uow() as uow:
+        uow.record(at=world.clock.now(), actor="pilot", action="pilot.event", entity="scenario", entity_id=key,
+                   payload={"kind": e.kind, "who": e.who})
+        uow.commit()
 
 
 def _tamper(world: World, bidder_id: str, letter: str) -> None:

@@ -90,7 +90,7 @@ def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url
 
     registry = SqlCertificateRegistry(sessions)
     ca_dir = base_dir / "ca"
-    ca = MunicipalCA.load(ca_dir, registry) if (ca_dir / "ca-cert.pem").exists() or any(ca_dir.glob("*.pem")) \
+    ca = MunicipalCA.load(ca_dir, registry) if (ca_dir / "ca-key.pem").exists() \
         else MunicipalCA.init(ca_dir, "مرجع صدور گواهی آزمایشی شهرداری تهران", clock, registry=registry,
                               key_size=2048)
     signers = Signers()
@@ -113,8 +113,14 @@ def _registries(world: World) -> None:
         uow.commit()
 
 
+def token_label(world: World, nid: str) -> str:
+    """Per-world labels: several pilots (tests) can share one process's SoftHSM token directory."""
+    tag = hashlib.sha256(str(world.base_dir.resolve()).encode()).hexdigest()[:6]
+    return f"{tag}-{nid}"
+
+
 def _enroll(world: World, hsm: SoftHsm, nid: str, name: str) -> Signer:
-    label = f"p{nid}"
+    label = token_label(world, nid)
     if label not in hsm.token_labels():
         hsm.init_token(label, PIN, SO_PIN)
     with Token(label, pin=PIN) as token:

@@ -33,6 +33,7 @@ from sealing import content as sealed_content
 from sealing.envelopes import SealedBid, check_manifest, manifest_hashes, open_envelope
 from sealing.opening_key import OpeningKeyPlan, create_opening_key, rebuild_private_key, unlock_shares
 from services import codec
+from services.faults import crash_point
 from services.signers import (COMPANY_SIGNATORY, CertKeyWrapper, RoleCheck, Signer, Signers, TokenShareUnwrapper,
                               current_certificate, role_checker, trust_store)
 from signing.verify import verify_document
@@ -474,50 +475,57 @@ class MinutesResult:
     signers: list[str]
     xml: bytes
     html: str
-    award: ev.AwardResult
+    award: dict[str, Any]  # as the minutes state it (domain.documents.minutes.award_of)
 
 
-def sign_minutes(deps: Deps, tender_id: str, outcome: SessionOutcome) -> MinutesResult:
-    """Generate the minutes and have every participant sign them in the session.
-
-    The minutes are built deterministically from the evaluation; progress is saved after each
-    signature, so a restart continues with the same version and never signs twice."""
+def draft_minutes(deps: Deps, tender_id: str, outcome: SessionOutcome) -> None:
+    """Generate the minutes from the evaluation and keep them before anyone signs, so a restart
+    signs these very bytes and never needs to open an envelope again."""
     view = load(deps, tender_id)
+    with deps.uow() as uow:
+        if uow.minutes.latest(tender_id, "article13") is not None:
+            return
     participants = [mm for mm in view.members if mm.id in outcome.participants]
+    estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"])
+    doc = build_minutes(view.spec, estimate, outcome.evaluation, view.formulas.values(), participants,
+                        deps.clock.now(), 1)
+    _save_minutes(deps, tender_id, "article13", 1, doc, final=False, action="article13.generated")
+
+
+def sign_minutes(deps: Deps, tender_id: str, participants_ids: list[str]) -> MinutesResult:
+    """Every member taking part signs the stored minutes in the session (R10: no draft circulates,
+    no signature inbox). Progress is kept after each signature: a restart never signs twice."""
+    view = load(deps, tender_id)
+    participants = [mm for mm in view.members if mm.id in participants_ids]
     with deps.uow() as uow:
         row = uow.minutes.latest(tender_id, "article13")
-        if row is not None and row.final:
-            return _minutes_result(deps, view, row, outcome)
-    estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"])
-    session_at = deps.clock.now()
-    version = 1 if row is None else row.version
     if row is None:
-        body = build_minutes(view.spec, estimate, outcome.evaluation, view.formulas.values(), participants,
-                             session_at, version)
-        doc = body
-    else:
-        doc = parse_untrusted(row.xml)
+        raise DomainError(Reason.WRONG_STAGE, "صورتجلسه هنوز تولید نشده است")
+    if row.final:
+        return _minutes_result(deps, view, row)
     from signing.xmldsig import signatures as existing_signatures
 
-    signed_by = {s.signer_ref for s in existing_signatures(doc)} if row is not None else set()
+    doc = parse_untrusted(row.xml)
+    signed_by = {s.signer_ref for s in existing_signatures(doc)} if doc.tag.endswith("SignedDocument") else set()
     for mem in participants:
         ref = f"{mem.role.value}@{view.spec.unit}"
         if ref in signed_by:
             continue
         doc = deps.signers.get(mem.national_id).sign(doc, deps.clock, mem.role.value, view.spec.unit)
-        _save_minutes(deps, tender_id, "article13", version, doc, final=False)
+        _save_minutes(deps, tender_id, "article13", row.version, doc, final=False)
         signed_by.add(ref)
+        crash_point("article13.signed")
     checks = verify_document(etree.tostring(doc), trust_store(deps.ca_cert, deps.sessions), deps.role_check,
                              [(mm.role.value, view.spec.unit) for mm in participants])
-    if any(not c.valid for c in checks) or len(checks) < len(participants):
-        bad = next(c for c in checks if not c.valid)
-        raise DomainError(bad.reason, "صورتجلسه نهایی نشد")
+    bad = next((c for c in checks if not c.valid), None)
+    if bad is not None or len(checks) < len(participants):
+        raise DomainError(bad.reason if bad else Reason.QUORUM_NOT_MET, "صورتجلسه نهایی نشد")
     with deps.uow() as uow:
         for c in checks:
             _signature_row(uow, "article13", tender_id, c)
         uow.commit()
-    row = _save_minutes(deps, tender_id, "article13", version, doc, final=True)
-    return _minutes_result(deps, view, row, outcome)
+    row = _save_minutes(deps, tender_id, "article13", row.version, doc, final=True)
+    return _minutes_result(deps, view, row)
 
 
 def _signature_row(uow: UnitOfWork, kind: str, doc_id: str, check) -> None:
@@ -529,7 +537,8 @@ def _signature_row(uow: UnitOfWork, kind: str, doc_id: str, check) -> None:
                                        signed_at=check.signing_time, reason=None))
 
 
-def _save_minutes(deps: Deps, tender_id: str, kind: str, version: int, doc, final: bool) -> m.Minutes:
+def _save_minutes(deps: Deps, tender_id: str, kind: str, version: int, doc, final: bool,
+                  action: str | None = None) -> m.Minutes:
     xml = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
     now = deps.clock.now()
     with deps.uow() as uow:
@@ -541,7 +550,7 @@ def _save_minutes(deps: Deps, tender_id: str, kind: str, version: int, doc, fina
                                             created_at=now))
         else:
             row.xml, row.final = xml, final
-        uow.record(at=now, actor=ENGINE_ACTOR, action=f"{kind}.{'final' if final else 'signed'}", entity="tender",
+        uow.record(at=now, actor=ENGINE_ACTOR, action=action or f"{kind}.{'final' if final else 'signed'}", entity="tender",
                    entity_id=tender_id, payload={"version": version,
                                                  "sha256": hashlib.sha256(xml).hexdigest()})
         if final and kind == "article13":
@@ -550,14 +559,15 @@ def _save_minutes(deps: Deps, tender_id: str, kind: str, version: int, doc, fina
         return row
 
 
-def _minutes_result(deps: Deps, view: TenderView, row: m.Minutes, outcome: SessionOutcome) -> MinutesResult:
-    doc = parse_untrusted(row.xml)
+def _minutes_result(deps: Deps, view: TenderView, row: m.Minutes) -> MinutesResult:
+    from domain.documents.minutes import award_of
     from signing.xmldsig import signatures as sigs
 
-    by_ref = {f"{mm.role.value}@{view.spec.unit}": mm.id for mm in view.members if mm.id in outcome.participants}
+    doc = parse_untrusted(row.xml)
+    by_ref = {f"{mm.role.value}@{view.spec.unit}": mm.id for mm in view.members}
     signers = [by_ref.get(s.signer_ref, s.signer_ref) for s in sigs(doc)]
     return MinutesResult(row.final, row.version, signers, row.xml, render_html(signed_document_root(doc)),
-                         outcome.evaluation.award)
+                         award_of(signed_document_root(doc)))
 
 
 # --- Article 18 notification (R11) and the contract signature ----------------------------------------

@@ -19,9 +19,14 @@ def open_envelopes(tender_id: str, session: str, present: list[str]) -> svc.Sess
     return svc.price_session(deps, tender_id, present)
 
 
+@task(name="generate-article13-minutes", cache_policy=NO_CACHE)
+def draft_minutes(tender_id: str, outcome: svc.SessionOutcome) -> None:
+    svc.draft_minutes(bootstrap.current(), tender_id, outcome)
+
+
 @task(name="sign-article13-minutes", cache_policy=NO_CACHE)
-def sign_minutes(tender_id: str, outcome: svc.SessionOutcome) -> svc.MinutesResult:
-    return svc.sign_minutes(bootstrap.current(), tender_id, outcome)
+def sign_minutes(tender_id: str, participants: list[str]) -> svc.MinutesResult:
+    return svc.sign_minutes(bootstrap.current(), tender_id, participants)
 
 
 @task(name="article18-notification", cache_policy=NO_CACHE)
