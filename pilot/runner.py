@@ -105,7 +105,7 @@ def apply_event(world_key: str, step: Step) -> None:
         nid = world.member_nid.get(e.who) or world.bidder_signatory.get(e.who)
         for rec in world.ca.registry.for_person(nid):
             if rec.revoked_at is None:
-                world.ca.revoke(rec.serial, "key_compromise", e.at)
+                world.ca.revoke(rec.serial, "keyCompromise", e.at)
         world.ca.crl(world.clock)
     elif e.kind == "tamper_envelope":
         _tamper(world, e.who, e.envelope)

@@ -1,0 +1,56 @@
+"""The few Prefect REST calls the stack tests make (plain HTTP: no client settings in the test process)."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import httpx
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = httpx.Client(base_url=url, timeout=30)
+
+    def runs(self, **flt: Any) -> list[dict]:
+        r = self.http.post("/flow_runs/filter", json={"flow_runs": flt, "limit": 200})
+        r.raise_for_status()
+        return r.json()
+
+    def run(self, run_id: str) -> dict:
+        r = self.http.get(f"/flow_runs/{run_id}")
+        r.raise_for_status()
+        return r.json()
+
+    def subflows(self, parent_id: str) -> list[dict]:
+        task_runs = self.http.post("/task_runs/filter", json={"flow_runs": {"id": {"any_": [parent_id]}}}).json()
+        ids = [t["id"] for t in task_runs]
+        if not ids:
+            return []
+        return self.runs(parent_task_run_id={"any_": ids})
+
+    def resume(self, run_id: str, run_input: dict) -> None:
+        r = self.http.post(f"/flow_runs/{run_id}/resume", json={"run_input": run_input})
+        r.raise_for_status()
+        assert r.json()["status"] == "ACCEPT", r.json()
+
+    def set_state(self, run_id: str, state_type: str) -> None:
+        r = self.http.post(f"/flow_runs/{run_id}/set_state", json={"state": {"type": state_type}, "force": True})
+        r.raise_for_status()
+
+    def wait(self, what: Callable[[], Any], timeout: float, message: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = what()
+            if found:
+                return found
+            time.sleep(1)
+        raise AssertionError(f"timed out after {timeout:.0f}s: {message}")
+
+    def wait_state(self, run_id: str, types: set[str], timeout: float) -> dict:
+        return self.wait(lambda: (r := self.run(run_id))["state_type"] in types and r, timeout,
+                         f"run {run_id} reaching {types} (now {self.run(run_id)['state_type']})")
+
+    def paused_session(self, parent_id: str, timeout: float) -> dict:
+        return self.wait(lambda: next((r for r in self.subflows(parent_id) if r["state_type"] == "PAUSED"), None),
+                         timeout, f"a paused session under {parent_id}")

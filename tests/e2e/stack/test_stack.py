@@ -1,0 +1,216 @@
+"""`eproc up` / `eproc down`, operators' forms in the Prefect UI, scale-out over two workers, and
+failures (a worker killed mid-session, PostgreSQL restarted mid-run). Tests run in file order on
+one stack; the last one brings it down."""
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from eproc.stack.config import POOL
+from eproc.stack.postgres import Cluster
+from eproc.stack.procs import PidDir, stop
+from tests.e2e.stack.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+FULL_ATTENDANCE = {"present": ["m1", "m2", "m3", "m4", "m5"], "confirmed": True}
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses listening on `port` (from /proc/net/tcp and tcp6)."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(name).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:
+                out.append(addr)
+    return out
+
+
+def test_up_starts_every_process_bound_to_localhost_with_deployments(stack, api):
+    cfg = stack.config
+    records = {r.name: r for r in PidDir(cfg.pids_dir).records()}
+    assert set(records) == {"postgres", "prefect-server", "worker-1", "worker-2"}
+    assert all(r.alive() for r in records.values())
+    for port in (cfg.port, cfg.pg_port):
+        assert _listening(port) == ["0100007F"], port  # 127.0.0.1 only
+    deployments = {d["name"]: d for d in api.http.post("/deployments/filter", json={}).json()}
+    assert {"tender", "monthly-reports"} <= set(deployments)
+    assert all(d["work_pool_name"] == POOL for d in deployments.values())
+    settings = api.http.get("/admin/settings").json()
+    assert settings["server"]["analytics_enabled"] is False
+    workers = api.http.post(f"/work_pools/{POOL}/workers/filter", json={}).json()
+    assert {w["name"] for w in workers} == {"eproc-worker-1", "eproc-worker-2"}
+
+
+def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_continues(stack, world, api, schedule):
+    from playwright.sync_api import sync_playwright
+
+    world(["UI-1"])
+    parent = schedule("UI-1")
+    assert "district-12" in parent["tags"]
+    paused = api.paused_session(parent["id"], timeout=120)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{stack.up['ui_url']}/runs/flow-run/{paused['id']}")
+            page.get_by_role("button", name="Resume").first.click()
+            form = page.locator(".p-modal__card")
+            form.wait_for()
+            assert "حضور در جلسهٔ" in form.inner_text() and "UI-1" in form.inner_text()
+            assert form.get_by_text("تأیید رئیس جلسه").count() == 1
+            assert form.get_by_text("رئیس جلسه حضور اعضا و نمایندهٔ حراست را تأیید می‌کند").count() == 1
+            assert [form.locator("textarea").nth(i).input_value() for i in range(5)] == FULL_ATTENDANCE["present"]
+            form.get_by_role("switch").click()
+            form.screenshot(path=str(ARTIFACTS / "attendance-form.png"))
+            form.get_by_role("button", name="Submit").click()
+            page.wait_for_timeout(1000)
+        finally:
+            browser.close()
+    api.wait_state(paused["id"], {"COMPLETED"}, timeout=120)  # the session went on: opened, signed
+    contract = api.wait(lambda: api.run(parent["id"])["state_type"] == "PAUSED", 120, "contract form")
+    assert contract
+    api.resume(parent["id"], {"signed": True})
+    api.wait_state(parent["id"], {"COMPLETED"}, timeout=120)
+    with create_engine(stack.up["app_database_url"]).connect() as db:
+        row = db.execute(text("SELECT status FROM tenders WHERE id = 'UI-1'")).one()
+        session = db.execute(text("SELECT attendees_json FROM sessions WHERE tender_id = 'UI-1'")).scalar()
+    assert row.status == "contracted"
+    assert "m5" in session
+    assert (ARTIFACTS / "attendance-form.png").stat().st_size > 10_000
+
+
+@pytest.mark.xfail(strict=True, reason="flows/decisions.py: with_initial_data(present=[...]) drops the field's "
+                                       "Persian title; pass a Field(default=..., title=..., description=...) instead")
+def test_every_attendance_form_field_has_its_persian_title(stack, api):
+    from flows.decisions import AttendanceForm
+
+    runs = api.runs(name={"any_": ["UI-1-opening"]})
+    assert runs
+    keys = api.http.post(f"/flow_runs/{runs[0]['id']}/input/filter", json={"prefix": "paused"}).json()
+    schema = next(k for k in keys if k["key"].endswith("schema"))
+    props = __import__("json").loads(schema["value"])["properties"]
+    for name, field in AttendanceForm.model_fields.items():
+        assert props[name].get("title") == field.title, name
+
+
+def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, world, api, schedule):
+    ids = [f"SC-{i:02d}" for i in range(20)]
+    world(ids)
+    runs = {tid: schedule(tid, scripted=True) for tid in ids}
+    again = schedule(ids[0], scripted=True)
+    assert again["id"] == runs[ids[0]]["id"]  # one run per tender, even if scheduled twice
+    for tid, run in runs.items():
+        api.wait_state(run["id"], {"COMPLETED", "FAILED", "CRASHED"}, timeout=300)
+    assert {tid: api.run(r["id"])["state_type"] for tid, r in runs.items()} == {tid: "COMPLETED" for tid in ids}
+    eng = create_engine(stack.up["app_database_url"])
+    with eng.connect() as db:
+        statuses = dict(db.execute(text("SELECT id, status FROM tenders WHERE id LIKE 'SC-%'")).all())
+        opened = Counter(db.execute(text("SELECT entity_id || ':' || payload_json FROM audit_log "
+                                         "WHERE action = 'envelope.opened' AND entity_id LIKE 'SC-%'")).scalars())
+        minutes = Counter(db.execute(text("SELECT tender_id || ':' || kind || ':' || version FROM minutes "
+                                          "WHERE tender_id LIKE 'SC-%'")).scalars())
+        payments = db.execute(text("SELECT count(*) - count(DISTINCT id) FROM payments")).scalar()
+    assert statuses == {tid: "contracted" for tid in ids}
+    assert {k.split(":")[0] for k in opened} == set(ids)
+    assert all(n == 1 for n in opened.values())  # no envelope of any bid opened twice
+    assert {k.split(":")[0] for k in minutes} == set(ids)
+    assert all(n == 1 for n in minutes.values())
+    assert payments == 0
+    from sqlalchemy.orm import Session
+    from store.audit import iter_entries, verify_chain
+
+    with Session(eng) as s:
+        report = verify_chain(iter_entries(s))
+    assert report.ok, report
+    logs = [(stack.config.logs_dir / f"worker-{n}.log").read_text() for n in (1, 2)]
+    took = [sum(f"submitting flow run '{r['id']}'" in log for r in runs.values()) for log in logs]
+    assert sum(took) == len(ids) and all(took), took  # both workers ran tenders, each run exactly once
+
+
+def _worker_of(stack, run: dict):
+    """The worker whose process group holds the run's flow process."""
+    pid = int(run["infrastructure_pid"].rsplit(":", 1)[1])
+    group = os.getpgid(pid)
+    return next(r for r in PidDir(stack.config.pids_dir).records() if r.name.startswith("worker") and r.pid == group)
+
+
+def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_same_result(stack, world, api, schedule):
+    world(["KILL-1"])
+    parent = schedule("KILL-1")
+    paused = api.paused_session(parent["id"], timeout=120)
+    rec = _worker_of(stack, api.run(parent["id"]))
+    stop(rec, signal.SIGKILL, timeout=5)  # the worker and its flow process die with it
+    api.wait_state(parent["id"], {"CRASHED"}, timeout=180)
+    from eproc.stack.lifecycle import start_worker
+
+    start_worker(stack.config, PidDir(stack.config.pids_dir), int(rec.name.split("-")[1]))
+    api.set_state(parent["id"], "SCHEDULED")  # what the UI's "Retry" does
+    again = api.wait(lambda: next((r for r in api.subflows(parent["id"])
+                                   if r["state_type"] == "PAUSED" and r["id"] != paused["id"]), None),
+                     180, "the rerun's opening session")
+    api.resume(again["id"], FULL_ATTENDANCE)
+    api.wait(lambda: api.run(parent["id"])["state_type"] == "PAUSED", 120, "contract form")
+    api.resume(parent["id"], {"signed": True})
+    api.wait_state(parent["id"], {"COMPLETED"}, timeout=120)
+    with create_engine(stack.up["app_database_url"]).connect() as db:
+        ref = db.execute(text("SELECT payload_json FROM audit_log WHERE entity_id = 'UI-1' "
+                              "AND action = 'tender.contracted'")).all()
+        got = db.execute(text("SELECT id, status FROM tenders WHERE id IN ('UI-1', 'KILL-1') ORDER BY id")).all()
+        winners = dict(db.execute(text("SELECT tender_id, count(*) FROM minutes WHERE tender_id IN ('UI-1','KILL-1') "
+                                       "AND kind = 'article13' GROUP BY tender_id")).all())
+    assert [s for _i, s in got] == ["contracted", "contracted"] and len(ref) == 1
+    assert winners == {"KILL-1": 1, "UI-1": 1}
+
+
+def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, schedule):
+    world(["PG-1"])
+    parent = schedule("PG-1")
+    paused = api.paused_session(parent["id"], timeout=120)
+    cfg = stack.config
+    pids = PidDir(cfg.pids_dir)
+    cluster = Cluster(cfg.pg_dir, cfg.pg_port)
+    assert cluster.stop(pids)
+    cluster.start(pids)
+    api.wait(lambda: _healthy(stack.api_url), 60, "server healthy after the restart")
+    api.wait(lambda: _resumed(api, paused["id"]), 60, "resume accepted after the restart")
+    api.wait(lambda: api.run(parent["id"])["state_type"] == "PAUSED", 180, "contract form")
+    api.resume(parent["id"], {"signed": True})
+    api.wait_state(parent["id"], {"COMPLETED"}, timeout=120)
+    with create_engine(stack.up["app_database_url"]).connect() as db:
+        assert db.execute(text("SELECT status FROM tenders WHERE id = 'PG-1'")).scalar() == "contracted"
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _resumed(api, run_id: str) -> bool:
+    try:
+        api.resume(run_id, FULL_ATTENDANCE)
+        return True
+    except (httpx.HTTPError, AssertionError):
+        return False
+
+
+def test_zz_down_stops_every_process_it_started(stack):
+    records = PidDir(stack.config.pids_dir).records()
+    out = stack.eproc("down", "--json")
+    assert out.returncode == 0, out.stderr
+    assert set(__import__("json").loads(out.stdout)["stopped"]) == {r.name for r in records}
+    assert not any(r.alive() for r in records)
+    assert PidDir(stack.config.pids_dir).records() == []
