@@ -1,0 +1,110 @@
+"""What the engine guarantees beyond the happy path: no early opening, nothing readable in the
+database before the session, and a killed process that resumes with the same minutes."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pilot_harness import DISTRICT_12
+
+
+def _world_with_bids(tmp_path):
+    """Announce and receive every bid of district 12, without running the opening session."""
+    from config.policy import load_policy
+    from config.settings import BUNDLED_POLICY
+    from pilot import runner
+    from pilot.decisions import ScriptedDecisions
+    from pilot.scenario import load_scenario
+    from pilot.world import build_world
+    from services import bootstrap
+
+    scenario = load_scenario(DISTRICT_12)
+    world = build_world(scenario, tmp_path / "world", load_policy(BUNDLED_POLICY))
+    bootstrap.set_current(world.deps)
+    bootstrap.set_decisions(ScriptedDecisions(scenario))
+    key = scenario.scenario.name
+    runner._worlds[key] = world
+    runner.announce.fn(key)
+    for step in runner.timeline(scenario):
+        if step.kind == "submit":
+            runner.submit.fn(key, step.who, step.at)
+    return world, scenario
+
+
+def test_r08_opening_before_the_scheduled_time_is_refused(tmp_path):
+    from domain.reasons import DomainError, Reason
+    from services import tender as svc
+
+    world, scenario = _world_with_bids(tmp_path)
+    world.clock.set(scenario.tender.opening_at - __import__("datetime").timedelta(hours=1))
+    with pytest.raises(DomainError) as exc:
+        svc.opening_session(world.deps, scenario.scenario.name, [m.id for m in scenario.commission])
+    assert exc.value.reason is Reason.OPENING_TOO_EARLY
+    with world.deps.uow() as uow:
+        assert uow.session.query(__import__("store.models", fromlist=["Session"]).Session).count() == 0
+
+
+def test_r08_database_access_alone_reveals_no_bid_content(tmp_path):
+    from pilot.bidders import envelope_contents
+
+    world, scenario = _world_with_bids(tmp_path)
+    secrets = []
+    for b in scenario.bidders:
+        contents = envelope_contents(b.guarantee, b.documents, b.grade, b.technical_score, b.price)
+        secrets += [contents["A"], contents["B"], contents["C"], f'"{b.price.coefficient}"'.encode()]
+    db = world.base_dir / "eproc.db"
+    conn = sqlite3.connect(db)
+    dump = b""
+    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+        for row in conn.execute(f'SELECT * FROM "{table}"'):
+            for value in row:
+                dump += value if isinstance(value, bytes) else str(value).encode("utf-8")
+    conn.close()
+    assert len(dump) > 10_000  # the sealed bids are there ...
+    for secret in secrets:
+        assert secret not in dump  # ... but no envelope's plaintext, and no offered coefficient
+
+
+@pytest.mark.slow
+def test_r10_killed_during_the_session_resumes_with_the_same_minutes(prefect_server, tmp_path):
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    eproc = str(Path(sys.executable).parent / "eproc")
+    work = tmp_path / "crashed"
+    crashed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
+                             env={**env, "EPROC_CRASH_AT": "article13.signed#2"}, timeout=600)
+    assert crashed.returncode == 137, crashed.stderr[-2000:]
+    conn = sqlite3.connect(work / "eproc.db")
+    assert conn.execute("SELECT final FROM minutes WHERE kind='article13'").fetchall() == [(0,)]
+    conn.close()
+    resumed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
+                             env=env, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    clean = subprocess.run([eproc, "pilot", "--json", "--workdir", str(tmp_path / "clean")], capture_output=True,
+                           text=True, env=env, timeout=600)
+    assert json.loads(resumed.stdout) == json.loads(clean.stdout)
+
+    def counts(db: Path) -> dict:
+        c = sqlite3.connect(db)
+        out = {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+               for t in ("bids", "sessions", "minutes", "signatures", "envelopes")}
+        out["opened"] = c.execute("SELECT count(*) FROM audit_log WHERE action='envelope.opened'").fetchone()[0]
+        out["signed"] = c.execute("SELECT count(*) FROM audit_log WHERE action='article13.signed'").fetchone()[0]
+        body = c.execute("SELECT xml FROM minutes WHERE kind='article13'").fetchone()[0]
+        c.close()
+        return out, body
+
+    (after, body_after), (reference, body_ref) = counts(work / "eproc.db"), counts(tmp_path / "clean" / "eproc.db")
+    assert after == reference  # no duplicate bid, session, minutes, signature or opening
+    from domain.documents.minutes import canonical_bytes
+    from domain.xmlsafe import parse_untrusted
+    from signing.xmldsig import signed_document_root
+
+    body = lambda xml: canonical_bytes(signed_document_root(parse_untrusted(xml)))  # noqa: E731
+    assert body(body_after) == body(body_ref)  # the same minutes, byte for byte
