@@ -74,10 +74,30 @@ class EnvelopeA(_Strict):
     guarantee: Guarantee | None
 
 
+class Attachment(_Strict):
+    """One uploaded technical or qualification document (the file itself, base64)."""
+
+    name: str
+    content_b64: str
+
+    @field_validator("content_b64")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        import base64
+        import binascii
+
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise _invalid("پیوست باید base64 معتبر باشد") from None
+        return value
+
+
 class EnvelopeB(_Strict):
     documents: list[str]
     grade: int
     technical_score: int | None = None
+    attachments: list[Attachment] = []
 
     @field_validator("documents")
     @classmethod
