@@ -19,6 +19,8 @@ class Decisions(Protocol):
 
     def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> bool: ...
 
+    def confirm_minutes(self, tender_id: str, summary: str) -> bool: ...
+
 
 class AttendanceForm(RunInput):
     """حضور اعضای کمیسیون ماده ۱۳ در جلسه"""
@@ -32,6 +34,14 @@ class TechnicalScoresForm(RunInput):
     """امتیازهای فنی پاکت ب (مناقصهٔ دومرحله‌ای)"""
 
     scores: dict[str, int] = Field(title="امتیاز فنی", description="امتیاز فنی هر پیشنهاددهنده از ۱۰۰")
+
+
+class MinutesConfirmationForm(RunInput):
+    """تأیید صورتجلسهٔ تولیدشده پیش از امضای اعضا"""
+
+    confirmed: bool = Field(title="تأیید صورتجلسه", description="نمایندهٔ مجاز معاون مسئول، صورتجلسهٔ تولیدشده "
+                            "از فهرست بها و فرمول‌های مصوب را تأیید می‌کند تا اعضا در جلسه امضا کنند")
+    note: str = Field(default="", title="توضیح", description="در صورت عدم تأیید، علت را بنویسید")
 
 
 class ContractSignatureForm(RunInput):
@@ -58,6 +68,11 @@ class FormDecisions:
             description=f"امتیاز فنی پیشنهادهای مناقصهٔ {tender_id}", scores={b: 0 for b in bidders}),
             timeout=self.timeout)
         return dict(answer.scores)
+
+    def confirm_minutes(self, tender_id: str, summary: str) -> bool:
+        answer = pause_flow_run(wait_for_input=MinutesConfirmationForm.with_initial_data(
+            description=f"صورتجلسهٔ ماده ۱۳ مناقصهٔ {tender_id}: {summary}", confirmed=True), timeout=self.timeout)
+        return bool(answer.confirmed)
 
     def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> bool:
         answer = pause_flow_run(wait_for_input=ContractSignatureForm.with_initial_data(

@@ -73,6 +73,15 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
             return {"status": "technical_evaluated", "reason": None}
         draft_minutes(tender_id, outcome)
         participants = outcome.participants
+    if not _minutes_confirmed(deps, tender_id):
+        award = outcome_summary(deps, tender_id)
+        if not bootstrap.decisions().confirm_minutes(tender_id, award):
+            _set_status(deps, tender_id, "minutes_not_confirmed", None)
+            return {"status": "blocked", "reason": None}
+        with deps.uow() as uow:
+            uow.record(at=deps.clock.now(), actor="deputy-representative", action="article13.confirmed",
+                       entity="tender", entity_id=tender_id)
+            uow.commit()
     minutes = sign_minutes(tender_id, participants)
     award = minutes.award
     status = "awarded" if award["status"] == "awarded" else "retender"
@@ -85,6 +94,22 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
     create_markdown_artifact(key=f"{_key(tender_id)}-minutes", markdown=_minutes_md(tender_id, minutes),
                              description="صورتجلسهٔ ماده ۱۳")
     return {"status": status, "reason": reason.value if reason else None}
+
+
+def _minutes_confirmed(deps, tender_id: str) -> bool:
+    with deps.uow() as uow:
+        return uow.session.query(m.AuditEntry).filter_by(action="article13.confirmed",
+                                                         entity_id=tender_id).first() is not None
+
+
+def outcome_summary(deps, tender_id: str) -> str:
+    from domain.documents.minutes import award_of
+    from domain.xmlsafe import parse_untrusted
+
+    with deps.uow() as uow:
+        row = uow.minutes.latest(tender_id, "article13")
+    award = award_of(parse_untrusted(row.xml))
+    return f"برنده: {award['winner'] or '—'}، نفر دوم: {award['runner_up'] or '—'}، وضعیت: {award['status']}"
 
 
 def _minutes_exist(deps, tender_id: str) -> bool:

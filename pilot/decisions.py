@@ -23,3 +23,6 @@ class ScriptedDecisions:
 
     def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> bool:
         return not any(e.kind == "decline_contract" and e.who == bidder for e in self.scenario.events)
+
+    def confirm_minutes(self, tender_id: str, summary: str) -> bool:
+        return True  # generated from approved price lists and formulas; the pilot confirms them
