@@ -439,7 +439,7 @@ class RowValidator:
         data.update(contract_date=day.jalali, contract_date_gregorian=day.iso, contract_amount_rial=amount,
                     threshold_class=klass, legacy_id=legacy_id, legacy_status=status or None, source="legacy",
                     publishable=day.publishable)
-        data_json = _dump(data)
+        data_json = _contract_json(data)
         return ValidRow(row_number=row_number, unit_id=unit.id, legacy_id=legacy_id,
                         tracking_number=f"LEG-{unit.code}-{legacy_id}", code=code, stage=stage,
                         threshold_class=klass, amount_rial=amount, contractor_id=data["contractor_national_id"],
@@ -521,6 +521,33 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",",
 
 def _dump(value: Any) -> str:
     return _ENCODER.encode(value)
+
+
+_esc = json.encoder.encode_basestring  # type: ignore[attr-defined]  # quoted, escaped, non-ASCII kept
+
+
+def _ids(values: list[str]) -> str:
+    return '["' + '","'.join(values) + '"]' if values else "[]"
+
+
+def _contract_json(d: dict[str, Any]) -> str:
+    """_dump(d) of a validated row, byte for byte, at a fraction of the cost (it runs once per row).
+
+    Validated identifiers are digits only and dates have a fixed shape, so only free text is escaped.
+    """
+    status = "null" if d["legacy_status"] is None else _esc(d["legacy_status"])
+    return (f'{{"budget_line":{_esc(d["budget_line"])},"commission_members":{_ids(d["commission_members"])},'
+            f'"contract_amount_rial":{d["contract_amount_rial"]:d},"contract_date":"{d["contract_date"]}",'
+            f'"contract_date_gregorian":"{d["contract_date_gregorian"]}","contractor_ceo":"{d["contractor_ceo"]}",'
+            f'"contractor_economic_code":"{d["contractor_economic_code"]}",'
+            f'"contractor_grade":{d["contractor_grade"]:d},"contractor_national_id":"{d["contractor_national_id"]}",'
+            f'"contractor_signatories":{_ids(d["contractor_signatories"])},'
+            f'"employer_signatories":{_ids(d["employer_signatories"])},"expense_factor":{_esc(d["expense_factor"])},'
+            f'"legacy_id":{_esc(d["legacy_id"])},"legacy_status":{status},'
+            f'"publishable":{"true" if d["publishable"] else "false"},'
+            f'"selection_method":{_esc(d["selection_method"])},"source":{_esc(d["source"])},'
+            f'"subject":{_esc(d["subject"])},"supervisor":"{d["supervisor"]}",'
+            f'"threshold_class":"{d["threshold_class"]}","unit":{_esc(d["unit"])}}}')
 
 
 CONTRACT_COLUMNS = ("tracking_number", "code", "tender_id", "unit_id", "kind", "stage", "threshold_class",

@@ -5,6 +5,7 @@ from sqlalchemy import MetaData
 
 
 def all_metadata() -> list[MetaData]:
+    import store.legacy_models  # noqa: F401  (registers the legacy-import tables on Base)
     from store.models import Base
 
     metas = [Base.metadata]
