@@ -220,6 +220,14 @@ class ContractRepository(_Repo):
         self.session.add(contract)
         return contract
 
+    def add_many(self, rows: list[dict]) -> int:
+        """Bulk registration (legacy migration, benchmarks): one INSERT per batch, no per-object state."""
+        from sqlalchemy import insert
+
+        if rows:
+            self.session.execute(insert(m.Contract), rows)
+        return len(rows)
+
     def by_code(self, code: str) -> m.Contract | None:
         return self.session.scalars(select(m.Contract).where(m.Contract.code == code)).first()
 
