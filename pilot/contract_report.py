@@ -1,8 +1,56 @@
-"""The contract part of the pilot report (filled by the contract flows; null where not reached)."""
+"""The contract part of the pilot report (scenario-format.md), read from the store and the
+outside systems' own records; keys the scenario does not reach are present with null values."""
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from store import models as m
+
+NULLS = {"contract": None, "status_statements": None, "payments": None, "publication": None}
 
 
 def contract_parts(world, tender_result: dict) -> dict[str, Any]:
-    return {"contract": None, "status_statements": None, "payments": None, "publication": None}
+    tender_id = world.scenario.scenario.name
+    with world.deps.uow() as uow:
+        row = uow.contracts.for_tender(tender_id)
+        if row is None:
+            return dict(NULLS)
+        statements = list(uow.statements.for_contract(row.id))
+        ids = [s.id for s in statements]
+        payments = list(uow.session.query(m.Payment).filter(m.Payment.statement_id.in_(ids or [-1]))
+                        .order_by(m.Payment.at, m.Payment.id))
+    data = json.loads(row.data_json or "{}")
+    out: dict[str, Any] = dict(NULLS)
+    out["contract"] = {"code": row.code, "status": row.stage, "amount_rial": row.amount_rial,
+                       "bidder": data.get("bidder")}
+    settled = [s for s in statements if s.result in ("approved", "halted", "refused")]
+    if settled:
+        out["status_statements"] = {s.ref: {"result": s.result,
+                                            "payable_rial": s.payable_rial if s.result == "approved" else None,
+                                            "reason": s.reason} for s in settled}
+    if payments:
+        out["payments"] = {p.ref: {"result": p.result, "reason": p.reason} for p in payments}
+    publication = data.get("publication")
+    if publication is not None:
+        out["publication"] = {"ocds_valid": _ocds_valid(world, publication.get("release_id")),
+                              "missing_fields": list(publication.get("missing_fields") or [])}
+    return out
+
+
+def _ocds_valid(world, release_id: str | None) -> bool:
+    """The published release, as the transparency site stored it, checked against the official schema."""
+    from integrations import ocds
+
+    if release_id is None:
+        return False
+    publisher = world.stubs.get("publisher")
+    if publisher is None:
+        from integrations.stubs.transparency import TransparencyPublisherStub
+
+        publisher = TransparencyPublisherStub(world.engine, world.clock)  # reads the site's stored releases
+    release = next((r for r in publisher.releases() if r.get("id") == release_id), None)
+    if release is None:
+        return False
+    package = ocds.release_package([release], world.clock.now(), "شهرداری تهران - سامانهٔ شفافیت")
+    return not ocds.package_errors(package)

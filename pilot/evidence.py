@@ -75,7 +75,7 @@ def write_bundle(world, out: Path, report: dict) -> None:
                                                     encoding="utf-8")
     (audit / "VERIFY.md").write_text(VERIFY_MD, encoding="utf-8")
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    publisher = world.stubs.get("transparency")
+    publisher = world.stubs.get("publisher")
     if publisher is not None:
         ocds = out / "ocds"
         ocds.mkdir(exist_ok=True)

@@ -194,6 +194,9 @@ def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = No
     policy = policy or load_policy(get_settings().policy_file)
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="eproc-pilot-"))
     world = build_world(scenario, base, policy, database_url)
+    from pilot.contract_world import attach
+
+    attach(world)  # the financial, project-control and transparency stubs on the pilot's database
     bootstrap.set_current(world.deps)
     bootstrap.set_decisions(ScriptedDecisions(scenario))
     key = scenario.scenario.name

@@ -1,0 +1,157 @@
+"""R12: every contract is registered with workflow and gets its code only at the end of it."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from domain.contract.code import parse_contract_code
+from domain.money import apply_rate
+from domain.persian import to_tehran
+from domain.reasons import DomainError, Reason
+from services import contract as contract_svc
+from services.signers import trust_store
+from signing.verify import verify_document
+from store import models as m
+from store.audit import iter_entries, verify_chain
+
+from contract_runs import scenario_estimate, use_world
+
+
+def _contract(run):
+    with run.world.deps.uow() as uow:
+        row = uow.contracts.for_tender(run.tender_id)
+        return row, list(uow.contracts.approvals(row.id))
+
+
+def test_r12_contract_amount_is_the_signed_bidders_price_from_the_minutes(district12):
+    sc = district12.world.scenario
+    winner = next(b for b in sc.bidders if b.id == district12.report["contract"]["bidder"])
+    expected = apply_rate(scenario_estimate(sc), winner.price.coefficient)
+    assert district12.report["contract"]["bidder"] == "b3" == district12.report["winner"]
+    assert district12.report["contract"]["amount_rial"] == expected == 12_967_500_000
+    row, _ = _contract(district12)
+    assert Decimal(json.loads(row.data_json)["price"]["coefficient"]) == Decimal("0.95")
+    assert row.threshold_class == "large"  # above the 1400 medium maximum of 10 billion rials
+
+
+def test_r12_each_policy_stage_is_approved_by_the_role_holder_and_the_code_comes_at_final(district12):
+    world = district12.world
+    row, approvals = _contract(district12)
+    members = {mm.role: mm.national_id for mm in world.scenario.commission}
+    expected = [("draft", "contracts_officer", world.staff["contracts_officer"]),
+                ("legal_review", "legal", members["legal"]),
+                ("budget", "finance", members["finance"]),
+                ("treasurer", "treasurer", world.staff["treasurer"]),
+                ("signing", "chair", members["chair"]),
+                ("signing/contractor_signatory", "contractor_signatory", world.bidder_signatory["b3"])]
+    assert [(a.stage, a.role, a.approver_national_id) for a in approvals] == expected
+    assert [a.signature_ref is not None for a in approvals] == [False, False, False, True, True, True]
+    assert row.stage == "final" and district12.report["contract"]["status"] == "final"
+    unit_code, year, seq = parse_contract_code(district12.report["contract"]["code"])
+    assert (unit_code, year, seq) == ("12", 1400, 1)
+    with world.deps.uow() as uow:
+        final_at = [e.at for e in uow.session.scalars(select(m.AuditEntry).where(
+            m.AuditEntry.entity_id == row.tracking_number, m.AuditEntry.action == "contract.final"))]
+    assert final_at == [row.concluded_at]
+    assert to_tehran(row.concluded_at) >= to_tehran(approvals[-2].approved_at)
+
+
+def test_r12_contract_document_carries_verified_token_signatures(district12):
+    world = district12.world
+    row, _ = _contract(district12)
+    xml = contract_svc.signed_xml(row)
+    checks = verify_document(xml, trust_store(world.deps.ca_cert, world.deps.sessions), world.deps.role_check)
+    assert [c.valid for c in checks] == [True, True, True]
+    assert [(c.role, c.unit) for c in checks] == [("treasurer", "district-12"), ("chair", "district-12"),
+                                                  ("company_signatory", row.contractor_id)]
+    assert [c.national_id for c in checks] == [world.staff["treasurer"],
+                                               next(mm.national_id for mm in world.scenario.commission
+                                                    if mm.role == "chair"),
+                                               world.bidder_signatory["b3"]]
+
+
+def test_r12_stop_at_stage_leaves_the_contract_without_a_code(stopped):
+    report = stopped.report
+    assert report["contract"]["status"] == "treasurer" and report["contract"]["code"] is None
+    row, approvals = _contract(stopped)
+    assert row.code is None and [a.stage for a in approvals] == ["draft", "legal_review", "budget"]
+    assert report["publication"] is None
+    assert {s["reason"] for s in report["status_statements"].values()} == {"NO_CONTRACT_CODE"}
+    assert report["payments"] == {p.id: {"result": "refused", "reason": "NO_CONTRACT_CODE"}
+                                  for p in stopped.world.scenario.payments}
+
+
+def test_r12_registration_without_workflow_is_refused_where_the_calendar_disables_it(district12):
+    world = district12.world
+    day = to_tehran(world.clock.now()).date()
+    assert world.policy.rule("registration_without_workflow_disabled", "district-12", day)
+    from pilot.contract_world import inputs_of
+
+    with pytest.raises(DomainError) as err:
+        contract_svc.register_without_workflow(world.deps, district12.tender_id, "b3",
+                                               inputs_of(world.scenario).terms)
+    assert err.value.reason is Reason.REGISTRATION_WITHOUT_WORKFLOW_DISABLED
+    with world.deps.uow() as uow:
+        refusals = uow.session.scalars(select(m.AuditEntry).where(
+            m.AuditEntry.action == "contract.registration_refused")).all()
+    assert [r.reason for r in refusals] == ["REGISTRATION_WITHOUT_WORKFLOW_DISABLED"]
+
+
+def test_r12_rerunning_the_flows_neither_approves_nor_pays_twice(district12):
+    from flows.contract_registration import contract_registration_flow
+    from flows.status_statement import statements_and_payments_flow
+
+    world = district12.world
+    use_world(district12)
+
+    def counts():
+        with world.deps.uow() as uow:
+            return (uow.session.scalar(select(func.count()).select_from(m.ContractApproval)),
+                    uow.session.scalar(select(func.count()).select_from(m.Contract).where(m.Contract.code.is_not(None))),
+                    uow.session.scalar(select(func.count()).select_from(m.SignatureRow)),
+                    uow.session.scalar(select(func.count()).select_from(m.Payment)),
+                    uow.session.scalar(select(func.count()).select_from(m.AuditEntry).where(
+                        m.AuditEntry.action.in_(["contract.approved", "statement.signed", "payment.paid"]))))
+
+    before = counts()
+    paid_before = world.stubs["financial"].payments()
+    state = contract_registration_flow(district12.tender_id, "b3")
+    again = statements_and_payments_flow(district12.tender_id)
+    assert state["code"] == district12.report["contract"]["code"] and state["stage"] == "final"
+    assert counts() == before
+    assert world.stubs["financial"].payments() == paid_before
+    assert {k: v["result"] for k, v in again["payments"].items()} == \
+        {k: v["result"] for k, v in district12.report["payments"].items()}
+    with world.deps.uow() as uow:
+        chain = verify_chain(iter_entries(uow.session))
+    assert chain.ok and chain.entries > 0
+
+
+def test_r12_a_rehearsal_without_attached_context_takes_its_inputs_from_the_scenario(district12, district2):
+    from pilot.decisions import ScriptedDecisions
+    from services import bootstrap
+
+    world = district12.world
+    contract_svc.set_context(None)
+    bootstrap.set_current(world.deps)
+    bootstrap.set_decisions(ScriptedDecisions(world.scenario))
+    try:
+        ctx = contract_svc.context()
+        assert ctx.deps is world.deps
+        assert ctx.inputs(district12.tender_id).terms.budget_line == world.scenario.contract.budget_line
+        # Same database: the stubs see what this world's run paid.
+        assert [p.amount_rial for p in ctx.financial.payments()] == \
+            [p.amount_rial for p in world.stubs["financial"].payments()]
+        with pytest.raises(DomainError):
+            ctx.inputs(district2.tender_id)
+        # Other dependencies (the next rehearsal in this process) get their own context, not this one.
+        bootstrap.set_current(district2.world.deps)
+        bootstrap.set_decisions(ScriptedDecisions(district2.world.scenario))
+        other = contract_svc.context()
+        assert other.deps is district2.world.deps and other is not ctx
+        assert other.inputs(district2.tender_id).terms.waste.min_vehicles == 14
+    finally:
+        use_world(district12)
