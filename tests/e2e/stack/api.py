@@ -51,6 +51,24 @@ class Api:
         return self.wait(lambda: (r := self.run(run_id))["state_type"] in types and r, timeout,
                          f"run {run_id} reaching {types} (now {self.run(run_id)['state_type']})")
 
+    def pause_key(self, run_id: str) -> str | None:
+        r = self.run(run_id)
+        return r["state"]["state_details"].get("pause_key") if r["state_type"] == "PAUSED" else None
+
+    def answer(self, run_id: str, run_input: dict, timeout: float = 120, after: str | None = None) -> str:
+        """Wait for the run to pause (on a pause other than `after`), answer its form; return the key."""
+        key = self.wait(lambda: (k := self.pause_key(run_id)) and k != after and k, timeout,
+                        f"run {run_id} pausing for a form")
+        self.resume(run_id, run_input)
+        return key
+
+    def finish_tender(self, parent_id: str, session_id: str, attendance_key: str) -> None:
+        """After attendance: confirm the generated minutes, then the winner's contract signature."""
+        self.answer(session_id, {"confirmed": True, "note": ""}, after=attendance_key)
+        self.wait_state(session_id, {"COMPLETED"}, timeout=120)
+        self.answer(parent_id, {"signed": True})
+        self.wait_state(parent_id, {"COMPLETED"}, timeout=120)
+
     def paused_session(self, parent_id: str, timeout: float) -> dict:
         return self.wait(lambda: next((r for r in self.subflows(parent_id) if r["state_type"] == "PAUSED"), None),
                          timeout, f"a paused session under {parent_id}")

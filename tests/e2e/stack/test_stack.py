@@ -3,18 +3,17 @@ failures (a worker killed mid-session, PostgreSQL restarted mid-run). Tests run 
 one stack; the last one brings it down."""
 from __future__ import annotations
 
-import os
 import signal
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, text
 
 from eproc.stack.config import POOL
 from eproc.stack.postgres import Cluster
-from eproc.stack.procs import PidDir, stop
+from eproc.stack.procs import PidDir, parent_of, stop
 from tests.e2e.stack.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.slow
@@ -74,15 +73,13 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
             assert [form.locator("textarea").nth(i).input_value() for i in range(5)] == FULL_ATTENDANCE["present"]
             form.get_by_role("switch").click()
             form.screenshot(path=str(ARTIFACTS / "attendance-form.png"))
-            form.get_by_role("button", name="Submit").click()
-            page.wait_for_timeout(1000)
+            with page.expect_response(lambda r: r.url.endswith("/resume"), timeout=60_000) as sent:
+                form.get_by_role("button", name="Submit").click()
+            assert sent.value.ok, sent.value.status
         finally:
             browser.close()
-    api.wait_state(paused["id"], {"COMPLETED"}, timeout=120)  # the session went on: opened, signed
-    contract = api.wait(lambda: api.run(parent["id"])["state_type"] == "PAUSED", 120, "contract form")
-    assert contract
-    api.resume(parent["id"], {"signed": True})
-    api.wait_state(parent["id"], {"COMPLETED"}, timeout=120)
+    # the session went on: envelopes opened, then the generated minutes await confirmation
+    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"])
     with create_engine(stack.up["app_database_url"]).connect() as db:
         row = db.execute(text("SELECT status FROM tenders WHERE id = 'UI-1'")).one()
         session = db.execute(text("SELECT attendees_json FROM sessions WHERE tender_id = 'UI-1'")).scalar()
@@ -140,10 +137,10 @@ def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, w
 
 
 def _worker_of(stack, run: dict):
-    """The worker whose process group holds the run's flow process."""
-    pid = int(run["infrastructure_pid"].rsplit(":", 1)[1])
-    group = os.getpgid(pid)
-    return next(r for r in PidDir(stack.config.pids_dir).records() if r.name.startswith("worker") and r.pid == group)
+    """The worker that started the run's flow process."""
+    pid = int(str(run["infrastructure_pid"]).rsplit(":", 1)[-1])
+    parent = parent_of(pid)
+    return next(r for r in PidDir(stack.config.pids_dir).records() if r.name.startswith("worker") and r.pid == parent)
 
 
 def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_same_result(stack, world, api, schedule):
@@ -151,7 +148,7 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
     parent = schedule("KILL-1")
     paused = api.paused_session(parent["id"], timeout=120)
     rec = _worker_of(stack, api.run(parent["id"]))
-    stop(rec, signal.SIGKILL, timeout=5)  # the worker and its flow process die with it
+    stop(rec, signal.SIGKILL, timeout=5)  # the worker and the flow processes it started, as if its machine died
     api.wait_state(parent["id"], {"CRASHED"}, timeout=180)
     from eproc.stack.lifecycle import start_worker
 
@@ -160,10 +157,8 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
     again = api.wait(lambda: next((r for r in api.subflows(parent["id"])
                                    if r["state_type"] == "PAUSED" and r["id"] != paused["id"]), None),
                      180, "the rerun's opening session")
-    api.resume(again["id"], FULL_ATTENDANCE)
-    api.wait(lambda: api.run(parent["id"])["state_type"] == "PAUSED", 120, "contract form")
-    api.resume(parent["id"], {"signed": True})
-    api.wait_state(parent["id"], {"COMPLETED"}, timeout=120)
+    key = api.answer(again["id"], FULL_ATTENDANCE)
+    api.finish_tender(parent["id"], again["id"], key)
     with create_engine(stack.up["app_database_url"]).connect() as db:
         ref = db.execute(text("SELECT payload_json FROM audit_log WHERE entity_id = 'UI-1' "
                               "AND action = 'tender.contracted'")).all()
@@ -185,9 +180,7 @@ def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, 
     cluster.start(pids)
     api.wait(lambda: _healthy(stack.api_url), 60, "server healthy after the restart")
     api.wait(lambda: _resumed(api, paused["id"]), 60, "resume accepted after the restart")
-    api.wait(lambda: api.run(parent["id"])["state_type"] == "PAUSED", 180, "contract form")
-    api.resume(parent["id"], {"signed": True})
-    api.wait_state(parent["id"], {"COMPLETED"}, timeout=120)
+    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"])
     with create_engine(stack.up["app_database_url"]).connect() as db:
         assert db.execute(text("SELECT status FROM tenders WHERE id = 'PG-1'")).scalar() == "contracted"
 
@@ -205,6 +198,21 @@ def _resumed(api, run_id: str) -> bool:
         return True
     except (httpx.HTTPError, AssertionError):
         return False
+
+
+def test_r15_monthly_reports_deployment_publishes_a_persian_table(stack, api):
+    import jdatetime
+
+    today = jdatetime.date.today()
+    dep = next(d for d in api.http.post("/deployments/filter", json={}).json() if d["name"] == "monthly-reports")
+    assert dep["schedules"] and dep["schedules"][0]["schedule"]["timezone"] == "Asia/Tehran"
+    run = api.http.post(f"/deployments/{dep['id']}/create_flow_run",
+                        json={"parameters": {"year": today.year, "month": today.month}}).json()
+    api.wait_state(run["id"], {"COMPLETED"}, timeout=120)
+    key = f"monthly-contracts-{today.year}-{today.month:02d}"
+    arts = api.http.post("/artifacts/filter", json={"artifacts": {"key": {"any_": [key]}}}).json()
+    assert len(arts) == 1 and arts[0]["type"] == "markdown"
+    assert "district-12" in arts[0]["data"] and "|---|" in arts[0]["data"]
 
 
 def test_zz_down_stops_every_process_it_started(stack):
