@@ -50,6 +50,19 @@ class ContractSignatureForm(RunInput):
     signed: bool = Field(title="قرارداد امضا شد", description="آیا برنده قرارداد را در مهلت امضا کرد؟")
 
 
+SESSION_FA = {"opening": "بازگشایی پاکت‌ها", "price_opening": "بازگشایی پاکت‌های ج"}
+
+
+def prefilled(form: type[RunInput], **values):
+    """Initial values that keep each field's Persian title and description in the UI form
+    (Prefect's with_initial_data(name=value) replaces the field and loses them)."""
+    fields = {}
+    for name, value in values.items():
+        f = form.model_fields[name]
+        fields[name] = Field(default=value, title=f.title, description=f.description)
+    return fields
+
+
 class FormDecisions:
     """Operators answer in the Prefect UI; the run waits paused (up to `timeout` seconds)."""
 
@@ -58,23 +71,26 @@ class FormDecisions:
 
     def attendance(self, tender_id: str, session: str, members: dict[str, str], at: datetime) -> list[str]:
         answer = pause_flow_run(wait_for_input=AttendanceForm.with_initial_data(
-            description=f"حضور در جلسهٔ {session} مناقصهٔ {tender_id}. اعضا: " +
+            description=f"حضور در جلسهٔ {SESSION_FA.get(session, session)} مناقصهٔ {tender_id}. اعضا: " +
                         "، ".join(f"{k} ({v})" for k, v in members.items()),
-            present=sorted(members)), timeout=self.timeout)
+            **prefilled(AttendanceForm, present=sorted(members))), timeout=self.timeout)
         return list(answer.present)
 
     def technical_scores(self, tender_id: str, bidders: list[str]) -> dict[str, int]:
         answer = pause_flow_run(wait_for_input=TechnicalScoresForm.with_initial_data(
-            description=f"امتیاز فنی پیشنهادهای مناقصهٔ {tender_id}", scores={b: 0 for b in bidders}),
+            description=f"امتیاز فنی پیشنهادهای مناقصهٔ {tender_id}",
+            **prefilled(TechnicalScoresForm, scores={b: 0 for b in bidders})),
             timeout=self.timeout)
         return dict(answer.scores)
 
     def confirm_minutes(self, tender_id: str, summary: str) -> bool:
         answer = pause_flow_run(wait_for_input=MinutesConfirmationForm.with_initial_data(
-            description=f"صورتجلسهٔ ماده ۱۳ مناقصهٔ {tender_id}: {summary}", confirmed=True), timeout=self.timeout)
+            description=f"صورتجلسهٔ ماده ۱۳ مناقصهٔ {tender_id}: {summary}",
+            **prefilled(MinutesConfirmationForm, confirmed=True)), timeout=self.timeout)
         return bool(answer.confirmed)
 
     def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> bool:
         answer = pause_flow_run(wait_for_input=ContractSignatureForm.with_initial_data(
-            description=f"امضای قرارداد مناقصهٔ {tender_id} توسط {bidder}", signed=True), timeout=self.timeout)
+            description=f"امضای قرارداد مناقصهٔ {tender_id} توسط {bidder}",
+            **prefilled(ContractSignatureForm, signed=True)), timeout=self.timeout)
         return bool(answer.signed)

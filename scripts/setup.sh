@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-APT_PACKAGES=(softhsm2 opensc xmlsec1 openssl postgresql python3-venv python3-dev gcc)
+APT_PACKAGES=(softhsm2 opensc xmlsec1 openssl postgresql python3-venv python3-dev gcc chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,7 @@ import getpass
 import os
 import re
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,6 +98,9 @@ def resolve_pin(label: str, pin: str | None = None) -> str:
     return entered
 
 
+RESCAN_PAUSES = (0.05, 0.2, 0.5, 0.0)
+
+
 class _Module:
     """One loaded PKCS#11 library and the number of sessions we hold open on it."""
 
@@ -122,15 +126,21 @@ class _Module:
 
     def find_token(self, label: str) -> pkcs11.Token:
         with self.lock:
-            token = self._scan(label)
-            if token is None and not +self.sessions:
-                # SoftHSM sees tokens created after C_Initialize only after re-initialising;
-                # that would close every session, so it is done only when none is open.
-                self.lib.reinitialize()
+            # A token can read as absent for a moment while another process writes the same
+            # token store (SoftHSM's file backend) or a USB token re-enumerates: look again a few
+            # times before saying it is not there.
+            for pause in RESCAN_PAUSES:
                 token = self._scan(label)
-            if token is None:
-                raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{label}»")
-            return token
+                if token is None and not +self.sessions:
+                    # SoftHSM sees tokens created after C_Initialize only after re-initialising;
+                    # that would close every session, so it is done only when none is open.
+                    self.lib.reinitialize()
+                    token = self._scan(label)
+                if token is not None:
+                    return token
+                if pause:
+                    time.sleep(pause)
+            raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{label}»")
 
     def labels(self) -> list[str]:
         with self.lock:

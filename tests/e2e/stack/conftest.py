@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from eproc.stack.config import StackConfig
+from eproc.stack.config import StackConfig, default_pg_dir
 from eproc.stack.procs import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -52,14 +53,17 @@ def stack(tmp_path_factory):
     env = {**os.environ, "EPROC_DATA_DIR": str(world_dir), "SOFTHSM2_CONF": str(hsm.conf_path),
            "EPROC_TOKEN_PIN": PIN, "EPROC_DECISION_TIMEOUT": "900", "PYTHONPATH": str(ROOT)}
     s = Stack(run_dir, world_dir, env, {}, scenario)
+    pg_dir = default_pg_dir(run_dir)
+    shutil.rmtree(pg_dir, ignore_errors=True)  # a cluster left by an earlier run with the same base dir
     out = s.eproc("up", "--json", "--workers", "2", "--port", str(free_port()), "--pg-port", str(free_port()),
-                  "--crash-after", "60")
+                  "--pg-dir", str(pg_dir), "--crash-after", "60")
     try:
         assert out.returncode == 0, out.stdout + out.stderr
         s.up = json.loads(out.stdout)
         yield s
     finally:
         s.eproc("down")
+        shutil.rmtree(pg_dir, ignore_errors=True)  # the private cluster's data lives outside tmp_path
 
 
 @pytest.fixture(scope="session")

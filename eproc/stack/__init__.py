@@ -1,0 +1,1 @@
+"""A local production-like stack: PostgreSQL, the Prefect server, a process work pool, workers."""

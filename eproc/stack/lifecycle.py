@@ -1,0 +1,199 @@
+"""`eproc up` and `eproc down`: start and stop the stack in order, every process by its pid file.
+
+up:   PostgreSQL (private cluster unless an existing server is given) → the application database
+      migrated → the Prefect server on 127.0.0.1 with its database on PostgreSQL → the process work
+      pool → the zombie-run automation → deployments from prefect.yaml → N workers.
+down: workers → server → PostgreSQL (only the cluster `up` started)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import httpx
+import yaml
+
+from domain.reasons import DomainError, Reason
+from eproc.stack.config import POOL, ROOT, StackConfig
+from eproc.stack.postgres import PID_NAME as PG_PID, Cluster, ensure_database
+from eproc.stack.procs import PidDir, spawn, stop
+
+SERVER = "prefect-server"
+PREFECT = [sys.executable, "-m", "prefect"]
+
+
+@dataclass(frozen=True)
+class UpResult:
+    ui_url: str
+    api_url: str
+    app_database_url: str
+    deployments: list[str]
+    skipped: list[str]
+    pids: dict[str, int]
+
+    def to_dict(self) -> dict:
+        return {"ui_url": self.ui_url, "api_url": self.api_url, "app_database_url": self.app_database_url,
+                "deployments": self.deployments, "skipped": self.skipped, "pids": self.pids}
+
+
+def worker_name(i: int) -> str:
+    return f"worker-{i}"
+
+
+def up(cfg: StackConfig, say: Callable[[str], None] = lambda _m: None) -> UpResult:
+    pids = PidDir(cfg.pids_dir)
+    if any(r.alive() for r in pids.records()):
+        raise DomainError(Reason.INVALID_INPUT, f"پشته از پیش در حال اجراست؛ نخست «eproc down» را اجرا کنید ({cfg.run_dir})")
+    cfg.save()
+    try:
+        if cfg.pg_url is None:
+            say("PostgreSQL")
+            cluster = Cluster(cfg.pg_dir, cfg.pg_port)
+            cluster.init()
+            cluster.start(pids)
+        app_url = ensure_database(cfg.admin_url, cfg.app_db)
+        ensure_database(cfg.admin_url, cfg.prefect_db)
+        _migrate(app_url)
+        say("Prefect server")
+        start_server(cfg, pids)
+        say("work pool, automation, deployments")
+        _prefect(cfg, ["work-pool", "create", POOL, "--type", "process", "--overwrite"])
+        _zombie_automation(cfg)
+        deployed, skipped = deploy(cfg)
+        say(f"{cfg.workers} worker(s)")
+        for i in range(1, cfg.workers + 1):
+            start_worker(cfg, pids, i)
+        wait_workers(cfg, {f"eproc-{worker_name(i)}" for i in range(1, cfg.workers + 1)})
+    except BaseException:
+        down(cfg)
+        raise
+    return UpResult(cfg.ui_url, cfg.api_url, app_url, deployed, skipped,
+                    {r.name: r.pid for r in pids.records()})
+
+
+def down(cfg: StackConfig) -> list[str]:
+    """Stop workers, then the server, then PostgreSQL; return the names of processes stopped."""
+    pids = PidDir(cfg.pids_dir)
+    stopped = []
+    records = pids.records()
+    order = sorted(records, key=lambda r: (r.name == PG_PID, r.name == SERVER))
+    for rec in order:
+        if rec.name == PG_PID:
+            if Cluster(cfg.pg_dir, cfg.pg_port).stop(pids):
+                stopped.append(rec.name)
+            continue
+        if stop(rec):
+            stopped.append(rec.name)
+        pids.remove(rec.name)
+    return stopped
+
+
+def start_server(cfg: StackConfig, pids: PidDir) -> None:
+    env = {**os.environ, **cfg.server_env()}
+    spawn(pids, SERVER, PREFECT + ["server", "start", "--host", "127.0.0.1", "--port", str(cfg.port)], env,
+          cfg.logs_dir / "server.log", ROOT)
+    wait_healthy(cfg, pids)
+
+
+def wait_healthy(cfg: StackConfig, pids: PidDir, timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rec = pids.read(SERVER)
+        if rec is None or not rec.alive():
+            raise DomainError(Reason.INVALID_INPUT, f"سرور Prefect اجرا نشد؛ گزارش: {cfg.logs_dir / 'server.log'}")
+        try:
+            if httpx.get(f"{cfg.api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise DomainError(Reason.INVALID_INPUT, f"سرور Prefect در {int(timeout)} ثانیه آماده نشد")
+
+
+def start_worker(cfg: StackConfig, pids: PidDir, i: int) -> None:
+    env = {**os.environ, **cfg.worker_env()}
+    spawn(pids, worker_name(i), PREFECT + ["worker", "start", "--pool", POOL, "--type", "process",
+                                           "--name", f"eproc-{worker_name(i)}", "--limit", str(cfg.worker_limit)],
+          env, cfg.logs_dir / f"{worker_name(i)}.log", ROOT)
+
+
+def wait_workers(cfg: StackConfig, names: set[str], timeout: float = 120.0) -> None:
+    """Workers count as up once they have polled the pool (their first heartbeat)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = httpx.post(f"{cfg.api_url}/work_pools/{POOL}/workers/filter", json={}, timeout=10)
+        if r.status_code == 200 and names <= {w["name"] for w in r.json() if w.get("status") == "ONLINE"}:
+            return
+        time.sleep(0.5)
+    raise DomainError(Reason.INVALID_INPUT, f"کارگرها در {int(timeout)} ثانیه آماده نشدند؛ گزارش‌ها: {cfg.logs_dir}")
+
+
+def deploy(cfg: StackConfig) -> tuple[list[str], list[str]]:
+    """Register prefect.yaml's deployments whose flow code is present in this checkout."""
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    present, skipped = [], []
+    for d in spec["deployments"]:
+        path = d["entrypoint"].split(":", 1)[0]
+        (present if (ROOT / path).exists() else skipped).append(d)
+    spec["deployments"] = present
+    filtered = cfg.run_dir / "prefect.deploy.yaml"
+    filtered.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _prefect(cfg, ["--no-prompt", "deploy", "--all", "--prefect-file", str(filtered)])
+    return [d["name"] for d in present], [d["name"] for d in skipped]
+
+
+def _prefect(cfg: StackConfig, args: list[str]) -> str:
+    env = {**os.environ, **cfg.prefect_env(), "EPROC_ROOT": str(ROOT)}
+    proc = subprocess.run(PREFECT + args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        raise DomainError(Reason.INVALID_INPUT, f"فرمان prefect {args[0]} ناموفق بود: {proc.stdout[-800:]} {proc.stderr[-800:]}")
+    return proc.stdout
+
+
+def _migrate(url: str) -> None:
+    from store.db import make_engine
+    from store.migrate import upgrade
+
+    eng = make_engine(url)
+    try:
+        upgrade(eng)
+    finally:
+        eng.dispose()
+
+
+def _zombie_automation(cfg: StackConfig) -> None:
+    """Prefect's documented zombie detection: a flow run whose heartbeats stop (its worker or
+    machine died) is marked Crashed, so operators see it and can rerun it."""
+    name = "eproc-crashed-runs"
+    base = cfg.api_url
+    found = httpx.post(f"{base}/automations/filter", json={"automations": {"name": {"any_": [name]}}}, timeout=30)
+    found.raise_for_status()
+    for a in found.json():
+        httpx.delete(f"{base}/automations/{a['id']}", timeout=30).raise_for_status()
+    body = {
+        "name": name,
+        "description": "اجرای بدون ضربان قلب را «Crashed» علامت می‌زند",
+        "enabled": True,
+        "trigger": {"type": "event", "posture": "Proactive", "match": {"prefect.resource.id": "prefect.flow-run.*"},
+                    "after": ["prefect.flow-run.heartbeat"], "expect": ["prefect.flow-run.heartbeat",
+                                                                        "prefect.flow-run.Completed",
+                                                                        "prefect.flow-run.Failed",
+                                                                        "prefect.flow-run.Cancelled",
+                                                                        "prefect.flow-run.Crashed"],
+                    "for_each": ["prefect.resource.id"], "threshold": 1, "within": cfg.zombie_after},
+        "actions": [{"type": "change-flow-run-state", "state": "CRASHED", "force": True,
+                     "message": f"بیش از {cfg.zombie_after} ثانیه ضربان قلب دریافت نشد"}],
+    }
+    httpx.post(f"{base}/automations/", json=body, timeout=30).raise_for_status()
+
+
+def config_for(run_dir: Path | None) -> StackConfig:
+    from config.settings import get_settings
+    from eproc.stack.config import default_pg_dir
+
+    rd = Path(run_dir) if run_dir else get_settings().data_dir / "stack"
+    return StackConfig.load(rd) or StackConfig(run_dir=rd, pg_dir=default_pg_dir(rd))
