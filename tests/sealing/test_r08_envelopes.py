@@ -70,14 +70,15 @@ def test_r08_a_bid_may_hold_only_some_envelopes():
 @pytest.mark.parametrize("envelopes, key", [
     ({}, PUB), ({"A": b"x", "bidder": b"\x01"}, PUB), ({"D": b"x"}, PUB), ({"A": "text, not bytes"}, PUB),
     ({"A": b"x"}, "not base64!"), ({"A": b"x"}, base64.b64encode(b"short").decode()),
-])
+], ids=["no-envelopes", "unknown-letter-key", "letter-d", "text-not-bytes", "key-not-base64", "key-too-short"])
 def test_r08_sealing_refuses_bad_input(envelopes, key):
     with pytest.raises(DomainError) as err:
         seal_bid(TENDER, "b1", envelopes, key)
     assert err.value.reason is Reason.INVALID_INPUT
 
 
-@pytest.mark.parametrize("tender, bidder", [("", "b1"), ("T", "  "), ("T", "b\x00"), ("T\x1b", "b1")])
+@pytest.mark.parametrize("tender, bidder", [("", "b1"), ("T", "  "), ("T", "b\x00"), ("T\x1b", "b1")],
+                         ids=["empty-tender", "blank-bidder", "nul-in-bidder", "escape-in-tender"])
 def test_r08_sealing_refuses_ids_that_cannot_be_signed(tender, bidder):
     with pytest.raises(DomainError) as err:
         seal_bid(tender, bidder, {"A": b"x"}, PUB)

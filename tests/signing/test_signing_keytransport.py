@@ -47,7 +47,7 @@ def test_r04_share_wrapped_for_another_member_does_not_open(commission):
     assert err.value.reason is Reason.INVALID_INPUT
 
 
-@pytest.mark.parametrize("secret", [b"", os.urandom(65)])
+@pytest.mark.parametrize("secret", [b"", os.urandom(65)], ids=["empty", "too-long"])
 def test_secret_size_is_limited(commission, secret):
     with pytest.raises(DomainError) as err:
         wrap_secret(commission["chair"].cert, secret, "RSA_PKCS_OAEP_SHA1")

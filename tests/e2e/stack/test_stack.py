@@ -17,7 +17,8 @@ from eproc.stack.postgres import Cluster
 from eproc.stack.procs import PidDir, parent_of, stop
 from tests.e2e.stack.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.slow
+# One xdist worker keeps the whole stack session (servers, workers) to itself.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 CHROMIUM = "/usr/bin/chromium"
 FULL_ATTENDANCE = {"present": ["m1", "m2", "m3", "m4", "m5"], "confirmed": True}
 
@@ -50,6 +51,18 @@ def test_up_starts_every_process_bound_to_localhost_with_deployments(stack, api)
     assert {w["name"] for w in workers} == {"eproc-worker-1", "eproc-worker-2"}
 
 
+def _every_form_field_has_its_persian_title(api, run_id: str) -> None:
+    import json
+
+    from flows.decisions import AttendanceForm
+
+    keys = api.http.post(f"/flow_runs/{run_id}/input/filter", json={"prefix": "paused"}).json()
+    schema = next(k for k in keys if k["key"].endswith("schema"))
+    props = json.loads(schema["value"])["properties"]
+    for name, field in AttendanceForm.model_fields.items():
+        assert props[name].get("title") == field.title, name
+
+
 def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_continues(stack, world, api, schedule):
     from playwright.sync_api import sync_playwright
 
@@ -57,6 +70,7 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
     parent = schedule("UI-1")
     assert "district-12" in parent["tags"]
     paused = api.paused_session(parent["id"], timeout=120)
+    _every_form_field_has_its_persian_title(api, paused["id"])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
@@ -87,18 +101,6 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
     assert row.status == "contracted"
     assert "m5" in session
     assert (ARTIFACTS / "attendance-form.png").stat().st_size > 10_000
-
-
-def test_every_attendance_form_field_has_its_persian_title(stack, api):
-    from flows.decisions import AttendanceForm
-
-    runs = api.runs(name={"any_": ["UI-1-opening"]})
-    assert runs
-    keys = api.http.post(f"/flow_runs/{runs[0]['id']}/input/filter", json={"prefix": "paused"}).json()
-    schema = next(k for k in keys if k["key"].endswith("schema"))
-    props = __import__("json").loads(schema["value"])["properties"]
-    for name, field in AttendanceForm.model_fields.items():
-        assert props[name].get("title") == field.title, name
 
 
 def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, world, api, schedule):
@@ -143,7 +145,10 @@ def _worker_of(stack, run: dict):
 
 
 def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_same_result(stack, world, api, schedule):
-    world(["KILL-1"])
+    world(["KILL-1", "REF-1"])
+    reference = schedule("REF-1")
+    ref_paused = api.paused_session(reference["id"], timeout=120)
+    api.finish_tender(reference["id"], ref_paused["id"], api.answer(ref_paused["id"], FULL_ATTENDANCE))
     parent = schedule("KILL-1")
     paused = api.paused_session(parent["id"], timeout=120)
     rec = _worker_of(stack, api.run(parent["id"]))
@@ -161,14 +166,22 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
                      180, "the rerun's opening session")
     key = api.answer(again["id"], FULL_ATTENDANCE)
     api.finish_tender(parent["id"], again["id"], key)
+    from domain.documents.minutes import award_of
+    from domain.xmlsafe import parse_untrusted
+    from signing.xmldsig import signed_document_root
+
     with create_engine(stack.up["app_database_url"]).connect() as db:
-        ref = db.execute(text("SELECT payload_json FROM audit_log WHERE entity_id = 'UI-1' "
-                              "AND action = 'tender.contracted'")).all()
-        got = db.execute(text("SELECT id, status FROM tenders WHERE id IN ('UI-1', 'KILL-1') ORDER BY id")).all()
-        winners = dict(db.execute(text("SELECT tender_id, count(*) FROM minutes WHERE tender_id IN ('UI-1','KILL-1') "
-                                       "AND kind = 'article13' GROUP BY tender_id")).all())
-    assert [s for _i, s in got] == ["contracted", "contracted"] and len(ref) == 1
-    assert winners == {"KILL-1": 1, "UI-1": 1}
+        got = db.execute(text("SELECT id, status FROM tenders WHERE id IN ('KILL-1', 'REF-1') ORDER BY id")).all()
+        minutes = db.execute(text("SELECT tender_id, xml FROM minutes WHERE tender_id IN ('KILL-1', 'REF-1') "
+                                  "AND kind = 'article13' AND final")).all()
+        opened = dict(db.execute(text("SELECT entity_id, count(*) FROM audit_log WHERE action = 'envelope.opened' "
+                                      "AND entity_id IN ('KILL-1', 'REF-1') GROUP BY entity_id")).all())
+    assert [s for _i, s in got] == ["contracted", "contracted"]
+    assert sorted(t for t, _x in minutes) == ["KILL-1", "REF-1"]  # exactly one final minutes each
+    awards = {t: award_of(signed_document_root(parse_untrusted(bytes(x)))) for t, x in minutes}
+    same = ("status", "winner", "runner_up", "prices")
+    assert {k: awards["KILL-1"][k] for k in same} == {k: awards["REF-1"][k] for k in same}
+    assert opened["KILL-1"] == opened["REF-1"]  # the rerun opened no envelope twice
 
 
 def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, schedule):
