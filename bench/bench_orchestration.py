@@ -1,0 +1,131 @@
+"""Orchestration benchmark on the production-like stack (`eproc up`: PostgreSQL, Prefect server,
+process work pool), each figure against a baseline measured in the same run.
+
+1. Tenders completed per minute with 1 worker vs 2 workers: K tenders (the district-12 scenario,
+   announced and with every sealed bid submitted) scheduled at once, scripted decisions, from the
+   first schedule to the last run completed.
+2. Orchestration overhead per tender: the mean Prefect run time of one tender (opening session,
+   minutes, Article 18, contract signature) vs the same service steps called directly in this
+   process on a tender of the same world (no Prefect).
+
+    .venv/bin/python bench/bench_orchestration.py [--tenders 8]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
+PIN = "1357"
+
+
+def run_stack(workers: int, tenders: int, base: Path, hsm) -> tuple[float, float]:
+    """(tenders per minute, mean run time of one tender in seconds)."""
+    import httpx
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from eproc.stack.config import default_pg_dir
+    from eproc.stack.procs import free_port
+    from flows.deployments import schedule_tender
+    from tests.e2e.stack.world import prepare, recent_scenario
+
+    world_dir, run_dir = base / f"world{workers}", base / f"run{workers}"
+    scenario = recent_scenario(base / f"scenario{workers}.toml", f"bench-{workers}w")
+    env = {**os.environ, "EPROC_DATA_DIR": str(world_dir), "SOFTHSM2_CONF": str(hsm.conf_path),
+           "EPROC_TOKEN_PIN": PIN, "PYTHONPATH": str(ROOT)}
+    eproc = [str(Path(sys.executable).parent / "eproc")]
+    pg_dir = default_pg_dir(run_dir)
+    out = subprocess.run(eproc + ["up", "--json", "--workers", str(workers), "--port", str(free_port()),
+                                  "--pg-port", str(free_port()), "--pg-dir", str(pg_dir), "--run-dir", str(run_dir)],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise SystemExit(out.stdout + out.stderr)
+    up = json.loads(out.stdout)
+    try:
+        ids = [f"B{workers}-{i:02d}" for i in range(tenders)]
+        prepare(world_dir, up["app_database_url"], scenario, ids)
+        jv = {"env": {"EPROC_DECISIONS": f"scripted:{scenario}"}}
+        t0 = time.perf_counter()
+        with temporary_settings({PREFECT_API_URL: up["api_url"]}):
+            runs = [schedule_tender(tid, up["app_database_url"], job_variables=jv)["id"] for tid in ids]
+        http = httpx.Client(base_url=up["api_url"], timeout=30)
+        states: dict[str, dict] = {}
+        while len(states) < len(runs):
+            for rid in runs:
+                if rid not in states:
+                    r = http.get(f"/flow_runs/{rid}").json()
+                    if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
+                        states[rid] = r
+            time.sleep(0.5)
+            if time.perf_counter() - t0 > 1800:
+                raise SystemExit("tenders did not finish in 30 minutes")
+        wall = time.perf_counter() - t0
+        failed = [r["name"] for r in states.values() if r["state_type"] != "COMPLETED"]
+        if failed:
+            raise SystemExit(f"runs not completed: {failed}")
+        mean_run = sum(r["total_run_time"] for r in states.values()) / len(states)
+        return tenders / wall * 60, mean_run
+    finally:
+        subprocess.run(eproc + ["down", "--run-dir", str(run_dir)], env=env, cwd=ROOT, capture_output=True,
+                       timeout=300)
+        shutil.rmtree(pg_dir, ignore_errors=True)
+
+
+def direct(base: Path) -> float:
+    """The same steps as one tender's run, called directly on a SQLite world (no Prefect)."""
+    from pilot.decisions import ScriptedDecisions
+    from pilot.scenario import load_scenario
+    from services import tender as svc
+    from tests.e2e.stack.world import prepare, recent_scenario
+
+    scenario_path = recent_scenario(base / "direct.toml", "bench-direct")
+    world = prepare(base / "direct", f"sqlite:///{base / 'direct.db'}", scenario_path, ["D-1"])
+    world.clock.set(datetime.now(timezone.utc))
+    decisions = ScriptedDecisions(load_scenario(scenario_path))
+    t0 = time.perf_counter()
+    members = {m.id: m.name for m in world.scenario.commission}
+    present = decisions.attendance("D-1", "opening", members, world.clock.now())
+    outcome = svc.opening_session(world.deps, "D-1", present)
+    svc.draft_minutes(world.deps, "D-1", outcome)
+    svc.sign_minutes(world.deps, "D-1", outcome.participants)
+    _, award, _ = svc.final_minutes(world.deps, "D-1")
+    svc.notify_winner(world.deps, "D-1", award["winner"], 1)
+    decisions.contract_signed("D-1", award["winner"], world.clock.now())
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tenders", type=int, default=8)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        base = Path(d)
+        os.environ["PREFECT_HOME"] = str(base / "prefect-home")
+        from signing.softhsm import SoftHsm
+
+        hsm = SoftHsm.for_process(base / "tokens")
+        direct_s = direct(base)
+        one, run1 = run_stack(1, args.tenders, base, hsm)
+        two, run2 = run_stack(2, args.tenders, base, hsm)
+    print(f"{'benchmark':58} {'ours':>10} {'baseline':>10} {'ratio':>7}")
+    print(f"{f'tenders completed per minute, 2 workers vs 1 ({args.tenders} tenders)':58} {two:10.2f} {one:10.2f} "
+          f"{two / one:7.2f}")
+    run = (run1 + run2) / 2
+    print(f"{'one tender: Prefect run time vs the same steps direct (s)':58} {run:10.2f} {direct_s:10.2f} "
+          f"{run / direct_s:7.2f}")
+    print(f"{'  orchestration share of a tender run':58} {(run - direct_s) / run:10.0%}")
+
+
+if __name__ == "__main__":
+    main()
