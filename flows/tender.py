@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from domain.clock import SimulatedClock
-from domain.persian import format_jalali_datetime, format_rial, persian_digits
+from domain.persian import format_rial, persian_digits
 from domain.reasons import DomainError, Reason
 from domain.tender import evaluation as ev
 from services import bootstrap, tender as svc

@@ -2,7 +2,6 @@
 and the submission manifest signed with the bidder's own token. The engine never sees plaintext."""
 from __future__ import annotations
 
-from datetime import datetime
 
 from lxml import etree
 

@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from domain.xmlsafe import parse_untrusted
-from signing.xmldsig import content_of, signed_document_root
+from signing.xmldsig import signed_document_root
 from store import models as m
 
 NS = "{urn:tehran:eproc:minutes:1}"

@@ -2,7 +2,6 @@
 SoftHSM tokens and signatures, on a simulated clock; return the report of scenario-format.md."""
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,6 @@ from prefect.cache_policies import NO_CACHE
 
 from config.policy import Policy, load_policy
 from config.settings import get_settings
-from domain.reasons import DomainError, Reason
 from domain.tender.commission import Member
 from domain.tender.model import TenderItem, TenderSpec
 from pilot import report as pilot_report

@@ -16,7 +16,7 @@ from domain.formulas import Formula
 from domain.identity import validate_national_id
 from domain.persian import to_tehran
 from pilot.scenario import Scenario
-from services.signers import COMPANY_SIGNATORY, Signer, Signers
+from services.signers import Signer, Signers
 from services.tender import Deps
 from signing.ca import MunicipalCA
 from signing.keytransport import choose_mechanism

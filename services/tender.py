@@ -30,16 +30,16 @@ from domain.documents.notification import build_notification
 from domain.documents.receipt import build_receipt
 from domain.xmlsafe import parse_untrusted
 from sealing import content as sealed_content
-from sealing.envelopes import SealedBid, check_manifest, manifest_hashes, open_envelope
+from sealing.envelopes import SealedBid, check_manifest, open_envelope
 from sealing.opening_key import OpeningKeyPlan, create_opening_key, rebuild_private_key, unlock_shares
 from services import codec
 from services.faults import crash_point
 from services.signers import (COMPANY_SIGNATORY, CertKeyWrapper, RoleCheck, Signer, Signers, TokenShareUnwrapper,
                               current_certificate, role_checker, trust_store)
 from signing.verify import verify_document
-from signing.xmldsig import content_of, signed_document_root
+from signing.xmldsig import signed_document_root
 from store import models as m
-from store.uow import UnitOfWork, record_refusal
+from store.uow import UnitOfWork
 
 VOTING = ("chair", "finance", "technical")
 ENGINE_ACTOR = "engine"
@@ -272,8 +272,8 @@ def _record_refused_submission(deps: Deps, tender_id: str, bidder_ref: str, comp
         latest = uow.bids.latest(tender_id, bidder_ref)
         seq = (latest.seq + 1) if latest else 1
         uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=seq,
-                           received_at=now, sealed=b"", manifest_xml=b"", superseded=latest is not None
-                           and latest.refused_reason is None and False, refused_reason=exc.reason.value), {})
+                           received_at=now, sealed=b"", manifest_xml=b"", superseded=False,
+                           refused_reason=exc.reason.value), {})
         uow.record(at=now, actor=bidder_ref, action="bid.refused", entity="tender", entity_id=tender_id,
                    reason=exc.reason, payload={"bidder": bidder_ref, "detail": exc.detail})
         uow.commit()
