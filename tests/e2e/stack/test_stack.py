@@ -133,7 +133,9 @@ def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, w
         report = verify_chain(iter_entries(s))
     assert report.ok, report
     logs = [(stack.config.logs_dir / f"worker-{n}.log").read_text() for n in (1, 2)]
-    took = [sum(f"submitting flow run '{r['id']}'" in log for r in runs.values()) for log in logs]
+    # Both workers may try to claim a run; Prefect lets one win and the other logs "Aborted submission".
+    took = [sum((f"submitting flow run '{r['id']}'" in log) - (f"Aborted submission of flow run '{r['id']}'" in log)
+                for r in runs.values()) for log in logs]
     assert sum(took) == len(ids) and all(took), took  # both workers ran tenders, each run exactly once
 
 
