@@ -17,7 +17,10 @@ def register(app: typer.Typer) -> None:
               json_out: bool = typer.Option(False, "--json", help="گزارش JSON — the report as JSON on stdout"),
               out: Path = typer.Option(None, "--out", help="پوشهٔ بستهٔ شواهد — evidence bundle directory"),
               workdir: Path = typer.Option(None, "--workdir", help="پوشهٔ کار (پایگاه داده، توکن‌ها) — work "
-                                           "directory; a fresh temporary one by default")) -> None:
+                                           "directory; a fresh temporary one by default"),
+              database_url: str = typer.Option(None, "--database-url", help="پایگاه دادهٔ سامانه، مثلاً PostgreSQL "
+                                               "پشتهٔ eproc up — application database; SQLite in the work "
+                                               "directory by default")) -> None:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("DO_NOT_TRACK", "1")
         if json_out:
@@ -29,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
             if scenario is not None:
                 load_scenario(scenario)  # an invalid file fails here, before anything runs
-            report = run_pilot(scenario, out_dir=out, workdir=workdir)
+            report = run_pilot(scenario, out_dir=out, workdir=workdir, database_url=database_url)
             if json_out:
                 emit_json(report)
             else:
