@@ -48,26 +48,12 @@ def _tender_row(tender_id: str, database_url: str | None) -> dict[str, Any]:
         engine.dispose()
 
 
-def previous_jalali_month(today: jdatetime.date) -> tuple[int, int]:
-    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-
-
-def report_markdown(report) -> str:
-    """A report of services.reports as a Persian Markdown table for the run's artifact."""
-    from services.reports import table_rows
-
-    head = report.headers()
-    rows = [f"## {report.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    rows += ["| " + " | ".join(cells) + " |" for cells in table_rows(report, persian=True)]
-    return "\n".join(rows)
-
-
 @flow(name="monthly-reports", log_prints=True)
 def monthly_report_flow(year: int | None = None, month: int | None = None) -> dict:
     """R15: each unit's contracts concluded and in progress by threshold class. Scheduled daily;
     without parameters it reports only on the first day of a Jalali month (the month before)."""
     from services import bootstrap
-    from services.reports import monthly_report
+    from services.reports import markdown_table, monthly_report, previous_jalali_month
 
     deps = bootstrap.current()
     if year is None or month is None:
@@ -75,8 +61,8 @@ def monthly_report_flow(year: int | None = None, month: int | None = None) -> di
         if today.day != 1:
             get_run_logger().info("امروز روز نخست ماه نیست؛ گزارشی تهیه نشد")
             return {"reported": False}
-        year, month = previous_jalali_month(today)
+        year, month = previous_jalali_month(deps.clock.now())
     report = monthly_report(deps.sessions, deps.policy, year, month)
-    create_markdown_artifact(key=f"monthly-contracts-{year}-{month:02d}", markdown=report_markdown(report),
+    create_markdown_artifact(key=f"monthly-contracts-{year}-{month:02d}", markdown=markdown_table(report),
                              description=report.title)
     return {"reported": True, **report.to_dict()}

@@ -49,7 +49,7 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
     view = svc.load(deps, tender_id)
     at = view.spec.opening_at if session == "opening" else view.spec.price_opening_at
     wait_until(deps.clock, at)
-    stored = svc._stored_session(deps, tender_id, session)
+    stored = svc.stored_session(deps, tender_id, session)
     prices_now = session == "price_opening" or view.spec.procedure.value == "one_stage"
     if stored is not None and not prices_now:
         return {"status": "technical_evaluated", "reason": None}

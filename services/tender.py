@@ -85,9 +85,7 @@ def load(deps: Deps, tender_id: str) -> TenderView:
             raise DomainError(Reason.INVALID_INPUT, f"مناقصهٔ «{tender_id}» ثبت نشده است")
         data = json.loads(row.spec_json)
         pl_row = uow.price_lists.get(data["price_list"]["list_id"], data["price_list"]["version"])
-        price_list = PriceList(id=pl_row.list_id, version=pl_row.version,
-                               items={i.code: PriceListItem(i.code, i.unit, i.unit_price) for i in pl_row.items},
-                               approved_by=pl_row.approved_by, approved_at=pl_row.approved_at)
+        price_list = _price_list(pl_row)
         formulas = {}
         for name, (fid, version) in data["formulas"].items():
             f = uow.formulas.get(fid, version)
@@ -95,6 +93,13 @@ def load(deps: Deps, tender_id: str) -> TenderView:
                                      f.technical_council_ref)
         return TenderView(codec.spec_from_dict(data["spec"]), codec.members_from_list(data["commission"]),
                           price_list, formulas, OpeningKeyPlan.from_json(row.opening_plan_json), row.status)
+
+
+def _price_list(row: m.PriceList) -> PriceList:
+    """The approved price-list version as the domain sees it (read inside the unit of work)."""
+    return PriceList(id=row.list_id, version=row.version,
+                     items={i.code: PriceListItem(i.code, i.unit, i.unit_price) for i in row.items},
+                     approved_by=row.approved_by, approved_at=row.approved_at)
 
 
 # --- announcement (R02) -----------------------------------------------------------------------
@@ -130,8 +135,7 @@ def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list
         for f in formulas.values():
             if uow.formulas.get(f.id, f.version) is None:
                 raise DomainError(Reason.POLICY_INVALID, f"فرمول {f.ref} مصوب و ثبت نشده است")
-        price_list = PriceList(id=pl.list_id, version=pl.version,
-                               items={i.code: PriceListItem(i.code, i.unit, i.unit_price) for i in pl.items})
+        price_list = _price_list(pl)
     estimate = ev.compute_estimate(spec, price_list, formulas["estimate"])
     _check_procedure_fits_threshold(deps.policy, spec, estimate.total_rial)
     plan = _opening_key(deps, spec, members, now)
@@ -354,7 +358,7 @@ def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
     now = deps.clock.now()
     check_opening_time(now, view.spec.opening_at)
     kind = "opening"
-    stored = _stored_session(deps, tender_id, kind)
+    stored = stored_session(deps, tender_id, kind)
     participants = participants_for(deps, view, stored["present"] if stored else present, now)
     private_key = _unlock_key(deps, view, participants)
     records, rows = _records(deps, tender_id)
@@ -419,10 +423,10 @@ def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> Session
     view = load(deps, tender_id)
     now = deps.clock.now()
     check_opening_time(now, view.spec.price_opening_at)
-    technical = _stored_session(deps, tender_id, "opening")
+    technical = stored_session(deps, tender_id, "opening")
     if technical is None:
         raise DomainError(Reason.WRONG_STAGE, "جلسهٔ ارزیابی فنی هنوز برگزار نشده است")
-    stored = _stored_session(deps, tender_id, "price_opening")
+    stored = stored_session(deps, tender_id, "price_opening")
     participants = participants_for(deps, view, stored["present"] if stored else present, now)
     private_key = _unlock_key(deps, view, participants)
     records, rows = _records(deps, tender_id)
@@ -436,7 +440,7 @@ def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> Session
     return SessionOutcome("price_opening", [p.id for p in participants], evaluation)
 
 
-def _stored_session(deps: Deps, tender_id: str, kind: str) -> dict | None:
+def stored_session(deps: Deps, tender_id: str, kind: str) -> dict | None:
     with deps.uow() as uow:
         row = uow.session.query(m.Session).filter_by(tender_id=tender_id, kind=kind).one_or_none()
         return json.loads(row.attendees_json) if row else None
