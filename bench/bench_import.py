@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -19,29 +20,16 @@ from pathlib import Path
 from config.policy import load_policy
 from config.settings import BUNDLED_POLICY
 from domain.clock import SystemClock
-from services.legacy_import import (CONTRACT_COLUMNS, PROVENANCE_COLUMNS, RowValidator, ValidRow, bulk_insert,
-                                    import_contracts, read_rows)
+from services.legacy import RowValidator, ValidRow, import_contracts, read_rows
 from store.db import make_engine, session_factory
-from store.legacy_models import LegacyContract, LegacyImport, ensure_tables
 from store.migrate import upgrade
-from store.models import Contract, Unit
+from store.uow import UnitOfWork
 
-HEADERS = ["شناسه قرارداد قدیمی", "واحد", "موضوع قرارداد", "شناسه ملی پیمانکار", "کد اقتصادی پیمانکار", "رتبه",
-           "مدیرعامل پیمانکار", "امضاکنندگان پیمانکار", "تاریخ قرارداد", "مبلغ قرارداد", "روش انتخاب پیمانکار",
-           "ناظر", "امضاکنندگان کارفرما", "اعضای کمیسیون معاملات", "ردیف بودجه", "عامل هزینه", "وضعیت"]
-_W = (29, 27, 23, 19, 17, 29, 27, 23, 19, 17)
+# The legacy export's headers and valid identifiers: the same generator the R16 tests use.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for tests/
+from tests.integration.legacy.legacy_rows import HEADERS_FA, company_id, national_id  # noqa: E402
 
-
-def national_id(seed: int) -> str:
-    body = f"{(seed * 7919 + 10_000_019) % 1_000_000_000:09d}"
-    total = sum(int(body[i]) * (10 - i) for i in range(9)) % 11
-    return body + str(total if total < 2 else 11 - total)
-
-
-def company_id(seed: int) -> str:
-    body = f"{(seed * 104_729 + 1_000_000_007) % 10_000_000_000:010d}"
-    total = sum((int(body[9]) + 2 + int(body[i])) * _W[i] for i in range(10)) % 11
-    return body + str(0 if total == 10 else total)
+HEADERS = [title for key, title in HEADERS_FA.items() if key != "contract_code"]
 
 
 def write_csv(path: Path, rows: int) -> Path:
@@ -61,7 +49,6 @@ def write_csv(path: Path, rows: int) -> Path:
 def fresh(tmp: Path, name: str):
     engine = make_engine(f"sqlite:///{tmp / name}")
     upgrade(engine)
-    ensure_tables(engine)
     return engine, session_factory(engine)
 
 
@@ -80,20 +67,16 @@ def run_raw(tmp: Path, path: Path, policy) -> tuple[float, int]:
     prepared = [v for n, row in read_rows(path) if isinstance(v := validator.validate(n, row), ValidRow)]
     engine, sessions = fresh(tmp, "raw.db")
     clock = SystemClock()
-    with sessions() as s:
-        s.add_all(Unit(id=u.id, code=u.code, name=u.name, kind=u.kind) for u in policy.units)
-        s.add(LegacyImport(id=1, file_name=path.name, file_sha256="0" * 64, actor="bench", started_at=clock.now()))
-        s.commit()
+    with UnitOfWork(sessions) as uow:
+        for u in policy.units:
+            uow.units.add(u.id, u.code, u.name, u.kind)
+        import_id = uow.legacy.start_import(path.name, "0" * 64, "bench", clock.now())
+        uow.commit()
     t = time.perf_counter()
     for i in range(0, len(prepared), 2_000):
-        batch = prepared[i:i + 2_000]
-        with sessions() as s:
-            bulk_insert(s, Contract.__table__, CONTRACT_COLUMNS, [
-                (g.tracking_number, g.code, None, g.unit_id, "general", g.stage, g.threshold_class, g.amount_rial,
-                 g.contractor_id, g.budget_line, g.expense_factor, g.concluded_at, g.data_json) for g in batch])
-            bulk_insert(s, LegacyContract.__table__, PROVENANCE_COLUMNS, [
-                (g.tracking_number, 1, g.unit_id, g.legacy_id, g.row_number, g.row_sha256) for g in batch])
-            s.commit()
+        with UnitOfWork(sessions) as uow:
+            uow.legacy.add_contracts(import_id, prepared[i:i + 2_000])
+            uow.commit()
     elapsed = time.perf_counter() - t
     engine.dispose()
     return elapsed, len(prepared)

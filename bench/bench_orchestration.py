@@ -37,7 +37,7 @@ def run_stack(workers: int, tenders: int, base: Path, hsm) -> tuple[float, float
 
     from eproc.stack.config import default_pg_dir
     from eproc.stack.procs import free_port
-    from flows.deployments import schedule_tender
+    from eproc.stack.schedule import schedule_tender
     from tests.e2e.stack.world import prepare, recent_scenario
 
     world_dir, run_dir = base / f"world{workers}", base / f"run{workers}"
@@ -100,8 +100,10 @@ def direct(base: Path) -> float:
     svc.draft_minutes(world.deps, "D-1", outcome)
     svc.sign_minutes(world.deps, "D-1", outcome.participants)
     _, award, _ = svc.final_minutes(world.deps, "D-1")
-    svc.notify_winner(world.deps, "D-1", award["winner"], 1)
-    decisions.contract_signed("D-1", award["winner"], world.clock.now())
+    if award.winner is None:
+        raise RuntimeError(f"the rehearsal tender D-1 was not awarded: {award}")
+    svc.notify_winner(world.deps, "D-1", award.winner, 1)
+    decisions.contract_signed("D-1", award.winner, world.clock.now())
     return time.perf_counter() - t0
 
 

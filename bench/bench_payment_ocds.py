@@ -10,31 +10,18 @@
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
-import os
 import random
 import tempfile
 import time
 import tracemalloc
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import text
 
-
-def _url(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / f'gate-{uuid.uuid4().hex[:6]}.db'}"
-    base = os.environ["EPROC_TEST_PG_URL"]
-    name = f"gate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
+from benchkit import database_kinds, fresh_database_url, int_options, prepared_engine
 
 
 def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
@@ -44,16 +31,11 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
     from integrations.financial import PaymentRequest
     from integrations.stubs.financial import FinancialSystemStub
     from services.transactions_view import StoreTransactionsSystem
-    from store import models as m
-    from store.db import make_engine, session_factory
-    from store.migrate import upgrade
+    from store.db import session_factory
     from store.uow import UnitOfWork
 
-    eng = make_engine(_url(kind, tmp))
-    upgrade(eng)
+    eng = prepared_engine(fresh_database_url(kind, tmp, "gate", "EPROC_TEST_PG_URL"))
     sessions = session_factory(eng)
-    with eng.begin() as c:
-        c.execute(insert(m.Unit), [{"id": "district-12", "code": "12", "name": "منطقهٔ ۱۲", "kind": "district"}])
     batch = 50_000
     for start in range(0, n, batch):
         with UnitOfWork(sessions) as uow:
@@ -73,7 +55,9 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
     for i in picks:
         code = f"12-1400-{i:09d}"
         try:
-            stub.pay(PaymentRequest(payment_key(code, "s1"), code, f"T{i:09d}/s1", "BL", "EF", 1))
+            stub.pay(PaymentRequest(payment_key=payment_key(code, "s1"), contract_code=code,
+                                    statement_id=f"T{i:09d}/s1", budget_line="BL", expense_factor="EF",
+                                    amount_rial=1))
         except DomainError:
             refused += 1  # no statement was ever approved, or the contract is not final: refused
     ours = (time.perf_counter() - t0) / decisions
@@ -131,15 +115,11 @@ def bench_ocds(count: int, tmp: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--contracts", type=int, default=1_000_000)
-    ap.add_argument("--decisions", type=int, default=2_000)
-    ap.add_argument("--ocds", type=int, default=100_000)
-    args = ap.parse_args()
+    args = int_options(contracts=1_000_000, decisions=2_000, ocds=100_000)
     print(f"{'benchmark':58} {'ours':>10} {'baseline':>10} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for kind in ["sqlite"] + (["postgresql"] if os.environ.get("EPROC_TEST_PG_URL") else []):
+        for kind in database_kinds("EPROC_TEST_PG_URL"):
             bench_gate(kind, args.contracts, args.decisions, tmp)
         bench_ocds(args.ocds, tmp)
 

@@ -10,19 +10,16 @@ Runs on SQLite (a temp file) and, when EPROC_BENCH_PG_URL or EPROC_TEST_PG_URL i
 """
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
+from benchkit import database_kinds, fresh_database_url, int_options, prepared_engine
 from store import models as m
-from store.db import make_engine, session_factory
-from store.migrate import upgrade
+from store.db import session_factory
 from store.uow import UnitOfWork
 
 
@@ -33,28 +30,12 @@ def _rows(n: int, start: int = 0):
                "data_json": "{}"}
 
 
-def _fresh(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.db'}"
-    base = os.environ.get("EPROC_BENCH_PG_URL") or os.environ["EPROC_TEST_PG_URL"]
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.rsplit("/", 1)[0] + "/" + name
+def _fresh_engine(kind: str, tmp: Path):
+    return prepared_engine(fresh_database_url(kind, tmp, "bench", "EPROC_BENCH_PG_URL", "EPROC_TEST_PG_URL"))
 
 
-def _prepared(url: str):
-    eng = make_engine(url)
-    upgrade(eng)
-    with eng.begin() as c:
-        c.execute(insert(m.Unit), [{"id": "district-12", "code": "12", "name": "منطقهٔ ۱۲", "kind": "district"}])
-    return eng
-
-
-def bench_insert(kind: str, n: int, tmp: Path) -> tuple[float, float]:
-    eng = _prepared(_fresh(kind, tmp))
+def bench_insert(kind: str, n: int, tmp: Path) -> tuple[float, float, float]:
+    eng = _fresh_engine(kind, tmp)
     sessions = session_factory(eng)
     t0 = time.perf_counter()
     batch = 5000
@@ -65,7 +46,7 @@ def bench_insert(kind: str, n: int, tmp: Path) -> tuple[float, float]:
                 uow.contracts.add(m.Contract(**r))
             uow.commit()
     ours = time.perf_counter() - t0
-    eng3 = _prepared(_fresh(kind, tmp))
+    eng3 = _fresh_engine(kind, tmp)
     sessions3 = session_factory(eng3)
     t0 = time.perf_counter()
     for i in range(0, n, batch):
@@ -74,22 +55,22 @@ def bench_insert(kind: str, n: int, tmp: Path) -> tuple[float, float]:
             uow.commit()
     bulk = time.perf_counter() - t0
     eng3.dispose()
-    eng2 = _prepared(_fresh(kind, tmp))
+    eng2 = _fresh_engine(kind, tmp)
     t0 = time.perf_counter()
     raw_rows = list(_rows(n))
     with eng2.begin() as c:
         for i in range(0, n, batch):
-            c.execute(insert(m.Contract.__table__), raw_rows[i:i + batch])
+            c.execute(insert(m.Contract), raw_rows[i:i + batch])
     raw = time.perf_counter() - t0
     eng.dispose(), eng2.dispose()
     return ours, bulk, raw
 
 
 def bench_lookup(kind: str, table_size: int, lookups: int, tmp: Path) -> tuple[float, float]:
-    eng = _prepared(_fresh(kind, tmp))
+    eng = _fresh_engine(kind, tmp)
     with eng.begin() as c:
         for i in range(0, table_size, 50_000):
-            c.execute(insert(m.Contract.__table__), list(_rows(min(50_000, table_size - i), i)))
+            c.execute(insert(m.Contract), list(_rows(min(50_000, table_size - i), i)))
     if kind == "postgresql":
         with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("ANALYZE contracts"))
@@ -110,13 +91,8 @@ def bench_lookup(kind: str, table_size: int, lookups: int, tmp: Path) -> tuple[f
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--insert", type=int, default=100_000)
-    ap.add_argument("--lookup-table", type=int, default=1_000_000)
-    ap.add_argument("--lookups", type=int, default=2_000)
-    args = ap.parse_args()
-    kinds = ["sqlite"] + (["postgresql"] if os.environ.get("EPROC_BENCH_PG_URL") or
-                          os.environ.get("EPROC_TEST_PG_URL") else [])
+    args = int_options(insert=100_000, lookup_table=1_000_000, lookups=2_000)
+    kinds = database_kinds("EPROC_BENCH_PG_URL", "EPROC_TEST_PG_URL")
     print(f"{'benchmark':46} {'ours':>12} {'baseline':>12} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)

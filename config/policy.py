@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.contract.fields import threshold_class as domain_threshold_class
+from domain.formulas import Formula
 from domain.persian import format_jalali_date, parse_jalali_date
 from domain.reasons import DomainError, Reason
+from domain.tender.evaluation import PriceRules
 
 RULES = (
     "electronic_minutes_mandatory",
@@ -42,15 +45,16 @@ def _jalali(value: object) -> date:
 
 
 class Defaults(_Strict):
-    min_valid_bids: int = Field(2, ge=1)
-    signing_days: int = Field(7, ge=1)
-    performance_guarantee_rate: Decimal = Decimal("0.05")
-    allowed_change: Decimal = Decimal("0.25")
-    min_submission_days: int = Field(10, ge=1)
-    quorum: Literal["all_voting", "majority"] = "all_voting"
-    price_inquiry_min_quotes: int = Field(3, ge=1)
-    deductions: dict[str, Decimal] = Field(default_factory=lambda: {
-        "retention": Decimal("0.10"), "insurance": Decimal("0.05"), "tax": Decimal("0")})
+    """The defaults tender-rules.md leaves to configuration; every one is required (the TOML sets them)."""
+
+    min_valid_bids: int = Field(ge=1)
+    signing_days: int = Field(ge=1)
+    performance_guarantee_rate: Decimal
+    allowed_change: Decimal
+    min_submission_days: int = Field(ge=1)
+    quorum: Literal["all_voting", "majority"]
+    price_inquiry_min_quotes: int = Field(ge=1)
+    deductions: dict[str, Decimal]
 
     @field_validator("deductions")
     @classmethod
@@ -66,7 +70,7 @@ class Threshold(_Strict):
     medium_max: int = Field(gt=0)
 
     @model_validator(mode="after")
-    def _order(self) -> "Threshold":
+    def _order(self) -> Threshold:
         if self.medium_max <= self.small_max:
             raise ValueError("medium_max must be greater than small_max")
         return self
@@ -84,9 +88,14 @@ class CalendarEntry(_Strict):
 
 
 class StageDef(_Strict):
+    """One workflow stage: its approving role, whether it is e-signed with a token, the fields it
+    collects before its approval, and whether the contractor's signatory co-signs it (R12)."""
+
     stage: str
     role: str
-    signature: bool = False
+    signature: bool
+    requires_fields: tuple[str, ...] | None = None  # absent: the stage collects no field
+    contractor_signs: bool | None = None            # absent: the contractor does not co-sign
 
 
 class FormulaDef(_Strict):
@@ -96,9 +105,17 @@ class FormulaDef(_Strict):
     approved_by: str
     approved_at: date
     technical_council_ref: str
-    min_count: int | None = None
+    min_count: int | None = Field(default=None, ge=1)  # only rules that need a count (abnormally-low) set it
 
     _v_at = field_validator("approved_at", mode="before")(classmethod(lambda cls, v: _jalali(v)))
+
+    def to_formula(self) -> Formula:
+        """The domain formula of this policy entry, approved at 00:00 UTC of its approval day.
+
+        Raises: POLICY_INVALID (missing approval record or unparsable expression)."""
+        return Formula(self.id, self.version, self.expression, self.approved_by,
+                       datetime.combine(self.approved_at, time.min, tzinfo=timezone.utc),
+                       self.technical_council_ref)
 
 
 class UnitDef(_Strict):
@@ -111,6 +128,16 @@ class UnitDef(_Strict):
 class Announcement(_Strict):
     required_phrases: list[str]
     physical_phrase: str
+
+
+class Publication(_Strict):
+    """What the transparency site publishes (R21): contracts concluded from `cutoff` on, under the
+    publisher name of its OCDS packages."""
+
+    cutoff: date
+    publisher: str = Field(min_length=1)
+
+    _v_cutoff = field_validator("cutoff", mode="before")(classmethod(lambda cls, v: _jalali(v)))
 
 
 class Workflow(_Strict):
@@ -126,10 +153,11 @@ class Policy(_Strict):
     workflow: Workflow
     formulas: list[FormulaDef]
     announcement: Announcement
+    publication: Publication
     units: list[UnitDef]
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Policy":
+    def _cross_checks(self) -> Policy:
         known = {u.id for u in self.units}
         for i, entry in enumerate(self.calendar):
             for unit in entry.units:
@@ -176,10 +204,11 @@ class Policy(_Strict):
             raise DomainError(Reason.THRESHOLDS_NOT_CONFIGURED, f"سال {jalali_year}") from None
 
     def threshold_class(self, amount_rial: int, jalali_year: int) -> str:
-        t = self.threshold(jalali_year)
-        if amount_rial <= t.small_max:
-            return "small"
-        return "medium" if amount_rial <= t.medium_max else "large"
+        """small | medium | large by this policy's national thresholds for the Jalali year.
+
+        Raises: THRESHOLDS_NOT_CONFIGURED (domain.contract.fields.threshold_class)."""
+        tables = {year: (t.small_max, t.medium_max) for year, t in self.thresholds.items()}
+        return domain_threshold_class(amount_rial, jalali_year, tables)
 
     def stages(self, unit_id: str) -> list[StageDef]:
         return self.workflow.units.get(unit_id, self.workflow.default)
@@ -189,6 +218,16 @@ class Policy(_Strict):
         if not found:
             raise DomainError(Reason.POLICY_INVALID, f"فرمول {formula_id} نسخهٔ {version} تعریف نشده است")
         return max(found, key=lambda f: f.version)
+
+    def price_rules(self, abnormally_low: Formula) -> PriceRules:
+        """The price rules a tender is evaluated with: its approved abnormal-price formula (as the
+        tender recorded it), that formula's min_count from this policy, price_inquiry_min_quotes.
+
+        Raises: POLICY_INVALID when the formula version is not in this policy or has no min_count."""
+        entry = self.formula(abnormally_low.id, abnormally_low.version)
+        if entry.version != abnormally_low.version or entry.min_count is None:
+            raise DomainError(Reason.POLICY_INVALID, f"فرمول {abnormally_low.ref} در سیاست حداقل تعداد (min_count) ندارد")
+        return PriceRules(abnormally_low, entry.min_count, self.defaults.price_inquiry_min_quotes)
 
     def describe(self, unit_id: str, on: date) -> dict[str, object]:
         u = self.unit(unit_id)

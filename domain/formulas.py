@@ -2,8 +2,9 @@
 
 A formula is an expression evaluated by simpleeval (never Python eval) over exact Decimals.
 Only the responsible deputy approves formulas and the technical council's approval is
-recorded, so a formula without both is refused. The defaults below mirror tender-rules.md;
-production values live in the versioned policy TOML.
+recorded, so a formula without both is refused. Which formulas are approved (estimate,
+abnormally-low, guarantee, waste-penalty) lives only in the versioned policy TOML
+(config/policy/default.toml `[[formulas]]`); code never carries a copy.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import ast
 import decimal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from simpleeval import EvalWithCompoundTypes, FeatureNotAvailable, InvalidExpression
@@ -53,14 +54,19 @@ def _round_rial(value: object) -> Decimal:
     return Decimal(round_rial(value))
 
 
+def _one_list_or_args(args: tuple[object, ...]) -> list[Decimal]:
+    # min(values) or min(a, b, ...), as Python's min and max take them.
+    if len(args) == 1 and isinstance(args[0], Iterable):
+        return _decimals(args[0])
+    return _decimals(args)
+
+
 def _min(*args: object) -> Decimal:
-    items = _decimals(args[0] if len(args) == 1 else args)
-    return min(items)
+    return min(_one_list_or_args(args))
 
 
 def _max(*args: object) -> Decimal:
-    items = _decimals(args[0] if len(args) == 1 else args)
-    return max(items)
+    return max(_one_list_or_args(args))
 
 
 FUNCTIONS = {
@@ -135,7 +141,11 @@ class Formula:
         return f"{self.id}@{self.version}"
 
     def evaluate(self, **names: object) -> Decimal | bool:
-        """The expression's value over the given names; numbers become exact Decimals."""
+        """The expression's value over the given names; numbers (and lists of them) become exact
+        Decimals, computed with 60 significant digits; the result is a Decimal (or a bool).
+
+        Raises: POLICY_INVALID when the expression cannot be evaluated over these names.
+        Rule: R09 (formulas are versioned data, evaluated with simpleeval, never Python eval)."""
         evaluator = _DecimalEval({k: _as_decimal_name(v) for k, v in names.items()})
         with decimal.localcontext() as ctx:
             ctx.prec = PRECISION
@@ -149,52 +159,3 @@ class Formula:
         if isinstance(result, bool):
             return result
         return to_decimal(result)
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, object]) -> Formula:
-        """From a policy TOML table; approved_at may be a TOML datetime or a Jalali string."""
-        approved_at = data.get("approved_at")
-        if isinstance(approved_at, str):
-            from domain.persian import parse_jalali_datetime
-
-            approved_at = parse_jalali_datetime(approved_at)
-        try:
-            return cls(id=str(data["id"]), version=int(data["version"]),  # type: ignore[arg-type]
-                       expression=str(data["expression"]), approved_by=str(data["approved_by"]),
-                       approved_at=approved_at,  # type: ignore[arg-type]
-                       technical_council_ref=str(data["technical_council_ref"]))
-        except KeyError as exc:
-            raise DomainError(Reason.POLICY_INVALID, f"فرمول بدون کلید {exc.args[0]}") from exc
-
-
-# Defaults from tender-rules.md; 1400/01/01 00:00 Tehran is when these rules took effect.
-_DEFAULTS_APPROVED_AT = datetime(2021, 3, 20, 20, 30, tzinfo=timezone.utc)
-_DEFAULTS_APPROVER = "default:tender-rules.md"
-_DEFAULTS_COUNCIL = "tender-rules.md"
-
-ESTIMATE_FORMULA = Formula(
-    id="estimate", version=1,
-    expression="sum([q * p for q, p in zip(quantities, unit_prices)])",
-    approved_by=_DEFAULTS_APPROVER, approved_at=_DEFAULTS_APPROVED_AT,
-    technical_council_ref=_DEFAULTS_COUNCIL)
-
-# Applied only with at least ABNORMALLY_LOW_MIN_PRICES valid prices; values = prices + [estimate].
-ABNORMALLY_LOW_FORMULA = Formula(
-    id="abnormally-low-threshold", version=1,
-    expression="mean(values) - pstdev(values)",
-    approved_by=_DEFAULTS_APPROVER, approved_at=_DEFAULTS_APPROVED_AT,
-    technical_council_ref=_DEFAULTS_COUNCIL)
-ABNORMALLY_LOW_MIN_PRICES = 3
-
-GUARANTEE_FORMULA = Formula(
-    id="bid-guarantee", version=1,
-    expression="round_rial(estimate * 5 / 100)",
-    approved_by=_DEFAULTS_APPROVER, approved_at=_DEFAULTS_APPROVED_AT,
-    technical_council_ref=_DEFAULTS_COUNCIL)
-
-DEFAULT_FORMULAS: tuple[Formula, ...] = (ESTIMATE_FORMULA, ABNORMALLY_LOW_FORMULA, GUARANTEE_FORMULA)
-
-
-def guarantee_amount(estimate_rial: int, formula: Formula = GUARANTEE_FORMULA) -> int:
-    """The bid guarantee the tender documents require, by the approved formula."""
-    return round_rial(formula.evaluate(estimate=estimate_rial))

@@ -43,6 +43,14 @@ class Reason(str, Enum):
     REGISTRATION_WITHOUT_WORKFLOW_DISABLED = "REGISTRATION_WITHOUT_WORKFLOW_DISABLED"
     FIELD_MISSING = "FIELD_MISSING"
     THRESHOLDS_NOT_CONFIGURED = "THRESHOLDS_NOT_CONFIGURED"
+    SIGNING_TIME_SKEW = "SIGNING_TIME_SKEW"
+    BID_NOT_OWNED = "BID_NOT_OWNED"
+    OFFER_TOO_LOW = "OFFER_TOO_LOW"
+    AUCTION_CLOSED = "AUCTION_CLOSED"
+    BLACKLISTED = "BLACKLISTED"
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    NOT_AUTHORISED = "NOT_AUTHORISED"
+    RULE_CHANGE_NOT_APPROVED = "RULE_CHANGE_NOT_APPROVED"
     # Added codes (the spec allows additions, never renames).
     TOKEN_NOT_FOUND = "TOKEN_NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
@@ -97,6 +105,14 @@ MESSAGES_FA: dict[Reason, str] = {
     Reason.REGISTRATION_WITHOUT_WORKFLOW_DISABLED: "ثبت قرارداد بدون گردش برای این واحد در این تاریخ مجاز نیست.",
     Reason.FIELD_MISSING: "یکی از اقلامی که در سامانهٔ شفافیت نمایش داده می‌شود خالی است.",
     Reason.THRESHOLDS_NOT_CONFIGURED: "جدول نصاب معاملات برای این سال تعریف نشده است.",
+    Reason.SIGNING_TIME_SKEW: "زمان امضای اعلام‌شده با زمان دریافت در سامانه بیش از حد مجاز فاصله دارد.",
+    Reason.BID_NOT_OWNED: "پیشنهاد را فقط شرکتی که آن را ارسال کرده می‌تواند جایگزین کند.",
+    Reason.OFFER_TOO_LOW: "پیشنهاد به اندازهٔ حداقل افزایش از بهترین پیشنهاد فعلی بیشتر نیست.",
+    Reason.AUCTION_CLOSED: "پیشنهاد پس از پایان مهلت حراج رسیده است.",
+    Reason.BLACKLISTED: "پیمانکار در فهرست سیاه منتشرشده است.",
+    Reason.NOT_AUTHENTICATED: "درخواست احراز هویت معتبر با توکن ندارد.",
+    Reason.NOT_AUTHORISED: "این شخص در آن واحد و در آن تاریخ سمت لازم برای این اقدام را ندارد.",
+    Reason.RULE_CHANGE_NOT_APPROVED: "تغییر تقویم قواعد بدون تأیید لازم است یا قاعده‌ای را دوباره خاموش می‌کند.",
     Reason.TOKEN_NOT_FOUND: "توکنی با این برچسب پیدا نشد یا از دستگاه جدا شده است.",
     Reason.INVALID_INPUT: "ورودی نامعتبر است.",
     Reason.UNKNOWN_UNIT: "واحد سازمانی ناشناخته است.",

@@ -10,11 +10,11 @@ stage cannot be approved (a missing field, a rehearsal's stop) and continues fro
 from __future__ import annotations
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 
 from domain.persian import format_jalali_datetime, format_rial, persian_digits
 from domain.reasons import Reason
-from services import bootstrap, contract as contract_svc
+from flows import runtime
+from services import contract as contract_svc
 from tasks.contract import approve_stage, open_contract, publish_contract, register_in_project_control
 
 STAGE_FA = {"draft": "پیش‌نویس", "legal_review": "بررسی حقوقی", "budget": "تأمین اعتبار", "treasurer": "ذی‌حساب",
@@ -27,34 +27,32 @@ ROLE_FA = {"contracts_officer": "کارشناس قراردادها", "legal": "�
 def contract_registration_flow(tender_id: str, bidder: str) -> dict:
     """From the award to the contract code, one stage after another."""
     state = open_contract(tender_id, bidder)
-    for stage in state["stages"][:-1]:
+    for stage in state.stages[:-1]:
         state = approve_stage(tender_id, stage)
-        if state["stage"] == stage:  # stopped or blocked here
+        if state.stage == stage:  # stopped or blocked here
             break
-    if state["stage"] == contract_svc.FINAL:
-        state["publication"] = publish_contract(tender_id)
-        state["project_control"] = register_in_project_control(tender_id)
+    result = state.to_dict()
+    if state.stage == contract_svc.FINAL:
+        result["publication"] = publish_contract(tender_id).to_dict()
+        result["project_control"] = register_in_project_control(tender_id).to_dict()
     _artifact(tender_id, state)
-    return state
+    return result
 
 
-def _artifact(tender_id: str, state: dict) -> None:
-    deps = bootstrap.current()
-    rows = ["| مرحله | سمت | کد ملی تأییدکننده | زمان | امضا |", "|---|---|---|---|---|"]
-    for a in contract_svc.approvals(deps, tender_id):
-        stage = a["stage"].split("/", 1)[0]
-        rows.append(f"| {STAGE_FA.get(stage, stage)} | {ROLE_FA.get(a['role'], a['role'])} | {a['national_id']} | "
-                    f"{persian_digits(format_jalali_datetime(a['at']))} | {'با توکن' if a['signature_ref'] else '—'} |")
-    status = STAGE_FA.get(state["stage"], state["stage"])
-    lines = [f"## ثبت قرارداد با گردش — {tender_id}", "",
-             f"- شمارهٔ پیگیری: {state['tracking_number']}",
-             f"- کد قرارداد: {state['code'] or 'صادر نشده'}",
-             f"- مبلغ: {persian_digits(format_rial(state['amount_rial']))} ریال",
-             f"- مرحلهٔ فعلی: {status}"]
-    if state.get("blocked_reason"):
-        lines.append(f"- توقف: {Reason(state['blocked_reason']).message_fa}")
-    if state.get("stopped_at"):
-        lines.append(f"- گردش پیش از مرحلهٔ «{STAGE_FA.get(state['stopped_at'], state['stopped_at'])}» متوقف شد")
-    key = "".join(c if c.isalnum() else "-" for c in tender_id.lower())
-    create_markdown_artifact(key=f"{key}-contract", markdown="\n".join(lines + ["", *rows]),
-                             description=f"گردش قرارداد {tender_id}")
+def _artifact(tender_id: str, state: contract_svc.ContractState) -> None:
+    rows = []
+    for a in contract_svc.approvals(runtime.deps(), tender_id):
+        stage = a.stage.split("/", 1)[0]
+        rows.append([STAGE_FA.get(stage, stage), ROLE_FA.get(a.role, a.role), a.national_id,
+                     persian_digits(format_jalali_datetime(a.at)), "با توکن" if a.signature_ref else "—"])
+    lines = [f"- شمارهٔ پیگیری: {state.tracking_number}",
+             f"- کد قرارداد: {state.code or 'صادر نشده'}",
+             f"- مبلغ: {persian_digits(format_rial(state.amount_rial))} ریال",
+             f"- مرحلهٔ فعلی: {STAGE_FA.get(state.stage, state.stage)}"]
+    if state.blocked_reason:
+        lines.append(f"- توقف: {Reason(state.blocked_reason).message_fa}")
+    if state.stopped_at:
+        lines.append(f"- گردش پیش از مرحلهٔ «{STAGE_FA.get(state.stopped_at, state.stopped_at)}» متوقف شد")
+    runtime.publish(runtime.artifact_key(tender_id, "contract"), f"ثبت قرارداد با گردش — {tender_id}",
+                    [*lines, "", *runtime.table(["مرحله", "سمت", "کد ملی تأییدکننده", "زمان", "امضا"], rows)],
+                    f"گردش قرارداد {tender_id}")

@@ -5,21 +5,12 @@ Prefect UI (Persian labels and descriptions); `ScriptedDecisions` answers from a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from prefect import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-
-class Decisions(Protocol):
-    def attendance(self, tender_id: str, session: str, members: dict[str, str], at: datetime) -> list[str]: ...
-
-    def technical_scores(self, tender_id: str, bidders: list[str]) -> dict[str, int]: ...
-
-    def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> bool: ...
-
-    def confirm_minutes(self, tender_id: str, summary: str) -> bool: ...
+from services.ports import Decisions  # noqa: F401  (the port FormDecisions implements)
 
 
 class AttendanceForm(RunInput):

@@ -15,8 +15,16 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from domain.persian import persian_digits
-from services.reports import (Report, jalali_month_bounds, markdown_table, monthly_report, previous_jalali_month,
-                              refused_payments_report, write_excel)
+from services.reports import (
+    Report,
+    jalali_month_bounds,
+    markdown_table,
+    monthly_report,
+    previous_jalali_month,
+    refused_payments_report,
+    store_at,
+    write_excel,
+)
 
 MONTHLY_CRON = "0 6 1 * *"
 TIMEZONE = "Asia/Tehran"
@@ -29,33 +37,16 @@ def monthly_schedule():
     return Cron(MONTHLY_CRON, timezone=TIMEZONE)
 
 
-def _world(database_url: str | None):
-    from config.policy import load_policy
-    from config.settings import get_settings
-    from domain.clock import SystemClock
-    from store.db import make_engine, session_factory
-
-    settings = get_settings()
-    engine = make_engine(database_url or settings.resolved_database_url())
-    return engine, session_factory(engine), load_policy(settings.policy_file), SystemClock()
-
-
 @task(name="monthly-contracts-report", cache_policy=NO_CACHE)
 def monthly_task(database_url: str | None, year: int, month: int) -> Report:
-    engine, sessions, policy, _ = _world(database_url)
-    try:
+    with store_at(database_url) as (sessions, policy):
         return monthly_report(sessions, policy, year, month)
-    finally:
-        engine.dispose()
 
 
 @task(name="refused-payments-report", cache_policy=NO_CACHE)
 def refused_task(database_url: str | None) -> Report:
-    engine, sessions, _, _ = _world(database_url)
-    try:
+    with store_at(database_url) as (sessions, _):
         return refused_payments_report(sessions)
-    finally:
-        engine.dispose()
 
 
 def artifact_markdown(year: int, month: int, monthly: Report, refused: Report) -> str:
@@ -95,3 +86,25 @@ def monthly_reports_flow(year: int | None = None, month: int | None = None, data
     get_run_logger().info("گزارش ماهانهٔ %s/%s تهیه شد", year, month)
     return {"year": year, "month": month, "monthly": monthly.to_dict(), "refused_payments": refused.to_dict(),
             "artifact_key": key, "excel": files}
+
+
+@flow(name="monthly-reports", log_prints=True)
+def monthly_report_flow(year: int | None = None, month: int | None = None) -> dict:
+    """R15: each unit's contracts concluded and in progress by threshold class. Scheduled daily;
+    without parameters it reports only on the first day of a Jalali month (the month before)."""
+    import jdatetime
+
+    from domain.persian import to_tehran
+    from flows import runtime
+
+    deps = runtime.deps()
+    if year is None or month is None:
+        today = jdatetime.date.fromgregorian(date=to_tehran(deps.clock.now()).date())
+        if today.day != 1:
+            get_run_logger().info("امروز روز نخست ماه نیست؛ گزارشی تهیه نشد")
+            return {"reported": False}
+        year, month = previous_jalali_month(deps.clock.now())
+    report = monthly_report(deps.sessions, deps.policy, year, month)
+    create_markdown_artifact(key=f"monthly-contracts-{year}-{month:02d}", markdown=markdown_table(report),
+                             description=report.title)
+    return {"reported": True, **report.to_dict()}

@@ -9,12 +9,11 @@ the contract and the statement from this system and refuses what the rules forbi
 from __future__ import annotations
 
 from prefect import flow
-from prefect.artifacts import create_markdown_artifact
 
 from domain.persian import format_rial, persian_digits
 from domain.reasons import Reason
-from flows.tender import wait_until
-from services import bootstrap, contract as contract_svc, statements as statements_svc
+from flows import runtime
+from services.contract import statements as statements_svc
 from tasks.contract import request_payment, review_statement
 
 RESULT_FA = {"approved": "تأیید", "halted": "توقف", "refused": "رد", "paid": "پرداخت شد"}
@@ -22,15 +21,16 @@ RESULT_FA = {"approved": "تأیید", "halted": "توقف", "refused": "رد", 
 
 @flow(name="status-statements-and-payments", flow_run_name="statements-{tender_id}", log_prints=True)
 def statements_and_payments_flow(tender_id: str) -> dict:
-    deps = bootstrap.current()
+    """Each statement and each payment request at its own time, in order."""
+    deps = runtime.deps()
     statements: dict[str, dict] = {}
     payments: dict[str, dict] = {}
-    for at, kind, ref in statements_svc.timeline(contract_svc.context(), tender_id):
-        wait_until(deps.clock, at)
+    for at, kind, ref in statements_svc.timeline(deps, tender_id):
+        runtime.wait_until(deps.clock, at)
         if kind == "statement":
-            statements[ref] = review_statement(tender_id, ref)
+            statements[ref] = review_statement(tender_id, ref).to_dict()
         else:
-            payments[ref] = request_payment(tender_id, ref)
+            payments[ref] = request_payment(tender_id, ref).to_dict()
     _artifact(tender_id, statements, payments)
     return {"status_statements": statements, "payments": payments}
 
@@ -44,17 +44,12 @@ def _reason(code: str | None) -> str:
 
 
 def _artifact(tender_id: str, statements: dict[str, dict], payments: dict[str, dict]) -> None:
-    rows = ["| صورت‌وضعیت | نتیجه | کارکرد تجمعی (ریال) | ناخالص (ریال) | جریمه (ریال) | قابل پرداخت (ریال) | علت |",
-            "|---|---|---|---|---|---|---|"]
-    for ref, s in statements.items():
-        rows.append(f"| {ref} | {RESULT_FA.get(s['result'], s['result'])} | {_money(s['cumulative_rial'])} | "
-                    f"{_money(s['gross_rial'])} | {_money(s['penalty_rial'])} | {_money(s['payable_rial'])} | "
-                    f"{_reason(s['reason'])} |")
-    pay = ["| درخواست پرداخت | نتیجه | مبلغ (ریال) | علت |", "|---|---|---|---|"]
-    for ref, p in payments.items():
-        pay.append(f"| {ref} | {RESULT_FA.get(p['result'], p['result'])} | {_money(p['amount_rial'])} | "
-                   f"{_reason(p['reason'])} |")
-    key = "".join(c if c.isalnum() else "-" for c in tender_id.lower())
-    create_markdown_artifact(key=f"{key}-statements",
-                             markdown=f"## صورت‌وضعیت‌ها و پرداخت‌ها — {tender_id}\n\n" + "\n".join(rows)
-                             + "\n\n" + "\n".join(pay), description=f"صورت‌وضعیت‌های {tender_id}")
+    rows = [[ref, RESULT_FA.get(s["result"], s["result"]), _money(s["cumulative_rial"]), _money(s["gross_rial"]),
+             _money(s["penalty_rial"]), _money(s["payable_rial"]), _reason(s["reason"])] for ref, s in statements.items()]
+    pay = [[ref, RESULT_FA.get(p["result"], p["result"]), _money(p["amount_rial"]), _reason(p["reason"])]
+           for ref, p in payments.items()]
+    runtime.publish(runtime.artifact_key(tender_id, "statements"), f"صورت‌وضعیت‌ها و پرداخت‌ها — {tender_id}",
+                    [*runtime.table(["صورت‌وضعیت", "نتیجه", "کارکرد تجمعی (ریال)", "ناخالص (ریال)", "جریمه (ریال)",
+                                     "قابل پرداخت (ریال)", "علت"], rows), "",
+                     *runtime.table(["درخواست پرداخت", "نتیجه", "مبلغ (ریال)", "علت"], pay)],
+                    f"صورت‌وضعیت‌های {tender_id}")

@@ -10,46 +10,42 @@ from datetime import datetime
 from typing import Protocol
 
 
-@dataclass(frozen=True)
-class ExpenseDocumentRequest:
+@dataclass(frozen=True, kw_only=True)
+class StatementCharge:
+    """What an expense document or a payment charges: one status statement of one contract, on the
+    contract's budget line and expense factor, for an amount in rials. Keyword-only, as are its kinds."""
+
+    contract_code: str
+    statement_id: str
+    budget_line: str
+    expense_factor: str
+    amount_rial: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpenseDocumentRequest(StatementCharge):
     document_key: str  # idempotency key chosen by the caller
-    contract_code: str
-    statement_id: str
-    budget_line: str
-    expense_factor: str
-    amount_rial: int
 
 
-@dataclass(frozen=True)
-class PaymentRequest:
+@dataclass(frozen=True, kw_only=True)
+class PaymentRequest(StatementCharge):
     payment_key: str  # idempotency key chosen by the caller
-    contract_code: str
-    statement_id: str
-    budget_line: str
-    expense_factor: str
-    amount_rial: int
 
 
-@dataclass(frozen=True)
-class ExpenseDocument:
+@dataclass(frozen=True, kw_only=True)
+class ExpenseDocument(StatementCharge):
+    """A recorded expense document: the digest of the signed statement it rests on, when (UTC)."""
+
     document_key: str
-    contract_code: str
-    statement_id: str
-    budget_line: str
-    expense_factor: str
-    amount_rial: int
     statement_xml_sha256: str
     recorded_at: datetime
 
 
-@dataclass(frozen=True)
-class PaymentRecord:
+@dataclass(frozen=True, kw_only=True)
+class PaymentRecord(StatementCharge):
+    """A payment made: the digest of the signed statement it paid from, when (UTC)."""
+
     payment_key: str
-    contract_code: str
-    statement_id: str
-    budget_line: str
-    expense_factor: str
-    amount_rial: int
     statement_xml_sha256: str
     paid_at: datetime
 

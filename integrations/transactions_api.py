@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-FINAL_STAGE = "final"
+from domain.contract.payment import check_contract_usable
 
 StatementResult = Literal["approved", "halted", "refused"]
 
@@ -26,10 +26,6 @@ class ContractInfo:
     expense_factor: str
     contractor_company_id: str
     title: str = ""
-
-    @property
-    def is_final(self) -> bool:
-        return self.stage == FINAL_STAGE
 
 
 @dataclass(frozen=True)
@@ -82,3 +78,18 @@ class InMemoryTransactionsSystem:
     def statement(self, statement_id: str) -> StatementInfo | None:
         with self._lock:
             return self._statements.get(statement_id)
+
+
+def usable_contract(transactions: TransactionsSystem, contract_code: str) -> ContractInfo:
+    """The contract the transactions system holds under exactly this code, if nothing may be refused
+    for it: a blank code or one the transactions system does not know counts as no code.
+
+    Raises: NO_CONTRACT_CODE, CONTRACT_NOT_FINAL (domain.contract.payment.check_contract_usable).
+    Rule: R13, R14."""
+    blank = not str(contract_code or "").strip()
+    contract = None if blank else transactions.contract_by_code(contract_code)
+    known = contract is not None and contract.code == contract_code
+    check_contract_usable(contract_code if known else None, contract.stage if contract is not None and known else "",
+                          "" if known or blank else f"کد «{contract_code}» در سامانهٔ معاملات نیست")
+    assert contract is not None  # check_contract_usable refused every other case
+    return contract

@@ -2,14 +2,13 @@
 and the submission manifest signed with the bidder's own token. The engine never sees plaintext."""
 from __future__ import annotations
 
-
 from lxml import etree
 
+from domain.clock import Clock
 from domain.persian import format_jalali_date
 from sealing import content as sc
 from sealing.envelopes import SealedBid, manifest_xml, seal_bid
 from services.signers import COMPANY_SIGNATORY, Signer
-from domain.clock import Clock
 
 
 def envelope_contents(guarantee, documents, grade, technical_score, price) -> dict[str, bytes]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from store import models as m
-
 NULLS = {"contract": None, "status_statements": None, "payments": None, "publication": None}
 
 
@@ -18,8 +16,7 @@ def contract_parts(world, tender_result: dict) -> dict[str, Any]:
             return dict(NULLS)
         statements = list(uow.statements.for_contract(row.id))
         ids = [s.id for s in statements]
-        payments = list(uow.session.query(m.Payment).filter(m.Payment.statement_id.in_(ids or [-1]))
-                        .order_by(m.Payment.at, m.Payment.id))
+        payments = list(uow.payments.for_statements(ids))
     data = json.loads(row.data_json or "{}")
     out: dict[str, Any] = dict(NULLS)
     out["contract"] = {"code": row.code, "status": row.stage, "amount_rial": row.amount_rial,
@@ -48,9 +45,11 @@ def _ocds_valid(world, release_id: str | None) -> bool:
     if publisher is None:
         from integrations.stubs.transparency import TransparencyPublisherStub
 
-        publisher = TransparencyPublisherStub(world.engine, world.clock)  # reads the site's stored releases
+        publisher = TransparencyPublisherStub(  # reads the site's stored releases
+            world.engine, world.clock, publication_cutoff=world.policy.publication.cutoff,
+            publisher_name=world.policy.publication.publisher)
     release = next((r for r in publisher.releases() if r.get("id") == release_id), None)
     if release is None:
         return False
-    package = ocds.release_package([release], world.clock.now(), "شهرداری تهران - سامانهٔ شفافیت")
+    package = ocds.release_package([release], world.clock.now(), world.policy.publication.publisher)
     return not ocds.package_errors(package)

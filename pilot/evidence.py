@@ -5,9 +5,6 @@ import json
 import shutil
 from pathlib import Path
 
-from store import models as m
-from store.audit import export_jsonl, iter_entries, verify_chain
-
 VERIFY_MD = """# بررسی زنجیرهٔ ممیزی — How to check the audit chain
 
 Each line of `log.jsonl` is one entry. Its `hash` is SHA-256 over the UTF-8 JSON array
@@ -40,7 +37,7 @@ Revocation is checked against `trust/crl.pem` (`openssl crl -in trust/crl.pem -n
 
 
 def write_bundle(world, out: Path, report: dict) -> None:
-    from pilot.runner import tender_id_of
+    from pilot.scenario import tender_id_of
 
     out.mkdir(parents=True, exist_ok=True)
     tender_id = tender_id_of(world.scenario)
@@ -54,18 +51,18 @@ def write_bundle(world, out: Path, report: dict) -> None:
     minutes_dir.mkdir(exist_ok=True)
     receipts.mkdir(exist_ok=True)
     with world.deps.uow() as uow:
-        for row in uow.session.query(m.Minutes).filter_by(tender_id=tender_id).order_by(m.Minutes.id):
+        for row in uow.minutes.all_for(tender_id):
             if row.final:
                 (minutes_dir / f"{row.kind}.xml").write_bytes(row.xml)
         a13 = uow.minutes.latest(tender_id, "article13")
-        for bid in uow.session.query(m.Bid).filter_by(tender_id=tender_id).order_by(m.Bid.seq):
+        for bid in uow.bids.all_for(tender_id):
             if bid.receipt_xml and not bid.superseded:
                 (receipts / f"{bid.bidder_ref}.xml").write_bytes(bid.receipt_xml)
         audit = out / "audit"
         audit.mkdir(exist_ok=True)
         with (audit / "log.jsonl").open("w", encoding="utf-8") as fh:
-            export_jsonl(uow.session, fh)
-        chain = verify_chain(iter_entries(uow.session))
+            uow.audit.export_jsonl(fh)
+        chain = uow.audit.verify()
     if a13 is not None and a13.final:
         from domain.documents.minutes import render_html
         from domain.xmlsafe import parse_untrusted
@@ -76,9 +73,10 @@ def write_bundle(world, out: Path, report: dict) -> None:
     (audit / "VERIFY.md").write_text(VERIFY_MD, encoding="utf-8")
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     publisher = world.stubs.get("publisher")
-    if publisher is not None:
+    releases = list(publisher.releases()) if publisher is not None else []
+    if releases:  # a rehearsal that ends without a published contract has no release package
         ocds = out / "ocds"
         ocds.mkdir(exist_ok=True)
-        publisher.export_package(ocds / "release-package.json")
+        publisher.export_package(ocds / "release-package.json", releases)
     if not chain.ok:
         raise RuntimeError(f"audit chain broken at {chain.first_broken_seq}")

@@ -6,7 +6,6 @@ from typing import Any
 
 from domain.xmlsafe import parse_untrusted
 from signing.xmldsig import signed_document_root
-from store import models as m
 
 NS = "{urn:tehran:eproc:minutes:1}"
 
@@ -24,7 +23,7 @@ def _bids_from_minutes(xml: bytes) -> dict[str, dict[str, Any]]:
 
 
 def build(world, tender_result: dict) -> dict[str, Any]:
-    from pilot.runner import tender_id_of
+    from pilot.scenario import tender_id_of
 
     deps = world.deps
     tender_id = tender_id_of(world.scenario)
@@ -32,10 +31,8 @@ def build(world, tender_result: dict) -> dict[str, Any]:
     with deps.uow() as uow:
         t = uow.tenders.get(tender_id)
         a13 = uow.minutes.latest(tender_id, "article13")
-        a18 = [r for r in uow.session.query(m.Minutes).filter(m.Minutes.tender_id == tender_id,
-                                                               m.Minutes.kind.like("article18%"))
-               .order_by(m.Minutes.id)]
-        bids_rows = uow.session.query(m.Bid).filter_by(tender_id=tender_id).all()
+        a18 = list(uow.minutes.all_for(tender_id, "article18"))
+        bids_rows = list(uow.bids.all_for(tender_id))
     status = tender_result.get("status")
     report["tender"] = {"status": status, "reason": tender_result.get("reason"),
                         "estimate_rial": t.estimate_rial if t else None}
@@ -44,7 +41,7 @@ def build(world, tender_result: dict) -> dict[str, Any]:
         from services.tender import final_minutes
 
         _, award, signers = final_minutes(deps, tender_id)
-        report["winner"], report["runner_up"] = award["winner"], award["runner_up"]
+        report["winner"], report["runner_up"] = award.winner, award.runner_up
         report["minutes"] = {"article13": {"final": True, "signers": signers,
                                            "verified_with": _outside_verification(world, a13.xml)}}
     else:

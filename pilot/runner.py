@@ -7,21 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-
 from config.policy import Policy, load_policy
 from config.settings import get_settings
 from domain.tender.commission import Member
 from domain.tender.model import TenderItem, TenderSpec
 from pilot import report as pilot_report
 from pilot.bidders import envelope_contents, seal_and_sign
-from pilot.decisions import ScriptedDecisions
-from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario
+from pilot.contract_world import attach
+from pilot.evidence import write_bundle
+from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, tender_id_of
 from pilot.world import World, build_world, formulas_of
 from sealing.envelopes import SealedBid
-from services import bootstrap, tender as svc
-from store import models as m
+from services import tender as svc
+from services.deps import use
 
 
 @dataclass(frozen=True)
@@ -31,10 +29,6 @@ class Step:
     kind: str  # submit | event
     who: str
     event: object = None
-
-
-def tender_id_of(scenario: Scenario) -> str:
-    return scenario.scenario.name
 
 
 def tender_spec(world: World) -> TenderSpec:
@@ -60,18 +54,16 @@ def timeline(scenario: Scenario) -> list[Step]:
     return sorted(steps, key=lambda s: (s.at, s.order))
 
 
-# --- tasks: the bidders' and the world's actions at their simulated times -----------------------
-@task(name="announce", cache_policy=NO_CACHE)
-def announce(world_key: str) -> str:
-    world = _worlds[world_key]
+# --- the world's actions at their simulated times (operators' and bidders' stations) ----------
+def announce(world: World) -> str:
+    """The operator announces the tender at its announcement time."""
     world.clock.set(world.scenario.tender.announce_at)
     return svc.announce(world.deps, tender_spec(world), members_of(world.scenario),
                         (world.scenario.price_list.id, 1), formulas_of(world))
 
 
-@task(name="bidder-submits", cache_policy=NO_CACHE)
-def submit(world_key: str, bidder_id: str, at: datetime, overrides: dict | None = None) -> dict:
-    world = _worlds[world_key]
+def submit(world: World, bidder_id: str, at: datetime, overrides: dict | None = None) -> dict:
+    """The bidder seals and signs on its own token at `at`; the engine receives it."""
     world.clock.set(at)
     b = next(x for x in world.scenario.bidders if x.id == bidder_id)
     fields = {"guarantee": b.guarantee, "documents": b.documents, "grade": b.grade,
@@ -79,7 +71,7 @@ def submit(world_key: str, bidder_id: str, at: datetime, overrides: dict | None 
     fields.update({k: v for k, v in (overrides or {}).items() if v is not None})
     tender_id = tender_id_of(world.scenario)
     with world.deps.uow() as uow:  # a rerun after a crash does not submit the same bid again
-        done = uow.session.query(m.Bid).filter_by(tender_id=tender_id, bidder_ref=bidder_id, received_at=at).first()
+        done = uow.bids.received_at(tender_id, bidder_id, at)
         if done is not None:
             return {"accepted": done.refused_reason is None, "reason": done.refused_reason}
     view = svc.load(world.deps, tender_id)
@@ -90,13 +82,12 @@ def submit(world_key: str, bidder_id: str, at: datetime, overrides: dict | None 
     return {"accepted": result.accepted, "reason": result.reason.value if result.reason else None}
 
 
-@task(name="scenario-event", cache_policy=NO_CACHE)
-def apply_event(world_key: str, step: Step) -> None:
-    world = _worlds[world_key]
+def apply_event(world: World, step: Step) -> None:
+    """A scenario event (revocation, tampering, resubmission) at its time, once even across reruns."""
     e = step.event
     key = f"{tender_id_of(world.scenario)}#event{step.order}"
-    with world.deps.uow() as uow:  # each scenario event happens once, even across a rerun
-        if uow.session.query(m.AuditEntry).filter_by(action="pilot.event", entity_id=key).first() is not None:
+    with world.deps.uow() as uow:
+        if uow.audit.exists("pilot.event", key):
             return
     world.clock.set(max(world.clock.now(), e.at))
     if e.kind == "revoke_certificate":
@@ -108,8 +99,8 @@ def apply_event(world_key: str, step: Step) -> None:
     elif e.kind == "tamper_envelope":
         _tamper(world, e.who, e.envelope)
     elif e.kind == "resubmit":
-        submit.fn(world_key, e.who, e.at, {"guarantee": e.guarantee, "documents": e.documents,
-                                            "technical_score": e.technical_score, "price": e.price})
+        submit(world, e.who, e.at, {"guarantee": e.guarantee, "documents": e.documents,
+                                    "technical_score": e.technical_score, "price": e.price})
     # absent and decline_contract are answers the scripted decisions give at their moment.
     with world.deps.uow() as uow:
         uow.record(at=world.clock.now(), actor="pilot", action="pilot.event", entity="scenario", entity_id=key,
@@ -137,74 +128,54 @@ def _tamper(world: World, bidder_id: str, letter: str) -> None:
         uow.commit()
 
 
-_worlds: dict[str, World] = {}
-
-
-@flow(name="pilot", flow_run_name="pilot-{world_key}", log_prints=True)
-def pilot_flow(world_key: str) -> dict:
-    """The whole rehearsal: notice, bids and events in time order, the tender, then the contract."""
+def rehearse(world: World) -> dict:
+    """The whole rehearsal inside the world's container: notice, bids and events in time order,
+    the tender flow, then the contract flows; returns the report of scenario-format.md."""
+    from flows.contract_registration import contract_registration_flow
+    from flows.status_statement import statements_and_payments_flow
     from flows.tender import tender_flow
 
-    world = _worlds[world_key]
-    announce(world_key)
+    tender_id = tender_id_of(world.scenario)
+    announce(world)
     opening = world.scenario.tender.opening_at
     steps = timeline(world.scenario)
-    submissions: dict[str, dict] = {}
     for step in [s for s in steps if s.at < opening]:
         if step.kind == "submit":
-            submissions[step.who] = submit(world_key, step.who, step.at)
+            submit(world, step.who, step.at)
         else:
-            apply_event(world_key, step)
+            apply_event(world, step)
     later = [s for s in steps if s.at >= opening and s.kind == "event"]
-    _apply_until(world_key, later, opening)
+    _apply_until(world, later, opening)
     if world.scenario.tender.procedure == "two_stage":
-        _apply_until(world_key, later, world.scenario.tender.price_opening_at)
-    result = tender_flow(tender_id_of(world.scenario))
-    contract = None
-    if result.get("contract_bidder") and world.scenario.contract is not None and _has_contract_flows():
-        from flows.contract_registration import contract_registration_flow
-        from flows.status_statement import statements_and_payments_flow
-
-        contract = contract_registration_flow(tender_id_of(world.scenario), result["contract_bidder"])
+        _apply_until(world, later, world.scenario.tender.price_opening_at)
+    result = tender_flow(tender_id)
+    if result.get("contract_bidder") and world.scenario.contract is not None:
+        contract = contract_registration_flow(tender_id, result["contract_bidder"])
         if contract.get("code") or world.scenario.status_statements:
-            statements_and_payments_flow(tender_id_of(world.scenario))
+            statements_and_payments_flow(tender_id)
     return pilot_report.build(world, result)
 
 
-def _has_contract_flows() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("flows.contract_registration") is not None
-
-
-def _apply_until(world_key: str, steps: list[Step], until: datetime | None) -> None:
+def _apply_until(world: World, steps: list[Step], until: datetime | None) -> None:
     if until is None:
         return
     for step in list(steps):
         if step.at <= until:
-            apply_event(world_key, step)
+            apply_event(world, step)
             steps.remove(step)
 
 
 def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = None,
               workdir: Path | None = None, policy: Policy | None = None, database_url: str | None = None) -> dict:
+    """Build the simulated world of the scenario (in `workdir`, or a new temporary directory) and
+    rehearse it; with `out_dir`, write the evidence bundle there. Returns the report."""
     scenario = load_scenario(scenario_path or DEFAULT_SCENARIO)
     policy = policy or load_policy(get_settings().policy_file)
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="eproc-pilot-"))
     world = build_world(scenario, base, policy, database_url)
-    from pilot.contract_world import attach
-
     attach(world)  # the financial, project-control and transparency stubs on the pilot's database
-    bootstrap.set_current(world.deps)
-    bootstrap.set_decisions(ScriptedDecisions(scenario))
-    key = scenario.scenario.name
-    _worlds[key] = world
-    try:
-        report = pilot_flow(key)
-        if out_dir is not None:
-            from pilot.evidence import write_bundle
-
-            write_bundle(world, Path(out_dir), report)
-        return report
-    finally:
-        _worlds.pop(key, None)
+    with use(world.deps):
+        report = rehearse(world)
+    if out_dir is not None:
+        write_bundle(world, Path(out_dir), report)
+    return report

@@ -93,7 +93,7 @@ class TenderDef(_M):
     _v_t = field_validator("title", mode="before")(_text)
 
     @model_validator(mode="after")
-    def _order(self) -> "TenderDef":
+    def _order(self) -> TenderDef:
         if not self.announce_at < self.deadline <= self.opening_at:
             raise ValueError("ترتیب زمان‌ها باید آگهی < مهلت ≤ بازگشایی باشد")
         if self.procedure == "two_stage":
@@ -133,7 +133,7 @@ class Price(_M):
         return Decimal(repr(v)) if isinstance(v, float) else v
 
     @model_validator(mode="after")
-    def _one(self) -> "Price":
+    def _one(self) -> Price:
         if (self.coefficient is None) == (self.amount_rial is None):
             raise ValueError("قیمت باید یا coefficient باشد یا amount_rial، نه هر دو و نه هیچ")
         return self
@@ -169,7 +169,7 @@ class Event(_M):
     _v_dt = field_validator("at", mode="before")(_dt)
 
     @model_validator(mode="after")
-    def _envelope(self) -> "Event":
+    def _envelope(self) -> Event:
         if self.kind == "tamper_envelope" and self.envelope is None:
             raise ValueError("tamper_envelope به envelope نیاز دارد")
         return self
@@ -228,7 +228,7 @@ class Scenario(_M):
     payments: list[PaymentDef] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _references(self) -> "Scenario":
+    def _references(self) -> Scenario:
         ids = [m.id for m in self.commission] + [b.id for b in self.bidders]
         if len(ids) != len(set(ids)):
             raise ValueError("شناسه‌های اعضا و پیشنهاددهندگان باید یکتا باشند")
@@ -263,3 +263,8 @@ def load_scenario(path: Path | str) -> Scenario:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors())
         raise DomainError(Reason.INVALID_INPUT, f"{path}: {problems}") from None
+
+
+def tender_id_of(scenario: Scenario) -> str:
+    """A rehearsal's tender id is its scenario's name."""
+    return scenario.scenario.name

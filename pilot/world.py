@@ -15,15 +15,15 @@ from domain.clock import SimulatedClock
 from domain.formulas import Formula
 from domain.identity import validate_national_id
 from domain.persian import to_tehran
+from pilot.decisions import ScriptedDecisions
 from pilot.scenario import Scenario
+from services.certificate_registry import SqlCertificateRegistry
+from services.deps import Deps
 from services.signers import Signer, Signers
-from services.tender import Deps
 from signing.ca import MunicipalCA
 from signing.keytransport import choose_mechanism
 from signing.softhsm import SoftHsm
 from signing.token import Token
-from store import models as m
-from store.certificates import SqlCertificateRegistry
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from store.uow import UnitOfWork
@@ -96,7 +96,7 @@ def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url
     signers = Signers()
     world = World(scenario, base_dir, engine, clock, policy, ca,
                   Deps(sessions=sessions, clock=clock, policy=policy, ca_cert=ca.certificate, signers=signers,
-                       engine_signer=None))  # type: ignore[arg-type]
+                       decisions=ScriptedDecisions(scenario)))
     _registries(world)
     _people_and_tokens(world, hsm)
     _price_list_and_formulas(world)
@@ -131,7 +131,7 @@ def _enroll(world: World, hsm: SoftHsm, nid: str, name: str) -> Signer:
             cert = world.ca.enroll(nid, name, token, KEY, valid_days=730, clock=world.clock)
             mechanism = choose_mechanism(token, KEY)
             with UnitOfWork(world.deps.sessions) as uow:
-                uow.session.get(m.CertificateRow, str(cert.serial_number)).key_transport = mechanism
+                uow.certificates.get(cert.serial_number).key_transport = mechanism
                 uow.commit()
     signer = Signer(nid, label, KEY, cert, PIN)
     world.deps.signers.add(signer)
@@ -207,19 +207,14 @@ def _price_list_and_formulas(world: World) -> None:
 
 
 def formulas_of(world: World) -> dict[str, Formula]:
-    out = {}
-    for name in ("estimate", "abnormally-low", "guarantee"):
-        f = world.policy.formula(name)
-        out[name] = Formula(f.id, f.version, f.expression, f.approved_by,
-                            datetime.combine(f.approved_at, datetime.min.time(), tzinfo=world.clock.now().tzinfo),
-                            f.technical_council_ref)
-    return out
+    """The tender's approved formulas by name, from the policy (config.policy.FormulaDef.to_formula)."""
+    return {name: world.policy.formula(name).to_formula() for name in ("estimate", "abnormally-low", "guarantee")}
 
 
 def _stubs(world: World) -> None:
     from integrations.stubs.announcement import AnnouncementPortalStub
     from integrations.stubs.notifications import SmsOutboxStub
-    from integrations.stubs.tables import create_stub_tables
+    from store.stub_tables import create_stub_tables
 
     create_stub_tables(world.engine)
     world.deps.portal = AnnouncementPortalStub(world.engine, world.clock)

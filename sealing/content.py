@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Union
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -143,19 +144,19 @@ class EnvelopeC(_Strict):
         return None if value is None else _rial(value, "amount_rial")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "EnvelopeC":
+    def _exactly_one(self) -> EnvelopeC:
         if (self.coefficient is None) == (self.amount_rial is None):
             raise _invalid("پاکت ج باید دقیقاً یکی از «ضریب» یا «مبلغ» را داشته باشد")
         return self
 
     @classmethod
-    def by_coefficient(cls, value: object) -> "EnvelopeC":
+    def by_coefficient(cls, value: object) -> EnvelopeC:
         """From a Decimal, str, int or float (floats go through str, so 0.93 stays 0.93)."""
-        return envelope_from_dict("C", {"coefficient": format(to_decimal(value), "f")})
+        return cast(EnvelopeC, envelope_from_dict("C", {"coefficient": format(to_decimal(value), "f")}))
 
     @classmethod
-    def by_amount(cls, amount_rial: int) -> "EnvelopeC":
-        return envelope_from_dict("C", {"amount_rial": amount_rial})
+    def by_amount(cls, amount_rial: int) -> EnvelopeC:
+        return cast(EnvelopeC, envelope_from_dict("C", {"amount_rial": amount_rial}))
 
     @property
     def coefficient_decimal(self) -> Decimal | None:
@@ -165,7 +166,7 @@ class EnvelopeC(_Strict):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-EnvelopeContent = Union[EnvelopeA, EnvelopeB, EnvelopeC]
+EnvelopeContent = EnvelopeA | EnvelopeB | EnvelopeC
 _MODELS: dict[str, type[_Strict]] = {"A": EnvelopeA, "B": EnvelopeB, "C": EnvelopeC}
 
 
@@ -205,7 +206,7 @@ def envelope_from_dict(letter: str, parsed: object) -> EnvelopeContent:
     if not isinstance(parsed, dict):
         raise DomainError(Reason.INVALID_INPUT, f"محتوای پاکت «{name}» باید یک شیء JSON باشد")
     try:
-        return model.model_validate(parsed, strict=True)
+        return cast(EnvelopeContent, model.model_validate(parsed, strict=True))
     except ValidationError as exc:
         problems = "؛ ".join(_describe(err) for err in exc.errors())
         raise DomainError(Reason.INVALID_INPUT, f"محتوای پاکت «{name}» نامعتبر است: {problems}") from exc
@@ -224,7 +225,7 @@ _ERROR_FA = {
 }
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
     where = ".".join(str(part) for part in err.get("loc", ())) or "پاکت"
     if err.get("type") == "eproc_invalid":
         return f"{where}: {err['msg']}"

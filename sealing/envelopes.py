@@ -13,9 +13,10 @@ import hmac
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -51,8 +52,8 @@ class SealedEnvelope:
         return len(self.ciphertext)
 
     def to_dict(self, *, ciphertext: bool = True) -> dict[str, Any]:
-        out = {"letter": self.letter, "nonce": _b64(self.nonce), "wrapped_key": _b64(self.wrapped_key),
-               "sha256": self.sha256}
+        out: dict[str, Any] = {"letter": self.letter, "nonce": _b64(self.nonce),
+                               "wrapped_key": _b64(self.wrapped_key), "sha256": self.sha256}
         if ciphertext:
             out["ciphertext"] = _b64(self.ciphertext)
         else:
@@ -92,7 +93,7 @@ class SealedBid:
                 "envelopes": [e.to_dict(ciphertext=ciphertexts) for e in self.envelopes]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], ciphertexts: list[bytes] | None = None) -> "SealedBid":
+    def from_dict(cls, data: Mapping[str, Any], ciphertexts: list[bytes] | None = None) -> SealedBid:
         """From to_dict() output; `ciphertexts` supplies them when the dict only gives lengths."""
         if not isinstance(data, Mapping) or data.get("format") != BID_FORMAT:
             raise DomainError(Reason.INVALID_INPUT, "قالب پیشنهاد مهروموم‌شده شناخته نیست")
@@ -121,7 +122,7 @@ class SealedBid:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "SealedBid":
+    def from_json(cls, text: str | bytes) -> SealedBid:
         try:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -139,7 +140,7 @@ class SealedBid:
                          *(e.ciphertext for e in self.envelopes)))
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> "SealedBid":
+    def from_bytes(cls, blob: bytes) -> SealedBid:
         blob = bytes(blob)
         start = len(_BLOB_MAGIC) + 4
         if not blob.startswith(_BLOB_MAGIC) or len(blob) < start:

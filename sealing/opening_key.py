@@ -16,13 +16,14 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations, product
-from typing import Any, Iterable, Mapping, Protocol
+from typing import Any, Protocol
 
+from Crypto.Protocol.SecretSharing import Shamir
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-from Crypto.Protocol.SecretSharing import Shamir
 
 from domain.reasons import DomainError, Reason
 
@@ -57,7 +58,7 @@ class EncryptedShare:
                 "share_index": self.share_index, "wrapped": json.loads(json.dumps(self.wrapped))}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "EncryptedShare":
+    def from_dict(cls, data: Mapping[str, Any]) -> EncryptedShare:
         try:
             role, rid, index, wrapped = (data["role"], data["recipient_id"],
                                          data["share_index"], data["wrapped"])
@@ -114,7 +115,7 @@ class OpeningKeyPlan:
                 "shares": [s.to_dict() for s in self.shares]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "OpeningKeyPlan":
+    def from_dict(cls, data: Mapping[str, Any]) -> OpeningKeyPlan:
         if not isinstance(data, Mapping) or data.get("format") != PLAN_FORMAT:
             raise DomainError(Reason.INVALID_INPUT, "قالب طرح کلید بازگشایی شناخته نیست")
         try:
@@ -134,7 +135,7 @@ class OpeningKeyPlan:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "OpeningKeyPlan":
+    def from_json(cls, text: str | bytes) -> OpeningKeyPlan:
         try:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:

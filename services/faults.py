@@ -1,14 +1,18 @@
-"""Fault injection for the crash tests: EPROC_CRASH_AT="point#n" ends the process abruptly the
-n-th time `point` is passed, like a worker killed with SIGKILL (no cleanup, no rollback hooks)."""
+"""Fault injection for the crash tests: the setting `crash_at` (EPROC_CRASH_AT="point#n") ends the
+process abruptly the n-th time `point` is passed, like a worker killed with SIGKILL (no cleanup, no
+rollback hooks)."""
 from __future__ import annotations
 
 import os
+
+from config.settings import get_settings
 
 _passed: dict[str, int] = {}
 
 
 def crash_point(point: str) -> None:
-    spec = os.environ.get("EPROC_CRASH_AT")
+    """Pass a named crash point; exits with status 137 when the settings name it (tests only)."""
+    spec = get_settings().crash_at
     if not spec:
         return
     name, _, nth = spec.partition("#")

@@ -6,25 +6,27 @@ numbers so Excel sums them, dates are Jalali strings.
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import jdatetime
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from config.policy import Policy
 from domain.clock import Clock
 from domain.contract.fields import THRESHOLD_CLASSES, threshold_class
+from domain.contract.payment import FINAL_STAGE
 from domain.persian import TEHRAN, format_jalali_date, format_jalali_datetime, jalali_year, persian_digits
 from domain.reasons import DomainError, Reason
-from store.models import AuditEntry, Contract, ContractApproval, Payment, StatusStatement
+from store.models import Contract
+from store.uow import UnitOfWork
 
-FINAL_STAGE = "final"
 UNCLASSIFIED = "unclassified"
 CLASS_FA = {"small": "کوچک", "medium": "متوسط", "large": "بزرگ", UNCLASSIFIED: "نامشخص"}
 PAYMENT_REFUSED_ACTION = "payment.refused"
@@ -32,6 +34,8 @@ PAYMENT_REFUSED_ACTION = "payment.refused"
 
 @dataclass
 class Report:
+    """A report as a table: columns (key, Persian header) and rows of plain values (rials as int, Jalali text)."""
+
     kind: str
     title: str
     columns: list[tuple[str, str]]  # (key, Persian header)
@@ -39,9 +43,11 @@ class Report:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def headers(self) -> list[str]:
+        """The Persian column headers, in column order. Raises: nothing. R15, R24."""
         return [h for _, h in self.columns]
 
     def values(self) -> list[list[Any]]:
+        """Each row's values in column order (None where a row has no value). Raises: nothing. R15, R24."""
         return [[row.get(k) for k, _ in self.columns] for row in self.rows]
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,7 +57,10 @@ class Report:
 # --- Jalali months ---------------------------------------------------------------------
 
 def jalali_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    """[start, end) of a Jalali month in Tehran wall time, as aware UTC datetimes."""
+    """[start, end) of a Jalali month in Tehran wall time, as aware UTC datetimes.
+
+    Raises: INVALID_INPUT (month outside 1..12, year outside 1300..1999). Serves R15.
+    """
     if not 1 <= month <= 12:
         raise DomainError(Reason.INVALID_INPUT, f"ماه باید بین ۱ و ۱۲ باشد: «{month}»")
     if not 1300 <= year <= 1999:
@@ -66,7 +75,10 @@ def jalali_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 
 def previous_jalali_month(now: datetime) -> tuple[int, int]:
-    """The last complete Jalali month before `now` (Tehran time): what a scheduled run reports."""
+    """(Jalali year, month) of the last complete Jalali month before `now` (aware; Tehran calendar).
+
+    What a scheduled run reports. Raises: nothing. Serves R15.
+    """
     today = jdatetime.date.fromgregorian(date=now.astimezone(TEHRAN).date())
     return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
 
@@ -106,7 +118,10 @@ def monthly_report(sessions: sessionmaker, policy: Policy, year: int, month: int
     """R15: per unit and threshold class, contracts concluded in the month and in progress at its end.
 
     Concluded: stage final with concluded_at inside the month. In progress: entered the system
-    before the month ended and not concluded by then (still open, or concluded later).
+    before the month ended and not concluded by then (still open, or concluded later). The month is
+    Jalali, bounded in Tehran wall time. Rows: one per unit (all policy units, or `unit`) and class
+    (small, medium, large, and "unclassified" when a contract has none); meta: the period and totals.
+    Raises: INVALID_INPUT (bad year or month), UNKNOWN_UNIT (unit not in the policy). Serves R15.
     """
     start, end = jalali_month_bounds(year, month)
     units = [policy.unit(unit)] if unit else list(policy.units)
@@ -114,24 +129,17 @@ def monthly_report(sessions: sessionmaker, policy: Policy, year: int, month: int
     tables = {y: (t.small_max, t.medium_max) for y, t in policy.thresholds.items()}
     concluded: Counter[tuple[str, str]] = Counter()
     in_progress: Counter[tuple[str, str]] = Counter()
-    query = (select(Contract).where(Contract.unit_id.in_(unit_ids))
-             .where((Contract.stage != FINAL_STAGE) | (Contract.concluded_at >= start))
-             .execution_options(yield_per=2_000))
-    with sessions() as session:
-        first_approval = dict(session.execute(
-            select(ContractApproval.contract_id, func.min(ContractApproval.approved_at))
-            .join(Contract, Contract.id == ContractApproval.contract_id)
-            .where(Contract.unit_id.in_(unit_ids), Contract.stage != FINAL_STAGE)
-            .group_by(ContractApproval.contract_id)).all())
-        for c in session.scalars(query):
+    with UnitOfWork(sessions) as uow:
+        first_approval = uow.reports.first_approvals(unit_ids)
+        for c in uow.reports.contracts_open_or_concluded_since(unit_ids, start):
             key = (c.unit_id, _klass(c, tables))
-            final = c.stage == FINAL_STAGE and c.concluded_at is not None
-            if final and start <= c.concluded_at < end:
+            concluded_at = c.concluded_at if c.stage == FINAL_STAGE else None
+            if concluded_at is not None and start <= concluded_at < end:
                 concluded[key] += 1
                 continue
-            if final and c.concluded_at < start:
+            if concluded_at is not None and concluded_at < start:
                 continue
-            begun = _started_at(c, _payload(c.data_json), _aware(first_approval.get(c.id)))
+            begun = _started_at(c, _payload(c.data_json), first_approval.get(c.id))
             if begun is None or begun < end:
                 in_progress[key] += 1
     classes = list(THRESHOLD_CLASSES)
@@ -152,34 +160,22 @@ def monthly_report(sessions: sessionmaker, policy: Policy, year: int, month: int
               "to": format_jalali_date(end), "unit": unit, "totals": totals})
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # An aggregate (min) bypasses the column type, so SQLite hands back a naive UTC value or a string.
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 # --- refused payments -------------------------------------------------------------------
 
 def refused_payments_report(sessions: sessionmaker) -> Report:
     """Refused payment attempts with their reason codes: the audit log's refusals and refused payments.
 
-    An attempt recorded both ways (same reference, reason and time) is listed once.
+    An attempt recorded both ways (same reference, reason and time) is listed once. Rows by time
+    then reference; amounts in rials (None when not recorded); times ISO UTC and Jalali Tehran.
+    Raises: nothing of its own. Serves R13 and R20 (refusals are reported with their reason codes).
     """
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str]] = set()
-    with sessions() as session:
-        payments = session.scalars(select(Payment).where(Payment.result == "refused")
-                                   .order_by(Payment.at, Payment.id)).all()
-        for p in payments:
+    with UnitOfWork(sessions) as uow:
+        for p in uow.reports.refused_payments():
             seen.add((p.ref, p.reason or "", p.at.isoformat()))
             rows.append(_refusal_row("payment", p.at, p.ref, p.reason, p.amount_rial, p.payment_key, None))
-        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == PAYMENT_REFUSED_ACTION,
-                                                           AuditEntry.reason.is_not(None))
-                                  .order_by(AuditEntry.seq)).all()
-        for e in entries:
+        for e in uow.reports.refusals_logged(PAYMENT_REFUSED_ACTION):
             payload = _payload(e.payload_json)
             ref = str(payload.get("ref") or e.entity_id)
             if (ref, e.reason or "", e.at.isoformat()) in seen:
@@ -220,6 +216,9 @@ def _refusal_row(source: str, at: datetime, ref: str, reason: str | None, amount
 
 class ProjectFigures(Protocol):
     def project_figures(self, unit: str | None = None) -> list[dict[str, Any]]:
+        """Each project's figures (the keys of PROJECT_COLUMNS, rials as int, progress as Decimal text).
+
+        Raises: SQLAlchemyError when project control's tables are missing or unreachable. R24."""
         ...
 
 
@@ -234,7 +233,10 @@ PROJECT_COLUMNS = [
 
 
 def project_control_source(engine: Any, clock: Clock) -> ProjectFigures | None:
-    """The project-control adapter when it is installed and its tables exist; None otherwise."""
+    """The project-control adapter on `engine` (an SQLAlchemy Engine) when it is installed; None otherwise.
+
+    Whether its tables exist is found out when projects_report asks. Raises: nothing. Serves R24.
+    """
     try:
         from integrations.stubs.project_control import ProjectControlStub
         from integrations.transactions_api import InMemoryTransactionsSystem
@@ -246,7 +248,13 @@ def project_control_source(engine: Any, clock: Clock) -> ProjectFigures | None:
 
 def projects_report(sessions: sessionmaker, source: ProjectFigures | None = None,
                     unit: str | None = None) -> Report:
-    """R24: figures from project control; the store's final contracts when it is not available."""
+    """R24: construction projects' figures from project control; the store's final contracts without it.
+
+    Rows: project code, title, unit, physical and planned progress (percent, float), dates (Jalali),
+    credits, commitments, statement totals and costs (rials), the number of contracts; meta `source`
+    says which side answered ("project_control" or "transactions"). Raises: nothing of its own (an
+    unreachable or unmigrated project control falls back to the store). Serves R24.
+    """
     figures: list[dict[str, Any]] | None = None
     origin = "project_control"
     if source is not None:
@@ -270,28 +278,26 @@ def _project_row(f: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def contract_subject(data: dict[str, Any]) -> str:
+    """A contract's subject where each path stores it: registered with workflow under
+    `fields.subject` (services.contract.registration), imported from legacy files as `subject`."""
+    fields = data.get("fields")
+    nested = fields.get("subject") if isinstance(fields, dict) else None
+    return str(nested or data.get("subject") or data.get("title") or "")
+
+
 def _figures_from_store(sessions: sessionmaker, unit: str | None) -> list[dict[str, Any]]:
-    with sessions() as session:
-        query = select(Contract).where(Contract.stage == FINAL_STAGE).order_by(Contract.unit_id, Contract.id)
-        if unit is not None:
-            query = query.where(Contract.unit_id == unit)
-        contracts = session.scalars(query).all()
-        totals: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
-        if contracts:
-            for cid, n, total in session.execute(
-                    select(StatusStatement.contract_id, func.count(), func.coalesce(func.sum(StatusStatement.payable_rial), 0))
-                    .where(StatusStatement.result == "approved")
-                    .where(StatusStatement.contract_id.in_([c.id for c in contracts]))
-                    .group_by(StatusStatement.contract_id)):
-                totals[cid] = (int(n), int(total))
+    with UnitOfWork(sessions) as uow:
+        contracts = uow.reports.final_contracts(unit)
+        totals = uow.reports.approved_statement_totals([c.id for c in contracts])
     out = []
     for c in contracts:
         data = _payload(c.data_json)
         ref = c.code or c.tracking_number
-        count, total = totals[c.id]
+        count, total = totals.get(c.id, (0, 0))
         start = c.concluded_at
         out.append({
-            "project_code": ref, "title": data.get("subject") or data.get("title") or "", "unit": c.unit_id,
+            "project_code": ref, "title": contract_subject(data), "unit": c.unit_id,
             "physical_progress_pct": None, "planned_progress_pct": None,
             "start_date": start.date().isoformat() if start else None,
             "start_date_jalali": format_jalali_date(start) if start else None,
@@ -309,6 +315,8 @@ def _figures_from_store(sessions: sessionmaker, unit: str | None) -> list[dict[s
 # --- outputs ---------------------------------------------------------------------------
 
 def cell_text(value: Any, persian: bool) -> str:
+    """A cell for people: "—" for nothing, integers (rials, counts) with thousands separators, Persian
+    digits and separator when `persian`. Raises: nothing. Serves R15, R24 (the CLI table, the artifact)."""
     if value is None:
         return "—"
     if isinstance(value, int) and not isinstance(value, bool):
@@ -318,13 +326,20 @@ def cell_text(value: Any, persian: bool) -> str:
 
 
 def write_excel(report: Report, path: Path | str) -> Path:
-    """A right-to-left sheet with Persian headers; numbers are written as numbers."""
+    """Write the report as a right-to-left xlsx sheet with Persian headers; numbers stay numbers (rials sum).
+
+    Shapes: returns the path written (parent folders are created). Raises: INVALID_INPUT (the file
+    cannot be written). Serves R15, R24 (reports the units open in Excel).
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     path = Path(path)
     wb = Workbook()
     ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
     ws.title = report.kind[:31]
     ws.sheet_view.rightToLeft = True
     ws.append(report.headers())
@@ -334,7 +349,7 @@ def write_excel(report: Report, path: Path | str) -> Path:
         ws.append([v if v is None or isinstance(v, (int, float)) else str(v) for v in values])
     for i, (_, header) in enumerate(report.columns, start=1):
         widest = max([len(header)] + [len(str(v)) for v in (r[i - 1] for r in report.values()) if v is not None])
-        ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = min(60, widest + 4)
+        ws.column_dimensions[get_column_letter(i)].width = min(60, widest + 4)
     ws.freeze_panes = "A2"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -345,7 +360,10 @@ def write_excel(report: Report, path: Path | str) -> Path:
 
 
 def markdown_table(report: Report, persian: bool = True) -> str:
-    """The report as a Markdown table (Prefect artifact)."""
+    """The report as a Markdown table with its title (the Prefect artifact); Persian digits by default.
+
+    Raises: nothing. Serves R15.
+    """
     def esc(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
 
@@ -357,6 +375,23 @@ def markdown_table(report: Report, persian: bool = True) -> str:
 
 
 def table_rows(report: Report, persian: bool) -> Iterable[list[str]]:
+    """The report's rows as cell text (cell_text), for the CLI table. Raises: nothing. Serves R15, R24."""
     for row in report.values():
         yield [cell_text(v, persian) for v in row]
 
+
+
+@contextmanager
+def store_at(database_url: str | None = None) -> Iterator[tuple[sessionmaker, Policy]]:
+    """A short-lived connection to the application database (the settings' URL when None) and the
+    policy in force, for report runs that are given a database URL; disposed on exit."""
+    from config.policy import load_policy
+    from config.settings import get_settings
+    from store.db import make_engine, session_factory
+
+    settings = get_settings()
+    engine = make_engine(database_url or settings.resolved_database_url())
+    try:
+        yield session_factory(engine), load_policy(settings.policy_file)
+    finally:
+        engine.dispose()

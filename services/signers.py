@@ -1,9 +1,9 @@
 """Who signs and unlocks: people's tokens, the engine's own token, trust and role checks."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from cryptography import x509
 from lxml import etree
@@ -12,11 +12,11 @@ from sqlalchemy.orm import sessionmaker
 from domain.clock import Clock
 from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
+from services.certificate_registry import SqlCertificateRegistry
 from signing.keytransport import WrappedSecret, unwrap_secret, wrap_secret
 from signing.token import Token
 from signing.verify import TrustStore, make_signer_ref
 from signing.xmldsig import sign_document
-from store.certificates import SqlCertificateRegistry
 from store.uow import UnitOfWork
 
 RoleCheck = Callable[[str, str, str, datetime], bool]
@@ -77,17 +77,14 @@ def role_checker(sessions: sessionmaker) -> RoleCheck:
 
 
 def trust_store(ca_cert: x509.Certificate, sessions: sessionmaker) -> TrustStore:
+    """The trust anchors (the municipal CA) with revocations from the certificate registry."""
     return TrustStore.from_registry([ca_cert], SqlCertificateRegistry(sessions))
 
 
 def current_certificate(sessions: sessionmaker, national_id: str, at: datetime) -> tuple[x509.Certificate, str] | None:
     """The person's newest certificate valid and unrevoked at `at`, with its key-transport mechanism."""
-    from store.models import CertificateRow
-    from sqlalchemy import select
-
     with UnitOfWork(sessions) as uow:
-        rows = uow.session.scalars(select(CertificateRow).where(CertificateRow.national_id == national_id)
-                                   .order_by(CertificateRow.not_before.desc())).all()
+        rows = sorted(uow.certificates.for_person(national_id), key=lambda r: r.not_before, reverse=True)
         for row in rows:
             if row.not_before <= at < row.not_after and (row.revoked_at is None or row.revoked_at > at):
                 return x509.load_pem_x509_certificate(row.pem.encode("ascii")), row.key_transport or ""

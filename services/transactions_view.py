@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
 
+from domain.contract.statement import SETTLED
 from integrations.transactions_api import ContractInfo, StatementInfo
 from services.signers import COMPANY_SIGNATORY
 from store import models as m
 from store.uow import UnitOfWork
 
 SEPARATOR = "/"
-# Results a statement keeps once its review ended; anything else is still being signed.
-SETTLED = ("approved", "halted", "refused")
 
 
 def statement_key(tracking_number: str, ref: str) -> str:

@@ -18,6 +18,7 @@ import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -78,7 +79,7 @@ class MunicipalCA:
     # -- creation ------------------------------------------------------------
     @classmethod
     def init(cls, ca_dir: str | os.PathLike[str], name: str, clock: Clock, *, valid_days: int = 3650,
-             key_size: int = 3072, registry: CertificateRegistry | None = None) -> "MunicipalCA":
+             key_size: int = 3072, registry: CertificateRegistry | None = None) -> MunicipalCA:
         root = Path(ca_dir)
         root.mkdir(parents=True, exist_ok=True)
         if (root / KEY_FILE).exists():
@@ -111,7 +112,7 @@ class MunicipalCA:
 
     @classmethod
     def load(cls, ca_dir: str | os.PathLike[str],
-             registry: CertificateRegistry | None = None) -> "MunicipalCA":
+             registry: CertificateRegistry | None = None) -> MunicipalCA:
         root = Path(ca_dir)
         try:
             key = serialization.load_pem_private_key((root / KEY_FILE).read_bytes(), password=None)
@@ -188,7 +189,8 @@ class MunicipalCA:
         if token.label != old.token_label:
             raise DomainError(Reason.TOKEN_NOT_FOUND, f"گواهی روی توکن «{old.token_label}» است")
         old_cert = old.certificate()
-        if token.public_key(old.key_label).public_numbers() != old_cert.public_key().public_numbers():
+        old_key = cast(rsa.RSAPublicKey, old_cert.public_key())  # the CA issues RSA certificates only
+        if token.public_key(old.key_label).public_numbers() != old_key.public_numbers():
             raise DomainError(Reason.INVALID_INPUT, "کلید روی توکن با گواهی قبلی یکی نیست")
         cert = self._issue(old_cert.subject, token.public_key(old.key_label), _seconds(clock.now()),
                            valid_days)

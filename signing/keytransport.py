@@ -39,7 +39,7 @@ class WrappedSecret:
                 "ciphertext": base64.b64encode(self.ciphertext).decode("ascii")}
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> "WrappedSecret":
+    def from_dict(cls, data: dict[str, object]) -> WrappedSecret:
         try:
             serial = data.get("recipient_serial")
             return cls(mechanism=str(data["mechanism"]),

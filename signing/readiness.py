@@ -5,9 +5,9 @@ certificate records, the date and, optionally, a way to ask whether a token is p
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable, Iterable
 
 from domain.persian import TEHRAN
 from signing.registry import CertificateRecord

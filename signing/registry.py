@@ -43,7 +43,7 @@ class CertificateRecord:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, object]) -> "CertificateRecord":
+    def from_dict(cls, data: dict[str, object]) -> CertificateRecord:
         def when(value: object) -> datetime | None:
             return datetime.fromisoformat(str(value)) if value is not None else None
 

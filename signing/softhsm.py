@@ -23,14 +23,14 @@ from domain.reasons import DomainError, Reason
 SOFTHSM_UTIL = "softhsm2-util"
 
 
-_ACTIVE: "SoftHsm | None" = None
+_ACTIVE: SoftHsm | None = None
 
 
 class SoftHsm:
     """A private SoftHSM2 token directory, selected for this process through SOFTHSM2_CONF."""
 
     @classmethod
-    def for_process(cls, base_dir: str | os.PathLike[str]) -> "SoftHsm":
+    def for_process(cls, base_dir: str | os.PathLike[str]) -> SoftHsm:
         """The SoftHsm this process already uses, or a new one in `base_dir`."""
         return _ACTIVE if _ACTIVE is not None else cls(base_dir)
 

@@ -1,11 +1,11 @@
 """PKCS#11 token access (python-pkcs11): keys never leave the token.
 
-- The module path comes from the caller (the settings value), else env EPROC_PKCS11_MODULE,
-  else SoftHSM2's default path. One `pkcs11.lib` per path per process: a PKCS#11 library
+- The module path comes from the caller, else the settings (config/settings.py `pkcs11_module`,
+  env EPROC_PKCS11_MODULE, SoftHSM2's path by default). One `pkcs11.lib` per path per process: a PKCS#11 library
   can be initialised only once per process.
 - Tokens are selected by label, never by slot number (slot ids change between boots).
-- The PIN comes from the argument, else env EPROC_TOKEN_PIN_<LABEL>, else EPROC_TOKEN_PIN,
-  else an interactive prompt. It is never logged and never put in exception text.
+- The PIN comes from the argument, else the settings (`Settings.token_pin`: env
+  EPROC_TOKEN_PIN_<LABEL>, else EPROC_TOKEN_PIN), else an interactive prompt. It is never logged and never put in exception text.
 - Every pkcs11 exception is turned into a DomainError with a reason code: wrong PIN or locked
   token -> TOKEN_PIN_INVALID; unknown label, unknown key, removed token -> TOKEN_NOT_FOUND.
 
@@ -19,26 +19,23 @@ python-pkcs11 sessions are not thread-safe: use one Token (session) per thread.
 from __future__ import annotations
 
 import getpass
-import os
-import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Iterator
+from typing import Any
 
 import pkcs11
 from cryptography.hazmat.primitives.asymmetric import rsa
-from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, MechanismFlag, MGF, ObjectClass
-from pkcs11 import exceptions as p11
+from pkcs11 import MGF, Attribute, CertificateType, KeyType, Mechanism, MechanismFlag, ObjectClass, exceptions as p11
 
+from config.settings import get_settings, pin_env_name  # noqa: F401 (pin_env_name: the settings' PIN naming)
+from domain.persian import normalize_digits
 from domain.reasons import DomainError, Reason
 
-DEFAULT_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-MODULE_ENV = "EPROC_PKCS11_MODULE"
-PIN_ENV = "EPROC_TOKEN_PIN"
 RSA_BITS = 2048
 
 _SIGN_MECHANISMS = {
@@ -74,28 +71,32 @@ _INPUT_ERRORS = (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange, p11.DataIn
 
 
 def module_path(path: str | None = None) -> str:
-    return path or os.environ.get(MODULE_ENV) or DEFAULT_MODULE
-
-
-def pin_env_name(label: str) -> str:
-    return f"{PIN_ENV}_" + re.sub(r"[^A-Z0-9]", "_", label.upper())
+    return path or get_settings().pkcs11_module
 
 
 def resolve_pin(label: str, pin: str | None = None) -> str:
-    """PIN from the argument, the per-token env, the shared env, or a Persian prompt."""
+    """PIN from the argument, the settings (per-token env, then the shared env), or a Persian prompt.
+
+    Persian and Arabic-Indic digits and surrounding spaces are read like any other input
+    (domain.persian.normalize_digits): a PIN typed as ۱۳۵۷ is 1357.
+
+    Raises: TOKEN_PIN_INVALID when no PIN is given at the prompt."""
     if pin:
-        return pin
-    for name in (pin_env_name(label), PIN_ENV):
-        value = os.environ.get(name)
-        if value:
-            return value
+        return _normal_pin(pin)
+    value = get_settings().token_pin(label)
+    if value:
+        return _normal_pin(value)
     try:
         entered = getpass.getpass(f"رمز توکن «{label}» را وارد کنید: ")
     except (EOFError, KeyboardInterrupt, OSError):
         entered = ""
-    if not entered:
+    if not entered.strip():
         raise DomainError(Reason.TOKEN_PIN_INVALID, "رمزی وارد نشد")
-    return entered
+    return _normal_pin(entered)
+
+
+def _normal_pin(pin: str) -> str:
+    return normalize_digits(pin).strip()
 
 
 RESCAN_PAUSES = (0.05, 0.2, 0.5, 0.0)
@@ -199,7 +200,7 @@ class Token:
         return f"Token(label={self.label!r}, open={self._session is not None})"
 
     # -- session ---------------------------------------------------------------
-    def open(self) -> "Token":
+    def open(self) -> Token:
         if self._session is not None:
             return self
         module = load_module(self._module_path)
@@ -230,7 +231,7 @@ class Token:
             except p11.PKCS11Error:
                 pass  # token already gone: nothing left to close
 
-    def __enter__(self) -> "Token":
+    def __enter__(self) -> Token:
         return self.open()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -21,10 +21,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -36,9 +36,18 @@ from lxml import etree
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
 from signing.registry import CertificateRegistry
-from signing.xmldsig import (CONTENT_ID, EXC_C14N, SIGNED_PROPERTIES_TYPE, _DS, _XADES, content_of,
-                             signature_certificates, signature_elements, signature_info,
-                             signature_properties)
+from signing.xmldsig import (
+    _DS,
+    _XADES,
+    CONTENT_ID,
+    EXC_C14N,
+    SIGNED_PROPERTIES_TYPE,
+    content_of,
+    signature_certificates,
+    signature_elements,
+    signature_info,
+    signature_properties,
+)
 
 RoleCheck = Callable[[str, str, str, datetime], bool]
 
@@ -122,7 +131,7 @@ class TrustStore:
 
     @classmethod
     def from_pem_files(cls, ca_paths: Iterable[str | Path],
-                       crl_paths: Iterable[str | Path] = ()) -> "TrustStore":
+                       crl_paths: Iterable[str | Path] = ()) -> TrustStore:
         certs: list[x509.Certificate] = []
         for path in ca_paths:
             certs.extend(x509.load_pem_x509_certificates(Path(path).read_bytes()))
@@ -133,7 +142,7 @@ class TrustStore:
 
     @classmethod
     def from_registry(cls, ca_certs: Iterable[x509.Certificate],
-                      registry: CertificateRegistry) -> "TrustStore":
+                      registry: CertificateRegistry) -> TrustStore:
         return cls(ca_certs, registry.revocations())
 
     def revoked_at(self, serial: int) -> datetime | None:

@@ -1,11 +1,24 @@
 """SQLAlchemy 2 models of the transactions system. Money: BigInteger rials. Times: aware UTC."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
-                        MetaData, String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.columns import SurrogateKey, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -14,27 +27,6 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores UTC; always hands back aware UTC datetimes (SQLite forgets the zone otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use aware UTC")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -65,11 +57,10 @@ class Company(Base):
     ceo_national_id: Mapped[str | None] = mapped_column(ForeignKey("people.national_id"))
 
 
-class RoleAssignment(Base):
+class RoleAssignment(SurrogateKey, Base):
     """A person holds a role in a unit for a period (roles are not in certificates)."""
 
     __tablename__ = "role_assignments"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     national_id: Mapped[str] = mapped_column(ForeignKey("people.national_id"), index=True)
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
@@ -94,23 +85,21 @@ class CertificateRow(Base):
     key_transport: Mapped[str | None] = mapped_column(String(40))
 
 
-class PriceList(Base):
+class PriceList(SurrogateKey, Base):
     __tablename__ = "price_lists"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     list_id: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
     domain: Mapped[str] = mapped_column(String(60))
     approved_by: Mapped[str] = mapped_column(String(200))
     approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
     technical_council_ref: Mapped[str | None] = mapped_column(String(100))
-    items: Mapped[list["PriceListItem"]] = relationship(back_populates="price_list", cascade="all, delete-orphan",
+    items: Mapped[list[PriceListItem]] = relationship(back_populates="price_list", cascade="all, delete-orphan",
                                                         order_by="PriceListItem.code")
     __table_args__ = (UniqueConstraint("list_id", "version"),)
 
 
-class PriceListItem(Base):
+class PriceListItem(SurrogateKey, Base):
     __tablename__ = "price_list_items"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     price_list_id: Mapped[int] = mapped_column(ForeignKey("price_lists.id"))
     code: Mapped[str] = mapped_column(String(40))
     unit: Mapped[str] = mapped_column(String(20))
@@ -119,9 +108,8 @@ class PriceListItem(Base):
     __table_args__ = (UniqueConstraint("price_list_id", "code"),)
 
 
-class FormulaRow(Base):
+class FormulaRow(SurrogateKey, Base):
     __tablename__ = "formulas"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     formula_id: Mapped[str] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(Integer)
     expression: Mapped[str] = mapped_column(Text)
@@ -149,9 +137,8 @@ class Tender(Base):
     price_opening_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Bid(Base):
+class Bid(SurrogateKey, Base):
     __tablename__ = "bids"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
     bidder_ref: Mapped[str] = mapped_column(String(64))
     company_id: Mapped[str] = mapped_column(String(11))
@@ -165,9 +152,8 @@ class Bid(Base):
     __table_args__ = (UniqueConstraint("tender_id", "bidder_ref", "seq"),)
 
 
-class Envelope(Base):
+class Envelope(SurrogateKey, Base):
     __tablename__ = "envelopes"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), index=True)
     letter: Mapped[str] = mapped_column(String(1))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -177,11 +163,10 @@ class Envelope(Base):
     __table_args__ = (UniqueConstraint("bid_id", "letter"),)
 
 
-class Session(Base):
+class Session(SurrogateKey, Base):
     """A sitting of the Article 13 commission (opening, price opening)."""
 
     __tablename__ = "sessions"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     held_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -189,9 +174,8 @@ class Session(Base):
     __table_args__ = (UniqueConstraint("tender_id", "kind"),)
 
 
-class Minutes(Base):
+class Minutes(SurrogateKey, Base):
     __tablename__ = "minutes"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # article13 | article18
     version: Mapped[int] = mapped_column(Integer)
@@ -201,9 +185,8 @@ class Minutes(Base):
     __table_args__ = (UniqueConstraint("tender_id", "kind", "version"),)
 
 
-class SignatureRow(Base):
+class SignatureRow(SurrogateKey, Base):
     __tablename__ = "signatures"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     document_kind: Mapped[str] = mapped_column(String(30))
     document_id: Mapped[str] = mapped_column(String(100), index=True)
     signer_national_id: Mapped[str] = mapped_column(String(10))
@@ -214,9 +197,8 @@ class SignatureRow(Base):
     __table_args__ = (UniqueConstraint("document_kind", "document_id", "signer_national_id"),)
 
 
-class Contract(Base):
+class Contract(SurrogateKey, Base):
     __tablename__ = "contracts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tracking_number: Mapped[str] = mapped_column(String(40), unique=True)
     code: Mapped[str | None] = mapped_column(String(40), unique=True)  # issued only at `final`
     tender_id: Mapped[str | None] = mapped_column(ForeignKey("tenders.id"))
@@ -233,9 +215,8 @@ class Contract(Base):
     __table_args__ = (Index("ix_contracts_unit_stage", "unit_id", "stage"),)
 
 
-class ContractApproval(Base):
+class ContractApproval(SurrogateKey, Base):
     __tablename__ = "contract_approvals"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     stage: Mapped[str] = mapped_column(String(30))
     approver_national_id: Mapped[str] = mapped_column(String(10))
@@ -245,9 +226,8 @@ class ContractApproval(Base):
     __table_args__ = (UniqueConstraint("contract_id", "stage"),)
 
 
-class StatusStatement(Base):
+class StatusStatement(SurrogateKey, Base):
     __tablename__ = "status_statements"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     ref: Mapped[str] = mapped_column(String(40))
     seq: Mapped[int] = mapped_column(Integer)
@@ -263,9 +243,8 @@ class StatusStatement(Base):
     __table_args__ = (UniqueConstraint("contract_id", "ref"),)
 
 
-class Payment(Base):
+class Payment(SurrogateKey, Base):
     __tablename__ = "payments"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ref: Mapped[str] = mapped_column(String(40))
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("status_statements.id"))
     payment_key: Mapped[str] = mapped_column(String(64), unique=True)

@@ -8,13 +8,15 @@ from sqlalchemy.orm import sessionmaker
 
 from domain.reasons import DomainError, Reason
 from store import audit, repositories as r
+from store.legacy_repository import LegacyRepository
+from store.report_queries import ReportQueries
 
 
 class UnitOfWork:
     def __init__(self, factory: sessionmaker) -> None:
         self._factory = factory
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
         s = self.session
         self.units = r.UnitRepository(s)
@@ -30,6 +32,10 @@ class UnitOfWork:
         self.contracts = r.ContractRepository(s)
         self.statements = r.StatementRepository(s)
         self.payments = r.PaymentRepository(s)
+        self.sessions_held = r.SessionRepository(s)
+        self.audit = r.AuditRepository(s)
+        self.legacy = LegacyRepository(s)
+        self.reports = ReportQueries(s)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -1,4 +1,4 @@
-"""Thin Prefect tasks over services.tender; dependencies come from services.bootstrap.
+"""Thin Prefect tasks over services.tender; dependencies come from the process's container.
 
 No task result caching: the store is the source of truth and every service step is idempotent
 against it, so a retry re-reads state instead of trusting a cached value."""
@@ -7,28 +7,32 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from services import bootstrap, tender as svc
+from services import tender as svc
+from services.deps import current
 
 
 @task(name="open-envelopes", cache_policy=NO_CACHE, retries=1)
-def open_envelopes(tender_id: str, session: str, present: list[str]) -> svc.SessionOutcome:
-    deps = bootstrap.current()
+def open_envelopes(tender_id: str, session: str, present: list[str],
+                   technical_scores: dict[str, int] | None = None) -> svc.SessionOutcome:
+    """Unlock the opening key with the present members' tokens and open the session's envelopes."""
     if session == "opening":
-        scores = lambda bidders: bootstrap.decisions().technical_scores(tender_id, bidders)  # noqa: E731
-        return svc.opening_session(deps, tender_id, present, scores)
-    return svc.price_session(deps, tender_id, present)
+        return svc.opening_session(current(), tender_id, present, technical_scores)
+    return svc.price_session(current(), tender_id, present)
 
 
 @task(name="generate-article13-minutes", cache_policy=NO_CACHE)
 def draft_minutes(tender_id: str, outcome: svc.SessionOutcome) -> None:
-    svc.draft_minutes(bootstrap.current(), tender_id, outcome)
+    """Generate and keep the minutes before anyone signs."""
+    svc.draft_minutes(current(), tender_id, outcome)
 
 
 @task(name="sign-article13-minutes", cache_policy=NO_CACHE)
 def sign_minutes(tender_id: str, participants: list[str]) -> svc.MinutesResult:
-    return svc.sign_minutes(bootstrap.current(), tender_id, participants)
+    """Every member taking part signs the stored minutes in the session."""
+    return svc.sign_minutes(current(), tender_id, participants)
 
 
 @task(name="article18-notification", cache_policy=NO_CACHE)
 def notify(tender_id: str, bidder: str, version: int) -> bytes:
-    return svc.notify_winner(bootstrap.current(), tender_id, bidder, version)
+    """The chair's e-signed Article 18 notification to the bidder."""
+    return svc.notify_winner(current(), tender_id, bidder, version)

@@ -34,7 +34,7 @@ class StatementApprovalChain:
     steps: list[ChainStep] = field(default_factory=list)
 
     @classmethod
-    def for_result(cls, result: StatementResult, unit: str, contractor_id: str) -> "StatementApprovalChain":
+    def for_result(cls, result: StatementResult, unit: str, contractor_id: str) -> StatementApprovalChain:
         if result.result != APPROVED:
             raise DomainError(Reason.STATEMENT_NOT_APPROVED, f"صورت‌وضعیت {result.id}: {result.result}")
         return cls(result.id, tuple(result.approval_path), unit, contractor_id, result.result)
@@ -51,8 +51,14 @@ class StatementApprovalChain:
     def treasurer_signed(self) -> bool:
         return any(s.role == TREASURER for s in self.steps)
 
+    @property
+    def contractor_signed(self) -> bool:
+        return any(s.role == CONTRACTOR for s in self.steps)
+
     def view(self) -> StatementView:
-        return StatementView(self.statement_id, self.result, self.complete and self.treasurer_signed)
+        """The statement as the payment gate sees it; signed only once the whole path has signed."""
+        return StatementView(self.statement_id, self.result, self.complete and self.treasurer_signed,
+                             self.complete and self.contractor_signed)
 
     def sign(self, act: Act, role_check: RoleCheck) -> None:
         expected = self.next_role

@@ -5,13 +5,11 @@ ID, economic code), never by typed names, so require_complete checks their forma
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Iterable, Mapping
-
-import jdatetime
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
-from domain.persian import TEHRAN, jalali_year as _jalali_year_of
+from domain.persian import TEHRAN
 from domain.reasons import DomainError, Reason
 
 GENERAL = "general"
@@ -80,9 +78,6 @@ BARTER_FIELDS: dict[str, str] = {
 _PERSON_LISTS = ("employer_signatories", "commission_members", "contractor_signatories", "signatories")
 _PERSONS = ("contractor_ceo", "supervisor")
 
-# Contracts concluded before this day are never published (R21: before Shahrivar 1396).
-PUBLICATION_CUTOFF: date = jdatetime.date(1396, 6, 5).togregorian()
-
 
 def required_fields(contract_kind: str) -> dict[str, str]:
     if contract_kind not in CONTRACT_KINDS:
@@ -144,7 +139,12 @@ def _as_list(value: object) -> Iterable[object]:
 
 
 def threshold_class(amount_rial: int, jalali_year: int, tables: Mapping[int, tuple[int, int]]) -> str:
-    """small up to small_max, medium up to medium_max, large above; bounds inclusive."""
+    """The threshold class of an amount (int rials): small up to small_max, medium up to
+    medium_max, large above; bounds inclusive. tables: Jalali year -> (small_max, medium_max), the
+    policy's national thresholds.
+
+    Raises: THRESHOLDS_NOT_CONFIGURED for a year without a table (an error, not a guess).
+    Rule: R21; tender-rules.md "Transaction kinds and procedures" (threshold class)."""
     try:
         small_max, medium_max = tables[jalali_year]
     except KeyError:
@@ -154,15 +154,14 @@ def threshold_class(amount_rial: int, jalali_year: int, tables: Mapping[int, tup
     return "medium" if amount_rial <= medium_max else "large"
 
 
-def publishable(contract_date: date | datetime, cutoff: date = PUBLICATION_CUTOFF) -> bool:
-    """Whether a contract concluded on that day may appear on the transparency site (R21)."""
+def publishable(contract_date: date | datetime, cutoff: date) -> bool:
+    """Whether a contract concluded on that day (a date, or an aware datetime read as a Tehran day)
+    may appear on the transparency site: on or after the policy's publication cutoff
+    ([publication].cutoff, Shahrivar 1396).
+
+    Raises: INVALID_INPUT for a naive datetime. Rule: R21."""
     if isinstance(contract_date, datetime):
         if contract_date.tzinfo is None:
             raise DomainError(Reason.INVALID_INPUT, "زمان قرارداد باید منطقه‌زمانی داشته باشد")
         contract_date = contract_date.astimezone(TEHRAN).date()
     return contract_date >= cutoff
-
-
-def contract_jalali_year(contract_date: date | datetime) -> int:
-    """Jalali year whose thresholds table classifies the contract."""
-    return _jalali_year_of(contract_date)

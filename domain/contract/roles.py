@@ -1,9 +1,9 @@
 """Who may act: every approval names a person, role, unit and time, checked against the role registry."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from domain.identity import validate_national_id
 from domain.reasons import DomainError, Reason

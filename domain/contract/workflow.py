@@ -1,24 +1,24 @@
 """Contract registration with workflow (R12, R13) as an explicit state machine.
 
-Stages are data (policy TOML, per unit). A contract sits in one stage; the stage's role
+Stages are data (policy TOML `[[workflow.default]]`, per unit), never defaults in code. A contract sits in one stage; the stage's role
 approves it (and, where the stage says so, the contractor's signatory co-signs) and the
 contract moves to the next stage. Until `final` it has only a tracking number; the contract
 code is issued on reaching `final`, after every field the transparency site shows is present.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable, Mapping
 
 from domain.contract.code import make_contract_code, validate_contract_code
-from domain.contract.fields import GENERAL, required_fields, require_complete
+from domain.contract.fields import require_complete, required_fields
 from domain.contract.payment import FINAL_STAGE, ContractView
 from domain.contract.roles import Act, RoleCheck, check_act, has_signature
 from domain.reasons import DomainError, Reason
 
 __all__ = [
-    "FINAL", "CONTRACTOR_SIGNATORY", "StageDef", "DEFAULT_STAGES", "stages_from_policy",
+    "FINAL", "CONTRACTOR_SIGNATORY", "StageDef", "stages_from_policy",
     "StageEvent", "ContractRegistration", "CodeGenerator", "make_contract_code", "validate_contract_code",
 ]
 
@@ -35,6 +35,9 @@ _FIELD_REASONS = {"budget_line": Reason.BUDGET_LINE_MISSING, "expense_factor": R
 
 @dataclass(frozen=True)
 class StageDef:
+    """One stage: its approving role, whether its approval is e-signed with a token, the fields it
+    collects before approval, and whether the contractor's signatory co-signs it."""
+
     name: str
     role: str
     needs_token_signature: bool = False
@@ -42,24 +45,12 @@ class StageDef:
     contractor_signs: bool = False
 
 
-DEFAULT_STAGES: tuple[StageDef, ...] = (
-    StageDef("draft", "contracts_officer"),
-    StageDef("legal_review", "legal"),
-    StageDef("budget", "finance", requires_fields=("budget_line", "expense_factor")),
-    StageDef("treasurer", "treasurer", needs_token_signature=True),
-    StageDef("signing", "chair", needs_token_signature=True, contractor_signs=True),
-    StageDef(FINAL, "contracts_officer"),
-)
-
-# What the policy's (stage, role, signature) entries leave implicit for the standard stages.
-_STANDARD_EXTRAS: dict[str, dict[str, object]] = {
-    "budget": {"requires_fields": ("budget_line", "expense_factor")},
-    "signing": {"contractor_signs": True},
-}
-
-
 def stages_from_policy(entries: Iterable[object]) -> tuple[StageDef, ...]:
-    """StageDefs from policy entries (dicts or objects with stage/role/signature); POLICY_INVALID if unusable."""
+    """StageDefs from the policy's workflow entries (dicts or objects with stage, role, signature and
+    optionally requires_fields, contractor_signs), in order.
+
+    Raises: POLICY_INVALID (a stage without name or role, fewer than two stages, a duplicate name, or
+    a last stage other than `final`). Rule: R12; tender-rules.md "Contract registration"."""
     stages: list[StageDef] = []
     for i, entry in enumerate(entries):
         get = entry.get if isinstance(entry, Mapping) else (lambda k, d=None, e=entry: getattr(e, k, d))
@@ -67,12 +58,8 @@ def stages_from_policy(entries: Iterable[object]) -> tuple[StageDef, ...]:
         role = str(get("role", "") or "").strip()
         if not name or not role:
             raise DomainError(Reason.POLICY_INVALID, f"workflow[{i}]: مرحله و سمت لازم است")
-        extras = dict(_STANDARD_EXTRAS.get(name, {}))
-        if get("requires_fields") is not None:
-            extras["requires_fields"] = tuple(get("requires_fields"))
-        if get("contractor_signs") is not None:
-            extras["contractor_signs"] = bool(get("contractor_signs"))
-        stages.append(StageDef(name, role, bool(get("signature", False)), **extras))  # type: ignore[arg-type]
+        stages.append(StageDef(name, role, bool(get("signature", False)),
+                               tuple(get("requires_fields") or ()), bool(get("contractor_signs", False))))
     _check_stages(stages)
     return tuple(stages)
 
@@ -111,9 +98,12 @@ class ContractRegistration:
 
     # --- creation -----------------------------------------------------------------
     @classmethod
-    def open(cls, tracking_number: str, unit: str, kind: str = GENERAL,
-             fields: Mapping[str, object] | None = None,
-             stages: Iterable[StageDef] = DEFAULT_STAGES) -> "ContractRegistration":
+    def open(cls, tracking_number: str, unit: str, kind: str, fields: Mapping[str, object] | None,
+             stages: Iterable[StageDef]) -> ContractRegistration:
+        """A new contract at the first of the unit's policy stages, with a tracking number and no code.
+
+        Raises: POLICY_INVALID (unusable stages), INVALID_INPUT (unknown kind, blank tracking number).
+        Rule: R12; tender-rules.md "Contract registration"."""
         stages = tuple(stages)
         _check_stages(stages)
         required_fields(kind)  # rejects an unknown kind early
@@ -128,8 +118,12 @@ class ContractRegistration:
     def register_without_workflow(cls, tracking_number: str, unit: str, kind: str,
                                   fields: Mapping[str, object], act: Act, role_check: RoleCheck,
                                   code_generator: CodeGenerator, allowed: bool,
-                                  stages: Iterable[StageDef] = DEFAULT_STAGES) -> "ContractRegistration":
-        """Direct to final, only where the policy calendar still allows it for the unit and date."""
+                                  stages: Iterable[StageDef]) -> ContractRegistration:
+        """Direct to final, only where the policy calendar still allows it for the unit and date.
+
+        Raises: REGISTRATION_WITHOUT_WORKFLOW_DISABLED (allowed is False), SIGNER_NOT_IN_ROLE (the final
+        stage's role), FIELD_MISSING / INVALID_INPUT (incomplete fields), and those of open().
+        Rule: R12; tender-rules.md "Contract registration" (last item)."""
         if not allowed:
             raise DomainError(Reason.REGISTRATION_WITHOUT_WORKFLOW_DISABLED, f"واحد «{unit}»")
         reg = cls.open(tracking_number, unit, kind, fields, stages)

@@ -3,18 +3,18 @@ and signed in the session by every member taking part (R10): no draft, no inbox.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from domain.documents.xmlcommon import (body_digest, body_of, canonical_bytes, new_document, sub,
-                                        time_attrs, version_of)
+from domain.documents.xmlcommon import body_digest, body_of, canonical_bytes, new_document, sub, time_attrs, version_of
 from domain.formulas import Formula
 from domain.persian import format_jalali_date, format_rial, persian_digits
 from domain.reasons import DomainError, Reason
 from domain.tender.commission import Member
-from domain.tender.evaluation import Outcome, TenderEvaluation
+from domain.tender.evaluation import Outcome, TenderEvaluation, bid_report
 from domain.tender.model import Estimate, TenderSpec
 
 NS = "urn:tehran:eproc:minutes:1"
@@ -27,8 +27,7 @@ def _decimal_text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value == value.to_integral_value() else format(value, "f")
 
 
-def _envelope(parent: etree._Element, letter: str, outcome: Outcome | None) -> None:
-    status = outcome.status.value if outcome is not None else "returned_unopened"
+def _envelope(parent: etree._Element, letter: str, status: str, outcome: Outcome | None) -> None:
     reason = outcome.reason if outcome is not None else None
     el = sub(parent, "Envelope", letter=letter, status=status, reason=reason.value if reason else None)
     if reason is not None:
@@ -38,7 +37,11 @@ def _envelope(parent: etree._Element, letter: str, outcome: Outcome | None) -> N
 def build_minutes(spec: TenderSpec, estimate: Estimate, evaluation: TenderEvaluation,
                   formulas: Iterable[Formula], attendees: Sequence[Member], session_at: datetime,
                   version: int) -> etree._Element:
-    """The minutes as canonical-ready XML; the same inputs always give the same bytes."""
+    """The Article 13 minutes as canonical-ready XML (lxml tree); the same inputs always give the same
+    bytes. Amounts are int rials, times aware UTC (written with their Jalali Tehran form).
+
+    Raises: INVALID_INPUT when the evaluation's estimate is not the price list's.
+    Rule: R09, R10; tender-rules.md "Award and the Article 13 minutes"."""
     if evaluation.estimate_rial != estimate.total_rial:
         raise DomainError(Reason.INVALID_INPUT, "برآورد ارزیابی با برآورد فهرست بها یکی نیست")
     root, body = new_document(NS, "Minutes", version)
@@ -70,14 +73,14 @@ def build_minutes(spec: TenderSpec, estimate: Estimate, evaluation: TenderEvalua
             rial=_decimal_text(evaluation.abnormal_threshold.quantize(Decimal("0.0001"), ROUND_HALF_UP)))
 
     bids = sub(body, "Bids")
+    reported = bid_report(evaluation)  # the one statement of each bid's outcome, also the pilot report's
     for bidder_id, ev in evaluation.bids.items():
-        reason = ev.reason
+        row = reported[bidder_id]
         bid = sub(bids, "Bid", bidder=bidder_id, receipt_utc=time_attrs(ev.receipt_at)["utc"],
                   receipt_jalali=time_attrs(ev.receipt_at)["jalali"],
-                  price_rial=ev.price_rial, rank=evaluation.rank_of(bidder_id),
-                  reason=reason.value if reason else None)
+                  price_rial=row["price_rial"], rank=row["rank"], reason=row["reason"])
         for letter, outcome in (("A", ev.a), ("B", ev.b), ("C", ev.c)):
-            _envelope(bid, letter, outcome)
+            _envelope(bid, letter, str(row[letter]), outcome)
 
     award = evaluation.award
     aw = sub(body, "Award", status=award.status.value, reason=award.reason.value if award.reason else None,
@@ -100,17 +103,47 @@ def _q(name: str) -> str:
     return f"{{{NS}}}{name}"
 
 
-def award_of(doc: etree._Element) -> dict[str, object]:
-    """Winner, runner-up and prices as the minutes state them (used by the Article 18 notice)."""
+@dataclass(frozen=True)
+class Award:
+    """The award as the minutes state it: tender id, title and unit; status (`awarded` or a
+    re-tender) and its reason code; winner and runner-up (bidder ids or None); ranked prices in
+    rials; signing days and performance-guarantee rate (art. 21); the minutes' version."""
+
+    tender_id: str
+    title: str
+    unit: str
+    status: str
+    reason: Reason | None
+    winner: str | None
+    runner_up: str | None
+    prices: dict[str, int]
+    signing_days: int
+    performance_guarantee_rate: Decimal
+    version: int
+
+    @property
+    def awarded(self) -> bool:
+        return self.status == "awarded"
+
+
+def award_of(doc: etree._Element) -> Award:
+    """The award the minutes state (the minutes' content element, signed or not): what the Article
+    18 notice, the contract and the reports read (R10, R11).
+
+    Raises: MALFORMED_XML when the document is not Article 13 minutes."""
     body = body_of(doc)
     aw = body.find(_q("Award"))
     tender = body.find(_q("Tender"))
-    prices = {r.get("bidder"): int(r.get("price_rial")) for r in aw.iter(_q("Ranked"))}
-    return {"tender_id": tender.get("id"), "title": tender.findtext(_q("Title")), "unit": tender.get("unit"),
-            "status": aw.get("status"), "winner": aw.get("winner"), "runner_up": aw.get("runner_up"),
-            "prices": prices, "signing_days": int(tender.get("signing_days")),
-            "performance_guarantee_rate": Decimal(tender.get("performance_guarantee_rate")),
-            "version": version_of(doc)}
+    if aw is None or tender is None:
+        raise DomainError(Reason.MALFORMED_XML, "سند صورتجلسهٔ ماده ۱۳ نیست")
+    prices = {str(r.get("bidder")): int(str(r.get("price_rial"))) for r in aw.iter(_q("Ranked"))}
+    reason = aw.get("reason")
+    return Award(tender_id=str(tender.get("id")), title=tender.findtext(_q("Title")) or "",
+                 unit=str(tender.get("unit")), status=str(aw.get("status")), reason=Reason(reason) if reason else None,
+                 winner=aw.get("winner"), runner_up=aw.get("runner_up"), prices=prices,
+                 signing_days=int(str(tender.get("signing_days"))),
+                 performance_guarantee_rate=Decimal(str(tender.get("performance_guarantee_rate"))),
+                 version=version_of(doc))
 
 
 # --- Persian right-to-left rendering ------------------------------------------------------

@@ -13,12 +13,23 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 
-from domain.formulas import (ABNORMALLY_LOW_FORMULA, ABNORMALLY_LOW_MIN_PRICES, ESTIMATE_FORMULA,
-                             Formula)
+from domain.formulas import Formula
 from domain.money import apply_rate, round_rial
 from domain.reasons import DomainError, Reason
-from domain.tender.model import (BidRecord, EnvelopeA, EnvelopeB, EnvelopeC, Estimate, EstimateLine,
-                                 Kind, Letter, PriceList, Procedure, TenderSpec)
+from domain.tender.model import (
+    BidRecord,
+    EnvelopeA,
+    EnvelopeB,
+    EnvelopeC,
+    Estimate,
+    EstimateLine,
+    Kind,
+    Letter,
+    PriceList,
+    Procedure,
+    TenderSpec,
+)
+from domain.tender.state import is_late
 
 
 class EnvelopeStatus(str, Enum):
@@ -57,9 +68,12 @@ class BStage(str, Enum):
 
 # --- the estimate -------------------------------------------------------------------------
 
-def compute_estimate(spec: TenderSpec, price_list: PriceList,
-                     formula: Formula = ESTIMATE_FORMULA) -> Estimate:
-    """Σ quantity × unit price over the tender's items by the approved formula, rounded once."""
+def compute_estimate(spec: TenderSpec, price_list: PriceList, formula: Formula) -> Estimate:
+    """Σ quantity × unit price over the tender's items by the approved `estimate` formula (R09),
+    rounded half up once to whole rials; the lines keep each item's unit and price-list price.
+
+    Raises: INVALID_INPUT (an item not in the price list), POLICY_INVALID (the formula fails).
+    Rule: R09; tender-rules.md "Opening" (C: a coefficient applied to the price-list estimate)."""
     lines = tuple(EstimateLine(code=i.code, unit=price_list.item(i.code).unit, quantity=i.quantity,
                                unit_price=price_list.item(i.code).unit_price) for i in spec.items)
     total = formula.evaluate(quantities=[ln.quantity for ln in lines],
@@ -74,7 +88,7 @@ def evaluate_submission(spec: TenderSpec, bid: BidRecord) -> Outcome:
     """A refused submission (or one received after the deadline) never reaches the opening."""
     if bid.refused is not None:
         return rejected(bid.refused)
-    if bid.receipt_at > spec.deadline:
+    if is_late(bid.receipt_at, spec.deadline):
         return rejected(Reason.LATE_SUBMISSION)
     return ACCEPTED
 
@@ -122,11 +136,35 @@ class PricedBid:
     receipt_at: datetime
 
 
-def abnormal_threshold(estimate: int, prices: Sequence[int], formula: Formula = ABNORMALLY_LOW_FORMULA,
-                       min_prices: int = ABNORMALLY_LOW_MIN_PRICES) -> Decimal | None:
-    """The approved rule's threshold over prices + [estimate]; None when too few prices."""
-    if len(prices) < min_prices:
+@dataclass(frozen=True)
+class PriceRules:
+    """The policy's price rules a tender is evaluated with (config.policy.Policy.price_rules builds it).
+
+    abnormally_low: the tender's approved abnormal-price formula (policy `abnormally-low`);
+    min_prices: that rule applies only with at least this many valid prices (the formula's
+    `min_count`); price_inquiry_min_quotes: a price inquiry needs at least this many valid quotes
+    ([defaults].price_inquiry_min_quotes)."""
+
+    abnormally_low: Formula
+    min_prices: int
+    price_inquiry_min_quotes: int
+
+    def __post_init__(self) -> None:
+        for name in ("min_prices", "price_inquiry_min_quotes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise DomainError(Reason.POLICY_INVALID, f"{name}: {value!r}")
+
+
+def abnormal_threshold(estimate: int, prices: Sequence[int], rules: PriceRules) -> Decimal | None:
+    """The approved rule's threshold (exact Decimal rials) over prices + [estimate]; None when
+    there are fewer than rules.min_prices prices.
+
+    Raises: POLICY_INVALID (the formula fails or gives no number).
+    Rule: R09; tender-rules.md "Opening" (abnormally low prices, **default** M − S with at least 3)."""
+    if len(prices) < rules.min_prices:
         return None
+    formula = rules.abnormally_low
     value = formula.evaluate(values=[*prices, estimate], estimate=estimate)
     if isinstance(value, bool):
         raise DomainError(Reason.POLICY_INVALID, f"فرمول {formula.ref} باید عدد بدهد")
@@ -134,14 +172,17 @@ def abnormal_threshold(estimate: int, prices: Sequence[int], formula: Formula = 
 
 
 def evaluate_prices(spec: TenderSpec, estimate: int, priced_bids: Sequence[PricedBid],
-                    formula: Formula = ABNORMALLY_LOW_FORMULA,
-                    min_prices: int = ABNORMALLY_LOW_MIN_PRICES) -> dict[str, Outcome]:
-    """Auctions: below the base price (the estimate) is excluded. Tenders and price inquiries:
-    a price strictly below the abnormal-price threshold is excluded."""
+                    rules: PriceRules) -> dict[str, Outcome]:
+    """Bidder id -> outcome of its price. Auctions: below the base price (the estimate) is
+    BELOW_BASE_PRICE. Tenders and price inquiries: strictly below the abnormal-price threshold is
+    ABNORMALLY_LOW.
+
+    Raises: POLICY_INVALID (abnormal_threshold).
+    Rule: tender-rules.md "Opening" (abnormally low prices) and "Award" (auctions)."""
     if spec.kind is Kind.AUCTION:
         return {p.bidder_id: rejected(Reason.BELOW_BASE_PRICE) if p.price_rial < estimate else ACCEPTED
                 for p in priced_bids}
-    threshold = abnormal_threshold(estimate, [p.price_rial for p in priced_bids], formula, min_prices)
+    threshold = abnormal_threshold(estimate, [p.price_rial for p in priced_bids], rules)
     return {p.bidder_id: rejected(Reason.ABNORMALLY_LOW)
             if threshold is not None and p.price_rial < threshold else ACCEPTED
             for p in priced_bids}
@@ -169,16 +210,25 @@ class AwardResult:
         return None
 
 
-def min_valid_bids(spec: TenderSpec) -> int:
-    # A price inquiry is only valid with at least three written quotes.
-    return max(spec.min_valid_bids, 3) if spec.kind is Kind.PRICE_INQUIRY else spec.min_valid_bids
+def min_valid_bids(spec: TenderSpec, price_inquiry_min_quotes: int) -> int:
+    """The fewest valid bids that still award: the tender's minimum, and for a price inquiry at
+    least the policy's price_inquiry_min_quotes written quotes.
+
+    Raises: nothing. Rule: tender-rules.md "Transaction kinds" (price inquiry: at least three quotes)
+    and "Opening" (fewer valid bids than the minimum, **default** 2: re-tender)."""
+    if spec.kind is Kind.PRICE_INQUIRY:
+        return max(spec.min_valid_bids, price_inquiry_min_quotes)
+    return spec.min_valid_bids
 
 
-def rank_and_award(spec: TenderSpec, valid: Iterable[PricedBid]) -> AwardResult:
+def rank_and_award(spec: TenderSpec, valid: Iterable[PricedBid], price_inquiry_min_quotes: int) -> AwardResult:
     """Best price first (lowest for tenders and price inquiries, highest for auctions);
-    ties go to the earlier receipt. The runner-up is declared only within the guarantee amount."""
+    ties go to the earlier receipt. The runner-up is declared only within the guarantee amount.
+    Too few valid bids (min_valid_bids) gives RETENDER with reason TOO_FEW_VALID_BIDS.
+
+    Raises: nothing. Rule: tender-rules.md "Award and the Article 13 minutes" (winner, runner-up)."""
     valid = list(valid)
-    if len(valid) < min_valid_bids(spec):
+    if len(valid) < min_valid_bids(spec, price_inquiry_min_quotes):
         return AwardResult(AwardStatus.RETENDER, Reason.TOO_FEW_VALID_BIDS, (), None, None)
     sign = -1 if spec.kind is Kind.AUCTION else 1
     ranking = tuple(sorted(valid, key=lambda p: (sign * p.price_rial, p.receipt_at, p.bidder_id)))
@@ -187,12 +237,6 @@ def rank_and_award(spec: TenderSpec, valid: Iterable[PricedBid]) -> AwardResult:
     if len(ranking) > 1 and abs(ranking[1].price_rial - winner.price_rial) <= spec.guarantee_rial:
         runner_up = ranking[1].bidder_id
     return AwardResult(AwardStatus.AWARDED, None, ranking, winner.bidder_id, runner_up)
-
-
-def guarantees_to_release(award: AwardResult, bidder_ids: Iterable[str]) -> list[str]:
-    """After the minutes every guarantee is released except those of the first two ranked."""
-    held = {p.bidder_id for p in award.ranking[:2]} if award.status is AwardStatus.AWARDED else set()
-    return sorted(b for b in set(bidder_ids) if b not in held)
 
 
 # --- Article 18 and the contract signature -------------------------------------------------
@@ -234,8 +278,13 @@ def signing_round(award: AwardResult, declines: set[str] | frozenset[str]) -> Si
     return SigningResult(None, forfeited, notified, SigningStatus.RETENDER, Reason.WINNERS_DECLINED)
 
 
-def performance_guarantee_rial(spec: TenderSpec, contract_amount_rial: int) -> int:
-    return apply_rate(contract_amount_rial, spec.performance_guarantee_rate)
+def performance_guarantee_rial(contract_amount_rial: int, rate: object) -> int:
+    """The performance guarantee the winner provides: contract amount (int rials) × rate (the tender's,
+    **default** the policy's performance_guarantee_rate 5%), rounded half up once.
+
+    Raises: INVALID_INPUT for a rate that is not a number.
+    Rule: R11; tender-rules.md "Article 18 notification and the contract"."""
+    return apply_rate(contract_amount_rial, rate)
 
 
 # --- per-bid staging ----------------------------------------------------------------------
@@ -352,16 +401,17 @@ class TenderEvaluation:
     bids: Mapping[str, BidEvaluation]
     award: AwardResult
     abnormal_threshold: Decimal | None
-    price_formula: Formula
+    price_formula: Formula  # the abnormal-price formula the prices were judged by
 
     def rank_of(self, bidder_id: str) -> int | None:
         return self.award.rank_of(bidder_id)
 
 
-def finish(spec: TenderSpec, estimate: int, evs: Mapping[str, BidEvaluation],
-           formula: Formula = ABNORMALLY_LOW_FORMULA,
-           min_prices: int = ABNORMALLY_LOW_MIN_PRICES) -> TenderEvaluation:
-    """After every C stage: apply the price rule to the opened prices, then rank and award."""
+def finish(spec: TenderSpec, estimate: int, evs: Mapping[str, BidEvaluation], rules: PriceRules) -> TenderEvaluation:
+    """After every C stage: apply the price rule to the opened prices, then rank and award.
+
+    Raises: WRONG_STAGE (a bid not excluded whose stages are incomplete), POLICY_INVALID (price rule).
+    Rule: tender-rules.md "Opening" and "Award and the Article 13 minutes"."""
     evs = dict(evs)
     for ev in evs.values():
         if not ev.excluded and not ev.complete:
@@ -370,22 +420,25 @@ def finish(spec: TenderSpec, estimate: int, evs: Mapping[str, BidEvaluation],
               if e.c is not None and e.c.accepted and e.price_rial is not None]
     threshold = None
     if spec.kind is not Kind.AUCTION:
-        threshold = abnormal_threshold(estimate, [p.price_rial for p in priced], formula, min_prices)
-    for bidder_id, outcome in evaluate_prices(spec, estimate, priced, formula, min_prices).items():
+        threshold = abnormal_threshold(estimate, [p.price_rial for p in priced], rules)
+    for bidder_id, outcome in evaluate_prices(spec, estimate, priced, rules).items():
         evs[bidder_id] = replace(evs[bidder_id], c=outcome)
     valid = [p for p in priced if evs[p.bidder_id].c.accepted]  # type: ignore[union-attr]
-    award = rank_and_award(spec, valid)
-    return TenderEvaluation(spec.id, estimate, dict(sorted(evs.items())), award, threshold, formula)
+    award = rank_and_award(spec, valid, rules.price_inquiry_min_quotes)
+    return TenderEvaluation(spec.id, estimate, dict(sorted(evs.items())), award, threshold, rules.abnormally_low)
 
 
 Opener = Callable[[str, Letter], object]
 
 
-def evaluate_tender(spec: TenderSpec, estimate: int, bids: Iterable[BidRecord],
-                    formula: Formula = ABNORMALLY_LOW_FORMULA,
-                    min_prices: int = ABNORMALLY_LOW_MIN_PRICES,
+def evaluate_tender(spec: TenderSpec, estimate: int, bids: Iterable[BidRecord], rules: PriceRules,
                     opener: Opener | None = None) -> TenderEvaluation:
-    """All A, then all B, then all C, then prices and award.
+    """All A, then all B, then all C, then prices (by the policy's `rules`) and award.
+
+    estimate: the tender's estimate in rials (compute_estimate); bids: one effective record per bidder.
+    Raises: DUPLICATE_BID (two records of one bidder), WRONG_STAGE, POLICY_INVALID, and whatever the
+    opener raises other than ENVELOPE_TAMPERED / BIDDER_SIGNATURE_INVALID.
+    Rule: R08, R09; tender-rules.md "Opening" (order: all A, then B, then C) and "Award".
 
     opener(bidder_id, letter) decrypts an envelope on demand; it is called only for envelopes
     the rules need, and a DomainError ENVELOPE_TAMPERED or BIDDER_SIGNATURE_INVALID it raises
@@ -407,7 +460,11 @@ def evaluate_tender(spec: TenderSpec, estimate: int, bids: Iterable[BidRecord],
             if exc.reason is Reason.BIDDER_SIGNATURE_INVALID:
                 return replace(bid, signature_invalid=True)
             raise
-        return replace(bid, **{letter.value.lower(): content})
+        if letter is Letter.A:
+            return replace(bid, a=content)  # type: ignore[arg-type]
+        if letter is Letter.B:
+            return replace(bid, b=content)  # type: ignore[arg-type]
+        return replace(bid, c=content)  # type: ignore[arg-type]
 
     evs: dict[str, BidEvaluation] = {}
     for bidder_id, bid in records.items():
@@ -422,11 +479,17 @@ def evaluate_tender(spec: TenderSpec, estimate: int, bids: Iterable[BidRecord],
         if wants(ev, Letter.C):
             records[bidder_id] = load(records[bidder_id], Letter.C)
             evs[bidder_id] = open_c(spec, estimate, records[bidder_id], ev)
-    return finish(spec, estimate, evs, formula, min_prices)
+    return finish(spec, estimate, evs, rules)
 
 
 def bid_report(evaluation: TenderEvaluation, forfeited: Iterable[str] = ()) -> dict[str, dict[str, object]]:
-    """The per-bid part of the pilot report (scenario-format.md), keyed by bidder id."""
+    """Each bid's outcome as the minutes state it and the pilot report shows it (scenario-format.md),
+    keyed by bidder id: {"A"|"B"|"C": envelope status, "price_rial": int rials | None,
+    "rank": 1-based | None, "reason": reason code | None}; a stage that never ran is returned_unopened;
+    a bidder in `forfeited` (did not sign in time) reports GUARANTEE_FORFEITED.
+
+    Raises: nothing. Rule: R09; tender-rules.md "Award and the Article 13 minutes" (every bid's outcome
+    per envelope with reasons, prices, ranking)."""
     forfeited = set(forfeited)
     report: dict[str, dict[str, object]] = {}
     for bidder_id, ev in evaluation.bids.items():

@@ -60,7 +60,7 @@ class PriceList:
     def __post_init__(self) -> None:
         items = self.items
         if not isinstance(items, Mapping):
-            items = {item.code: item for item in items}  # type: ignore[union-attr]
+            items = {item.code: item for item in items}
         object.__setattr__(self, "items", MappingProxyType(dict(items)))
         _aware(self.approved_at, "approved_at")
 
@@ -89,7 +89,11 @@ class TenderItem:
 
 @dataclass(frozen=True)
 class TenderSpec:
-    """What the tender documents fix: kind, procedure, items, guarantee, dates and thresholds."""
+    """What the tender documents fix: kind, procedure, items, guarantee (rials), dates (aware UTC) and
+    thresholds; min_valid_bids, signing_days (calendar days) and performance_guarantee_rate (fraction)
+    come from the documents or the policy's [defaults] and are required (keyword-only).
+
+    Raises (on construction): INVALID_INPUT for an inconsistent spec."""
 
     id: str
     kind: Kind
@@ -105,10 +109,11 @@ class TenderSpec:
     required_documents: frozenset[str] = frozenset()
     allowed_grades: frozenset[int] = frozenset()
     min_technical_score: Decimal | None = None
-    min_valid_bids: int = 2
-    signing_days: int = 7
-    performance_guarantee_rate: Decimal = Decimal("0.05")
     announce_at: datetime | None = None
+    # The policy's [defaults] (or the tender documents' own values): required, never defaulted here.
+    min_valid_bids: int = field(kw_only=True)
+    signing_days: int = field(kw_only=True)
+    performance_guarantee_rate: Decimal = field(kw_only=True)
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731

@@ -7,7 +7,7 @@ import typer
 from eproc.context import app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json
-from store.audit import export_jsonl, iter_entries, verify_chain
+from store.audit import verify_chain
 
 app = typer.Typer(help="گزارش ممیزی زنجیره‌ای — hash-chained audit log", no_args_is_help=True)
 
@@ -17,13 +17,12 @@ def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON 
     def go() -> None:
         ctx = app_context()
         with ctx.uow() as uow:
-            report = verify_chain(iter_entries(uow.session))
+            report = verify_chain(uow.audit.entries())
         if json_out:
             emit_json(report.to_dict())
-        elif report.ok:
-            console.print(f"زنجیرهٔ ممیزی سالم است ({report.entries} ردیف).")
         else:
-            console.print(f"[red]زنجیره در ردیف {report.first_broken_seq} شکسته است:[/] {report.problem}")
+            console.print(f"زنجیرهٔ ممیزی سالم است ({report.entries} ردیف)." if report.ok else
+                          f"[red]زنجیره در ردیف {report.first_broken_seq} شکسته است:[/] {report.problem}")
         if not report.ok:
             raise typer.Exit(1)
 
@@ -36,7 +35,7 @@ def export(path: Path = typer.Argument(..., help="پروندهٔ خروجی — 
         ctx = app_context()
         path.parent.mkdir(parents=True, exist_ok=True)
         with ctx.uow() as uow, path.open("w", encoding="utf-8") as out:
-            n = export_jsonl(uow.session, out)
+            n = uow.audit.export_jsonl(out)
         console.print(f"{n} ردیف نوشته شد: {path}")
 
     run_command(go)

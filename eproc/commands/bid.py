@@ -47,8 +47,8 @@ def seal(tender: str = typer.Option(..., "--tender"), bidder: str = typer.Option
         from sealing.envelopes import manifest_xml, seal_bid
         from services.signers import COMPANY_SIGNATORY
         from signing.token import Token
-        from signing.xmldsig import sign_document
         from signing.verify import make_signer_ref
+        from signing.xmldsig import sign_document
 
         ctx = app_context()
         cid = validate_company_id(company)
@@ -76,9 +76,9 @@ def seal(tender: str = typer.Option(..., "--tender"), bidder: str = typer.Option
 
 
 def _deps():
-    from services import bootstrap
+    from eproc import wiring
 
-    return bootstrap.current()
+    return wiring.production()
 
 
 @app.command("submit", help="ارسال پیشنهاد مهروموم‌شده و دریافت رسید امضاشده — submit and get a signed receipt")

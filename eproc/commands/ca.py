@@ -17,8 +17,8 @@ app = typer.Typer(help="مرجع صدور گواهی آزمایشی — the muni
 
 
 def _ca(ctx: AppContext):
+    from services.certificate_registry import SqlCertificateRegistry
     from signing.ca import MunicipalCA
-    from store.certificates import SqlCertificateRegistry
 
     ctx.migrate()
     return MunicipalCA.load(ca_dir(ctx), SqlCertificateRegistry(ctx.sessions))
@@ -41,8 +41,8 @@ def _cert_json(cert) -> dict:
 def init(name: str = typer.Option("مرجع صدور گواهی شهرداری تهران", "--name"),
          json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
+        from services.certificate_registry import SqlCertificateRegistry
         from signing.ca import MunicipalCA
-        from store.certificates import SqlCertificateRegistry
 
         ctx = app_context()
         ctx.migrate()
@@ -62,7 +62,6 @@ def enroll(person: str = typer.Option(..., "--person", help="کد ملی شخص 
     def go() -> None:
         from signing.keytransport import choose_mechanism
         from signing.token import Token
-        from store.models import CertificateRow
 
         ctx = app_context()
         ca = _ca(ctx)
@@ -76,7 +75,7 @@ def enroll(person: str = typer.Option(..., "--person", help="کد ملی شخص 
             cert = ca.enroll(nid, name, tok, key_label, parse_int(valid_days, "روز"), ctx.clock)
             mechanism = choose_mechanism(tok, key_label)
         with ctx.uow() as uow:
-            uow.session.get(CertificateRow, str(cert.serial_number)).key_transport = mechanism
+            uow.certificates.get(cert.serial_number).key_transport = mechanism
             uow.record(at=ctx.clock.now(), actor="ca", action="certificate.issued", entity="person", entity_id=nid,
                        payload={"serial": f"{cert.serial_number:x}", "token": token})
             uow.commit()

@@ -5,21 +5,14 @@ from pathlib import Path
 
 import typer
 
-from eproc.context import AppContext, app_context
+from domain.persian import format_jalali_date
+from eproc.context import app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json, err_console, table
 
 app = typer.Typer(help="ورود داده‌های سامانهٔ قدیم قراردادها — legacy contract migration", no_args_is_help=True)
 
 ACTOR = "cli"
-
-
-def prepare(ctx: AppContext) -> None:
-    """Migrated database with the legacy tables (also where their migration has not run yet)."""
-    from store.legacy_models import ensure_tables
-
-    ctx.migrate()
-    ensure_tables(ctx.engine)
 
 
 @app.command("contracts", help="ورود قراردادهای سامانهٔ قدیم از CSV یا xlsx — import legacy contracts (CSV or xlsx)")
@@ -31,11 +24,11 @@ def contracts(path: Path = typer.Argument(..., help="پروندهٔ CSV (UTF-8) 
               json_out: bool = typer.Option(False, "--json", help="خروجی JSON — JSON output")) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from services.legacy_import import estimate_rows, import_contracts
+    from services.legacy import estimate_rows, import_contracts
 
     def go() -> None:
         ctx = app_context()
-        prepare(ctx)
+        ctx.migrate()
         with Progress(TextColumn("ورود قراردادها"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err_console, disable=json_out, transient=True) as progress:
             task = progress.add_task("import", total=estimate_rows(path))
@@ -46,12 +39,13 @@ def contracts(path: Path = typer.Argument(..., help="پروندهٔ CSV (UTF-8) 
             emit_json(result.to_dict())
             return
         persian = ctx.settings.persian
+        cutoff = format_jalali_date(ctx.policy.publication.cutoff, persian=True)  # the policy's, not a copy
         rows = [(u, s.imported, s.already_imported, s.to_correct, s.not_publishable)
                 for u, s in sorted(result.units.items())]
         t = result.totals()
         rows.append(("جمع", t.imported, t.already_imported, t.to_correct, t.not_publishable))
         table(f"ورود {path.name} ({result.rows} ردیف)",
-              ["واحد", "واردشده", "پیش‌تر واردشده", "نیازمند اصلاح", "غیرقابل انتشار (پیش از ۱۳۹۶/۰۶/۰۵)"],
+              ["واحد", "واردشده", "پیش‌تر واردشده", "نیازمند اصلاح", f"غیرقابل انتشار (پیش از {cutoff})"],
               rows, persian=persian)
         if t.to_correct:
             console.print("ردیف‌های نیازمند اصلاح در صندوق اصلاح هر واحد است: eproc import corrections --unit …")
@@ -63,19 +57,19 @@ def contracts(path: Path = typer.Argument(..., help="پروندهٔ CSV (UTF-8) 
 def corrections(unit: str = typer.Option(None, "--unit", help="شناسهٔ واحد، مثل district-12 — unit id"),
                 include_resolved: bool = typer.Option(False, "--all", help="اصلاح‌شده‌ها هم — include resolved"),
                 json_out: bool = typer.Option(False, "--json", help="خروجی JSON — JSON output")) -> None:
-    from services.legacy_import import UNASSIGNED, corrections as inbox
+    from services.legacy import UNASSIGNED, corrections as inbox
 
     def go() -> None:
         ctx = app_context()
-        prepare(ctx)
+        ctx.migrate()
         if unit is not None and unit != UNASSIGNED:
             ctx.policy.unit(unit)
         items = inbox(ctx.sessions, unit, include_resolved=include_resolved)
         if json_out:
-            emit_json({"unit": unit, "count": len(items), "items": items})
+            emit_json({"unit": unit, "count": len(items), "items": [i.to_dict() for i in items]})
             return
-        rows = [(i["unit"], i["row_number"], i["legacy_id"], p["reason"], p["field_fa"], p["message"])
-                for i in items for p in i["problems"]]
+        rows = [(i.unit, i.row_number, i.legacy_id, p.reason, p.field_fa, p.message)
+                for i in items for p in i.problems]
         table(f"صندوق اصلاح {unit or 'همهٔ واحدها'} ({len(items)} ردیف)",
               ["واحد", "ردیف پرونده", "شناسهٔ قدیمی", "کد دلیل", "قلم", "مشکل"], rows,
               persian=ctx.settings.persian)

@@ -12,9 +12,9 @@ COMMISSION_ROLES = ("chair", "finance", "technical", "legal", "security")
 
 
 def readiness_rows(ctx, unit: str, day):
+    from services.certificate_registry import SqlCertificateRegistry
     from signing.readiness import MemberRole, readiness
     from signing.token import token_present
-    from store.certificates import SqlCertificateRegistry
 
     with ctx.uow() as uow:
         uow.units.get(unit)

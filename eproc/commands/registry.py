@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
 
 from domain.persian import format_jalali_date, normalize, parse_int, parse_jalali_date
 from eproc.context import AppContext, app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json, table
+from store.uow import UnitOfWork
 
 app = typer.Typer(help="ثبت واحدها، اشخاص، شرکت‌ها و سمت‌ها — registries of units, people, companies, roles",
                   no_args_is_help=True)
@@ -15,15 +19,19 @@ ACTOR = "cli"
 
 def sync_units(ctx: AppContext) -> int:
     """Units come from the versioned policy; adding them twice is harmless."""
-    added = 0
+    from services.legacy import ensure_units
+
+    return len(ensure_units(ctx.sessions, ctx.policy, ctx.clock, ACTOR))
+
+
+def _register(action: str, entity: str, add: Callable[[UnitOfWork], Any], json_out: bool) -> None:
+    """Add one registry row in its own transaction, audited; print its national ID."""
+    ctx = app_context()
     with ctx.uow() as uow:
-        for u in ctx.policy.units:
-            if not uow.units.exists(u.id):
-                uow.units.add(u.id, u.code, u.name, u.kind)
-                uow.record(at=ctx.clock.now(), actor=ACTOR, action="unit.add", entity="unit", entity_id=u.id)
-                added += 1
+        nid = add(uow).national_id
+        uow.record(at=ctx.clock.now(), actor=ACTOR, action=action, entity=entity, entity_id=nid)
         uow.commit()
-    return added
+    emit_json({"national_id": nid}) if json_out else console.print(f"ثبت شد: {nid}")
 
 
 @app.command("sync-units", help="ثبت واحدهای سیاست در پایگاه داده — load units from the policy")
@@ -43,13 +51,8 @@ def add_person(national_id: str = typer.Option(..., "--nid", help="کد ملی �
                mobile: str = typer.Option(None, "--mobile", help="تلفن همراه — mobile"),
                json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
-        ctx = app_context()
-        with ctx.uow() as uow:
-            p = uow.people.add(national_id, name, normalize(mobile) if mobile else None)
-            uow.record(at=ctx.clock.now(), actor=ACTOR, action="person.add", entity="person",
-                       entity_id=p.national_id)
-            uow.commit()
-        emit_json({"national_id": p.national_id}) if json_out else console.print(f"ثبت شد: {p.national_id}")
+        _register("person.add", "person",
+                  lambda uow: uow.people.add(national_id, name, normalize(mobile) if mobile else None), json_out)
 
     run_command(go, json_out)
 
@@ -61,13 +64,8 @@ def add_company(national_id: str = typer.Option(..., "--nid", help="شناسهٔ
                 grade: str = typer.Option(..., "--grade", help="رتبه — grade"),
                 json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
-        ctx = app_context()
-        with ctx.uow() as uow:
-            c = uow.companies.add(national_id, name, economic_code, parse_int(grade, "رتبه"))
-            uow.record(at=ctx.clock.now(), actor=ACTOR, action="company.add", entity="company",
-                       entity_id=c.national_id)
-            uow.commit()
-        emit_json({"national_id": c.national_id}) if json_out else console.print(f"ثبت شد: {c.national_id}")
+        _register("company.add", "company",
+                  lambda uow: uow.companies.add(national_id, name, economic_code, parse_int(grade, "رتبه")), json_out)
 
     run_command(go, json_out)
 

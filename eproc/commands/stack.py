@@ -68,7 +68,7 @@ def schedule_tender(tender_id: str = typer.Argument(..., help="شناسهٔ من
         import os
 
         from eproc.stack.lifecycle import config_for
-        from flows.deployments import schedule_tender as schedule
+        from eproc.stack.schedule import schedule_tender as schedule
 
         cfg = config_for(run_dir)
         os.environ.update(cfg.prefect_env())

@@ -88,7 +88,7 @@ class StackConfig:
         (self.run_dir / STATE_FILE).write_text(json.dumps(data, ensure_ascii=False, indent=1))
 
     @classmethod
-    def load(cls, run_dir: Path) -> "StackConfig | None":
+    def load(cls, run_dir: Path) -> StackConfig | None:
         path = Path(run_dir) / STATE_FILE
         if not path.exists():
             return None

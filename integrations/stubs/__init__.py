@@ -4,8 +4,8 @@ from integrations.stubs.contractor_registry import ContractorRegistryStub
 from integrations.stubs.financial import FinancialSystemStub
 from integrations.stubs.notifications import SmsOutboxStub
 from integrations.stubs.project_control import ProjectControlStub
-from integrations.stubs.tables import StubBase, create_stub_tables, sqlite_engine
 from integrations.stubs.transparency import TransparencyPublisherStub
+from store.stub_tables import StubBase, create_stub_tables, sqlite_engine
 
 __all__ = ["AnnouncementPortalStub", "ContractorRegistryStub", "FinancialSystemStub", "SmsOutboxStub",
            "ProjectControlStub", "StubBase", "TransparencyPublisherStub", "create_stub_tables",

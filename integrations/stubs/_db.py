@@ -6,12 +6,32 @@ import json
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+from domain.clock import Clock
+from integrations.transactions_api import TransactionsSystem
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     # Rows are turned into frozen dataclasses before the session closes; no lazy loads after.
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class StubSystem:
+    """What every stub holds: sessions on its own `ext_` tables and the clock it stamps rows with."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self._sessions = session_factory(engine)
+        self._clock = clock
+
+
+class TransactionsReadingStub(StubSystem):
+    """A stub that trusts no caller and fetches contracts and statements from the transactions system."""
+
+    def __init__(self, engine: Engine, transactions: TransactionsSystem, clock: Clock) -> None:
+        super().__init__(engine, clock)
+        self._transactions = transactions
 
 
 def is_blank(value: object) -> bool:
@@ -33,3 +53,14 @@ def sha256_hex(data: bytes | str) -> str:
     if isinstance(data, str):
         data = data.encode("utf-8")
     return hashlib.sha256(data).hexdigest()
+
+
+def inserted(session: Session, row: object) -> bool:
+    """Add `row` and commit: True, or False (rolled back) when a unique constraint refused it."""
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True

@@ -10,16 +10,15 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain.clock import Clock
 from domain.persian import normalize
 from domain.reasons import DomainError, Reason
 from integrations.announcement import Notice, NoticeDocument, PublishedNotice
-from integrations.stubs._db import canonical_json, is_blank, session_factory, sha256_hex
-from integrations.stubs.tables import ExtNotice, ExtNoticeDocument
+from integrations.stubs._db import StubSystem, canonical_json, is_blank, sha256_hex
+from store.stub_tables import ExtNotice, ExtNoticeDocument
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -34,11 +33,7 @@ def missing_phrases(text: str, required_phrases: Sequence[str]) -> list[str]:
     return [p for p in required_phrases if _comparable(p) not in body]
 
 
-class AnnouncementPortalStub:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self._sessions = session_factory(engine)
-        self._clock = clock
-
+class AnnouncementPortalStub(StubSystem):
     def publish_notice(self, notice: Notice, required_phrases: Sequence[str]) -> PublishedNotice:
         _check(notice, required_phrases)
         text, title = normalize(notice.text), normalize(notice.title)

@@ -5,37 +5,26 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from domain.clock import Clock
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
 from domain.persian import format_jalali_date, normalize, normalize_digits
 from domain.reasons import DomainError, Reason
-from integrations.contractor_registry import (MAX_GRADE, MIN_GRADE, BlacklistEntry, Company,
-                                              QualificationDecision)
-from integrations.stubs._db import is_blank, session_factory
-from integrations.stubs.tables import ExtBlacklistEntry, ExtCompany, ExtQualification
+from integrations.contractor_registry import MAX_GRADE, MIN_GRADE, BlacklistEntry, Company, QualificationDecision
+from integrations.stubs._db import StubSystem, inserted, is_blank
+from store.stub_tables import ExtBlacklistEntry, ExtCompany, ExtQualification
 
 DECISION_LABELS_FA = {"qualified": "تأیید صلاحیت", "rejected": "رد صلاحیت"}
 
 
-class ContractorRegistryStub:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self._sessions = session_factory(engine)
-        self._clock = clock
-
+class ContractorRegistryStub(StubSystem):
     # --- companies ----------------------------------------------------------------------
 
     def register_company(self, company: Company) -> Company:
         clean = _validated(company)
         with self._sessions() as session:
-            session.add(ExtCompany(**_fields(clean), registered_at=self._clock.now()))
-            try:
-                session.commit()
+            if inserted(session, ExtCompany(**_fields(clean), registered_at=self._clock.now())):
                 return clean
-            except IntegrityError:
-                session.rollback()
         existing = self.company(clean.national_id)
         if existing == clean:
             return existing  # the same registration retried
@@ -72,14 +61,10 @@ class ContractorRegistryStub:
         clean = replace(decision, company_id=company_id, reason=normalize(decision.reason),
                         decided_by=normalize(decision.decided_by))
         with self._sessions() as session:
-            session.add(ExtQualification(company_id=clean.company_id, work_field=clean.work_field,
-                                         decision=clean.decision, reason=clean.reason,
-                                         decided_on=clean.decided_on, decided_by=clean.decided_by))
-            try:
-                session.commit()
+            if inserted(session, ExtQualification(company_id=clean.company_id, work_field=clean.work_field,
+                                                  decision=clean.decision, reason=clean.reason,
+                                                  decided_on=clean.decided_on, decided_by=clean.decided_by)):
                 return clean
-            except IntegrityError:
-                session.rollback()
         same_day = [d for d in self.qualification(clean.company_id, clean.work_field)
                     if d.decided_on == clean.decided_on]
         if same_day == [clean]:
@@ -110,14 +95,10 @@ class ContractorRegistryStub:
             raise DomainError(Reason.INVALID_INPUT, "پایان محرومیت پیش از آغاز آن است")
         clean = replace(entry, company_id=company_id, reason=normalize(entry.reason))
         with self._sessions() as session:
-            session.add(ExtBlacklistEntry(company_id=clean.company_id, start_date=clean.start_date,
-                                          end_date=clean.end_date, reason=clean.reason,
-                                          reference=clean.reference))
-            try:
-                session.commit()
+            if inserted(session, ExtBlacklistEntry(company_id=clean.company_id, start_date=clean.start_date,
+                                                   end_date=clean.end_date, reason=clean.reason,
+                                                   reference=clean.reference)):
                 return clean
-            except IntegrityError:
-                session.rollback()
         if clean in self.blacklist():
             return clean  # the same ruling recorded again
         raise DomainError(Reason.INVALID_INPUT,

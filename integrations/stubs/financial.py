@@ -1,28 +1,43 @@
-"""Financial-system stub that enforces the rules the real one must (R13, R18, R20).
+"""Financial-system stub that enforces the rules the real one must (R13, R17, R18, R20).
 
-Checks, in order: contract code known (NO_CONTRACT_CODE), workflow final (CONTRACT_NOT_FINAL),
-budget line and expense factor present and those of the contract (BUDGET_LINE_MISSING,
-EXPENSE_FACTOR_MISSING), statement approved (STATEMENT_NOT_APPROVED) and signed by contractor
-and treasurer (STATEMENT_NOT_SIGNED), amount equal to the statement's payable
-(AMOUNT_OUT_OF_RANGE), statement not paid before (DUPLICATE_PAYMENT). Every refusal is kept.
+It trusts no caller: the contract and the statement are fetched from the transactions system by
+code and id. Checks, in order: the contract (integrations.transactions_api.usable_contract:
+NO_CONTRACT_CODE, CONTRACT_NOT_FINAL, a code unknown to the transactions system counting as none),
+the statement exists and belongs to that contract (INVALID_INPUT), then the payment gate
+(domain.contract.payment.check_payment: STATEMENT_NOT_APPROVED, STATEMENT_NOT_SIGNED, BUDGET_LINE_MISSING,
+EXPENSE_FACTOR_MISSING, DUPLICATE_PAYMENT for a payment), the budget line and expense factor equal to
+the contract's (INVALID_INPUT), the signed statement well formed (MALFORMED_XML), and the amount
+equal to the statement's payable (AMOUNT_OUT_OF_RANGE). Every refusal is kept.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from domain.clock import Clock
+from domain.contract.payment import ContractView, StatementView, check_payment
 from domain.money import check_rial
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
-from integrations.financial import (ExpenseDocument, ExpenseDocumentRequest, PaymentRecord,
-                                    PaymentRequest, RefusedAttempt)
-from integrations.stubs._db import is_blank, session_factory, sha256_hex
-from integrations.stubs.tables import ExtExpenseDocument, ExtFinancialRefusal, ExtPayment
-from integrations.transactions_api import ContractInfo, StatementInfo, TransactionsSystem
+from integrations.financial import (
+    ExpenseDocument,
+    ExpenseDocumentRequest,
+    PaymentRecord,
+    PaymentRequest,
+    RefusedAttempt,
+    StatementCharge,
+)
+from integrations.stubs._db import TransactionsReadingStub, inserted, is_blank, sha256_hex
+from integrations.transactions_api import ContractInfo, StatementInfo, usable_contract
+from store.stub_tables import ExtExpenseDocument, ExtFinancialRefusal, ExtPayment
+
+_CHARGE_FIELDS = tuple(f.name for f in fields(StatementCharge))
+_Row = TypeVar("_Row", ExtPayment, ExtExpenseDocument)
+_Req = TypeVar("_Req", bound=StatementCharge)
+_Out = TypeVar("_Out")
 
 
 @dataclass(frozen=True)
@@ -32,29 +47,14 @@ class _Checked:
     xml_sha256: str
 
 
-class FinancialSystemStub:
-    def __init__(self, engine: Engine, transactions: TransactionsSystem, clock: Clock) -> None:
-        self._sessions = session_factory(engine)
-        self._transactions = transactions
-        self._clock = clock
-
+class FinancialSystemStub(TransactionsReadingStub):
     # --- public API ---------------------------------------------------------------------
 
     def record_expense_document(self, req: ExpenseDocumentRequest) -> ExpenseDocument:
-        try:
-            return self._record_expense_document(req)
-        except DomainError as err:
-            self._record_refusal("expense_document", req.document_key, req.contract_code,
-                                 req.statement_id, req.amount_rial, err)
-            raise
+        return self._keeping_refusals("expense_document", req.document_key, req, self._record_expense_document)
 
     def pay(self, req: PaymentRequest) -> PaymentRecord:
-        try:
-            return self._pay(req)
-        except DomainError as err:
-            self._record_refusal("payment", req.payment_key, req.contract_code,
-                                 req.statement_id, req.amount_rial, err)
-            raise
+        return self._keeping_refusals("payment", req.payment_key, req, self._pay)
 
     def payment_for_statement(self, statement_id: str) -> PaymentRecord | None:
         with self._sessions() as session:
@@ -79,35 +79,20 @@ class FinancialSystemStub:
                                    attempted_at=r.attempted_at)
                     for r in session.scalars(query)]
 
-    # --- payment ------------------------------------------------------------------------
+    # --- payment and expense document ---------------------------------------------------
 
     def _pay(self, req: PaymentRequest) -> PaymentRecord:
         _require_key(req.payment_key, "payment_key")
+        row = self._record_once(
+            req, select(ExtPayment).where(ExtPayment.payment_key == req.payment_key),
+            f"کلید پرداخت {req.payment_key}",
+            lambda session: self._existing_payment_for_statement(session, req.statement_id) is not None,
+            lambda checked: ExtPayment(payment_key=req.payment_key, **_charge_of(req),
+                                       statement_xml_sha256=checked.xml_sha256, paid_at=self._clock.now()))
+        if row is not None:
+            return _payment(row)
+        # Lost the race to another request (another key) that paid the statement.
         with self._sessions() as session:
-            previous = session.scalar(select(ExtPayment).where(ExtPayment.payment_key == req.payment_key))
-            if previous is not None:
-                return _same_payment_or_refuse(previous, req)
-        checked = self._check(req.contract_code, req.statement_id, req.budget_line,
-                              req.expense_factor, req.amount_rial)
-        with self._sessions() as session:
-            if self._existing_payment_for_statement(session, req.statement_id) is not None:
-                raise DomainError(Reason.DUPLICATE_PAYMENT, f"statement={req.statement_id}")
-            row = ExtPayment(payment_key=req.payment_key, statement_id=req.statement_id,
-                             contract_code=req.contract_code, budget_line=req.budget_line,
-                             expense_factor=req.expense_factor, amount_rial=req.amount_rial,
-                             statement_xml_sha256=checked.xml_sha256, paid_at=self._clock.now())
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-            else:
-                return _payment(row)
-        # Lost a race: either our own retry won (same key) or another request paid the statement.
-        with self._sessions() as session:
-            winner = session.scalar(select(ExtPayment).where(ExtPayment.payment_key == req.payment_key))
-            if winner is not None:
-                return _same_payment_or_refuse(winner, req)
             if session.scalar(select(ExtPayment).where(ExtPayment.statement_id == req.statement_id)):
                 raise DomainError(Reason.DUPLICATE_PAYMENT, f"statement={req.statement_id}")
         raise DomainError(Reason.STORE_UNREACHABLE, "payment insert failed without a conflicting row")
@@ -115,81 +100,87 @@ class FinancialSystemStub:
     def _existing_payment_for_statement(self, session: Session, statement_id: str) -> ExtPayment | None:
         return session.scalar(select(ExtPayment).where(ExtPayment.statement_id == statement_id))
 
-    # --- expense document ---------------------------------------------------------------
-
     def _record_expense_document(self, req: ExpenseDocumentRequest) -> ExpenseDocument:
         _require_key(req.document_key, "document_key")
-        with self._sessions() as session:
-            previous = session.scalar(
-                select(ExtExpenseDocument).where(ExtExpenseDocument.document_key == req.document_key))
-            if previous is not None:
-                return _same_document_or_refuse(previous, req)
-        checked = self._check(req.contract_code, req.statement_id, req.budget_line,
-                              req.expense_factor, req.amount_rial)
-        with self._sessions() as session:
-            row = ExtExpenseDocument(document_key=req.document_key, statement_id=req.statement_id,
-                                     contract_code=req.contract_code, budget_line=req.budget_line,
-                                     expense_factor=req.expense_factor, amount_rial=req.amount_rial,
-                                     statement_xml_sha256=checked.xml_sha256,
-                                     recorded_at=self._clock.now())
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-            else:
-                return _document(row)
-        with self._sessions() as session:
-            same_key = session.scalar(
-                select(ExtExpenseDocument).where(ExtExpenseDocument.document_key == req.document_key))
-            if same_key is not None:
-                return _same_document_or_refuse(same_key, req)
+        row = self._record_once(
+            req, select(ExtExpenseDocument).where(ExtExpenseDocument.document_key == req.document_key),
+            f"کلید سند {req.document_key}",
+            # Expense documents are unique per statement by the schema; only payments ask "paid before?".
+            lambda session: False,
+            lambda checked: ExtExpenseDocument(document_key=req.document_key, **_charge_of(req),
+                                               statement_xml_sha256=checked.xml_sha256,
+                                               recorded_at=self._clock.now()))
+        if row is not None:
+            return _document(row)
         raise DomainError(Reason.INVALID_INPUT,
                           f"برای صورت‌وضعیت {req.statement_id} سند هزینه قبلاً ثبت شده است")
 
+    def _record_once(self, req: StatementCharge, by_key: Select[_Row], key_label: str,
+                     paid_before: Callable[[Session], bool], build: Callable[[_Checked], _Row]) -> _Row | None:
+        """The row for `req`, idempotent by its key: the row already stored under the key (it must record
+        the same charge), else a new one built after every check; None when the unique statement_id
+        refused the new row for a statement another key already holds."""
+        with self._sessions() as session:
+            previous = session.scalar(by_key)
+            if previous is not None:
+                return _same_request_or_refuse(previous, req, key_label)
+            already_paid = paid_before(session)
+        row = build(self._check(req, already_paid))
+        with self._sessions() as session:
+            if inserted(session, row):
+                return row
+        # Lost a race: our own retry may have won under the same key.
+        with self._sessions() as session:
+            winner = session.scalar(by_key)
+            return None if winner is None else _same_request_or_refuse(winner, req, key_label)
+
     # --- the rules ----------------------------------------------------------------------
 
-    def _check(self, contract_code: str, statement_id: str, budget_line: str,
-               expense_factor: str, amount_rial: int) -> _Checked:
-        if is_blank(contract_code):
-            raise DomainError(Reason.NO_CONTRACT_CODE, "کد قرارداد خالی است")
-        contract = self._transactions.contract_by_code(contract_code)
-        if contract is None or contract.code != contract_code:
-            raise DomainError(Reason.NO_CONTRACT_CODE, f"کد قرارداد «{contract_code}» در سامانهٔ معاملات نیست")
-        if not contract.is_final:
-            raise DomainError(Reason.CONTRACT_NOT_FINAL, f"{contract_code}: مرحلهٔ {contract.stage}")
-        _same_as_contract(budget_line, contract.budget_line, Reason.BUDGET_LINE_MISSING, "ردیف بودجه")
-        _same_as_contract(expense_factor, contract.expense_factor, Reason.EXPENSE_FACTOR_MISSING, "عامل هزینه")
+    def _check(self, req: StatementCharge, already_paid: bool) -> _Checked:
+        # The contract first: nothing about the statement is looked at for a contract without a code.
+        contract = usable_contract(self._transactions, req.contract_code)
 
-        statement = self._transactions.statement(statement_id) if not is_blank(statement_id) else None
+        statement = self._transactions.statement(req.statement_id) if not is_blank(req.statement_id) else None
         if statement is None:
-            raise DomainError(Reason.INVALID_INPUT, f"صورت‌وضعیت «{statement_id}» در سامانهٔ معاملات نیست")
-        if statement.contract_code != contract_code:
+            raise DomainError(Reason.INVALID_INPUT, f"صورت‌وضعیت «{req.statement_id}» در سامانهٔ معاملات نیست")
+        if statement.contract_code != req.contract_code:
             raise DomainError(Reason.INVALID_INPUT,
-                              f"صورت‌وضعیت {statement_id} متعلق به قرارداد {statement.contract_code} است")
-        if statement.result != "approved":
-            raise DomainError(Reason.STATEMENT_NOT_APPROVED, f"{statement_id}: {statement.result}")
-        missing = [who for who, signed in (("پیمانکار", statement.signed_by_contractor),
-                                           ("ذی‌حساب", statement.signed_by_treasurer)) if not signed]
-        if missing or not statement.signed_xml:
-            raise DomainError(Reason.STATEMENT_NOT_SIGNED,
-                              f"{statement_id}: " + ("، ".join(missing) or "سند امضاشده موجود نیست"))
+                              f"صورت‌وضعیت {req.statement_id} متعلق به قرارداد {statement.contract_code} است")
+        # Without its signed document a statement carries no signature at all; a line missing on the
+        # contract is as missing as one missing from the request.
+        has_document = bool(statement.signed_xml)
+        check_payment(ContractView(contract.code, contract.stage),
+                      StatementView(statement.id, statement.result,
+                                    treasurer_signed=statement.signed_by_treasurer and has_document,
+                                    contractor_signed=statement.signed_by_contractor and has_document),
+                      req.budget_line if not is_blank(contract.budget_line) else "",
+                      req.expense_factor if not is_blank(contract.expense_factor) else "", already_paid)
+        _same_as_contract(req.budget_line, contract.budget_line, "ردیف بودجه")
+        _same_as_contract(req.expense_factor, contract.expense_factor, "عامل هزینه")
         parse_untrusted(statement.signed_xml)  # payments flow only from well-formed signed data
 
-        check_rial(amount_rial, field="amount_rial")
-        if amount_rial != statement.payable_rial:
+        check_rial(req.amount_rial, field="amount_rial")
+        if req.amount_rial != statement.payable_rial:
             raise DomainError(Reason.AMOUNT_OUT_OF_RANGE,
-                              f"مبلغ درخواست {amount_rial} با مبلغ قابل پرداخت صورت‌وضعیت "
+                              f"مبلغ درخواست {req.amount_rial} با مبلغ قابل پرداخت صورت‌وضعیت "
                               f"{statement.payable_rial} برابر نیست")
         return _Checked(contract, statement, sha256_hex(statement.signed_xml))
 
-    def _record_refusal(self, kind: str, key: str, contract_code: str, statement_id: str,
-                        amount_rial: object, err: DomainError) -> None:
+    def _keeping_refusals(self, kind: str, key: str, req: _Req, handle: Callable[[_Req], _Out]) -> _Out:
+        """`handle(req)`, keeping a row for the refused-payments report when it raises a DomainError."""
+        try:
+            return handle(req)
+        except DomainError as err:
+            self._record_refusal(kind, key, req, err)
+            raise
+
+    def _record_refusal(self, kind: str, key: str, req: StatementCharge, err: DomainError) -> None:
+        amount_rial: object = req.amount_rial  # as the caller sent it, which may not be an int
         amount = amount_rial if isinstance(amount_rial, int) and not isinstance(amount_rial, bool) else None
         with self._sessions() as session:
             session.add(ExtFinancialRefusal(kind=kind, request_key=str(key or ""),
-                                            contract_code=str(contract_code or ""),
-                                            statement_id=str(statement_id or ""), amount_rial=amount,
+                                            contract_code=str(req.contract_code or ""),
+                                            statement_id=str(req.statement_id or ""), amount_rial=amount,
                                             reason=err.reason.value, detail=err.detail,
                                             attempted_at=self._clock.now()))
             session.commit()
@@ -200,37 +191,30 @@ def _require_key(key: str, name: str) -> None:
         raise DomainError(Reason.INVALID_INPUT, f"{name} خالی است")
 
 
-def _same_as_contract(given: str, on_contract: str, reason: Reason, label: str) -> None:
-    if is_blank(given) or is_blank(on_contract):
-        raise DomainError(reason, label)
+def _same_as_contract(given: str, on_contract: str, label: str) -> None:
+    """Present on both (the gate checked it); the request must name the contract's own line."""
     if given != on_contract:
         raise DomainError(Reason.INVALID_INPUT,
                           f"{label} «{given}» با {label} قرارداد «{on_contract}» یکسان نیست")
 
 
-def _same_payment_or_refuse(row: ExtPayment, req: PaymentRequest) -> PaymentRecord:
-    if (row.contract_code, row.statement_id, row.budget_line, row.expense_factor, row.amount_rial) != (
-            req.contract_code, req.statement_id, req.budget_line, req.expense_factor, req.amount_rial):
-        raise DomainError(Reason.INVALID_INPUT, f"کلید پرداخت {req.payment_key} با درخواست دیگری به کار رفته است")
-    return _payment(row)
+def _charge_of(charge: StatementCharge | ExtPayment | ExtExpenseDocument) -> dict[str, Any]:
+    """The charge's fields by name: contract code, statement id, budget line, expense factor, amount."""
+    return {name: getattr(charge, name) for name in _CHARGE_FIELDS}
 
 
-def _same_document_or_refuse(row: ExtExpenseDocument, req: ExpenseDocumentRequest) -> ExpenseDocument:
-    if (row.contract_code, row.statement_id, row.budget_line, row.expense_factor, row.amount_rial) != (
-            req.contract_code, req.statement_id, req.budget_line, req.expense_factor, req.amount_rial):
-        raise DomainError(Reason.INVALID_INPUT, f"کلید سند {req.document_key} با درخواست دیگری به کار رفته است")
-    return _document(row)
+def _same_request_or_refuse(row: _Row, req: StatementCharge, key_label: str) -> _Row:
+    """The row stored under the request's key, when it records the same charge; else the key was reused."""
+    if _charge_of(row) != _charge_of(req):
+        raise DomainError(Reason.INVALID_INPUT, f"{key_label} با درخواست دیگری به کار رفته است")
+    return row
 
 
 def _payment(row: ExtPayment) -> PaymentRecord:
-    return PaymentRecord(payment_key=row.payment_key, contract_code=row.contract_code,
-                         statement_id=row.statement_id, budget_line=row.budget_line,
-                         expense_factor=row.expense_factor, amount_rial=row.amount_rial,
+    return PaymentRecord(payment_key=row.payment_key, **_charge_of(row),
                          statement_xml_sha256=row.statement_xml_sha256, paid_at=row.paid_at)
 
 
 def _document(row: ExtExpenseDocument) -> ExpenseDocument:
-    return ExpenseDocument(document_key=row.document_key, contract_code=row.contract_code,
-                           statement_id=row.statement_id, budget_line=row.budget_line,
-                           expense_factor=row.expense_factor, amount_rial=row.amount_rial,
+    return ExpenseDocument(document_key=row.document_key, **_charge_of(row),
                            statement_xml_sha256=row.statement_xml_sha256, recorded_at=row.recorded_at)

@@ -6,21 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
-from domain.clock import Clock
 from domain.reasons import DomainError, Reason
 from integrations.notifications import OutboxMessage, Template, normalize_mobile, render
-from integrations.stubs._db import canonical_json, is_blank, session_factory
-from integrations.stubs.tables import ExtOutboxMessage
+from integrations.stubs._db import StubSystem, canonical_json, inserted, is_blank
+from store.stub_tables import ExtOutboxMessage
 
 
-class SmsOutboxStub:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self._sessions = session_factory(engine)
-        self._clock = clock
-
+class SmsOutboxStub(StubSystem):
     def notify(self, recipient_mobile: str, recipient_id: str, template: Template | str,
                params: dict[str, Any], dedup_key: str) -> OutboxMessage:
         if is_blank(dedup_key) or is_blank(recipient_id):
@@ -32,12 +26,8 @@ class SmsOutboxStub:
             row = ExtOutboxMessage(dedup_key=dedup_key, recipient_id=recipient_id, mobile=mobile,
                                    template=template_name, params_json=canonical_json(params), text=text,
                                    status="queued", created_at=self._clock.now(), sent_at=None)
-            session.add(row)
-            try:
-                session.commit()
+            if inserted(session, row):
                 return _message(row)
-            except IntegrityError:
-                session.rollback()
         with self._sessions() as session:
             existing = session.scalars(select(ExtOutboxMessage)
                                        .where(ExtOutboxMessage.dedup_key == dedup_key)).one()

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from domain.clock import Clock
@@ -14,17 +14,12 @@ from domain.money import check_rial
 from domain.persian import format_jalali_date, normalize
 from domain.reasons import DomainError, Reason
 from integrations.project_control import ProjectDefinition, RecordedStatement, RegisteredContract
-from integrations.stubs._db import is_blank, session_factory
-from integrations.stubs.tables import ExtPcContract, ExtPcCost, ExtPcProject, ExtPcStatement
-from integrations.transactions_api import ContractInfo, TransactionsSystem
+from integrations.stubs._db import TransactionsReadingStub, inserted, is_blank
+from integrations.transactions_api import ContractInfo, usable_contract
+from store.stub_tables import ExtPcContract, ExtPcCost, ExtPcProject, ExtPcStatement
 
 
-class ProjectControlStub:
-    def __init__(self, engine: Engine, transactions: TransactionsSystem, clock: Clock) -> None:
-        self._sessions = session_factory(engine)
-        self._transactions = transactions
-        self._clock = clock
-
+class ProjectControlStub(TransactionsReadingStub):
     # --- projects -----------------------------------------------------------------------
 
     def define_project(self, project: ProjectDefinition) -> ProjectDefinition:
@@ -72,7 +67,7 @@ class ProjectControlStub:
     # --- contracts and statements (R14) -------------------------------------------------
 
     def register_contract(self, contract_code: str, project_code: str | None = None) -> RegisteredContract:
-        contract = self._final_contract(contract_code)
+        contract = usable_contract(self._transactions, contract_code)
         by_code = select(ExtPcContract).where(ExtPcContract.contract_code == contract.code)
         with self._sessions() as session:
             if project_code is not None:
@@ -80,11 +75,7 @@ class ProjectControlStub:
             row = session.scalar(by_code)
             if row is None:
                 row = _contract_row(contract, project_code, self._clock)
-                session.add(row)
-                try:
-                    session.commit()
-                except IntegrityError:
-                    session.rollback()  # registered concurrently: use that row
+                if not inserted(session, row):  # registered concurrently: use that row
                     row = session.scalars(by_code).one()
             self._attach_project(row, project_code)
             session.commit()
@@ -97,8 +88,9 @@ class ProjectControlStub:
         # Registering goes through the same fetch-by-code rules as register_contract.
         self.register_contract(statement.contract_code)
         now = self._clock.now()
+        by_id = select(ExtPcStatement).where(ExtPcStatement.statement_id == statement.id)
         with self._sessions() as session:
-            row = session.scalar(select(ExtPcStatement).where(ExtPcStatement.statement_id == statement.id))
+            row = session.scalar(by_id)
             if row is None:
                 row = ExtPcStatement(statement_id=statement.id, contract_code=statement.contract_code,
                                      result=statement.result, payable_rial=statement.payable_rial,
@@ -109,8 +101,8 @@ class ProjectControlStub:
             try:
                 session.commit()
             except IntegrityError:
-                session.rollback()
-                row = session.scalar(select(ExtPcStatement).where(ExtPcStatement.statement_id == statement.id))
+                session.rollback()  # recorded concurrently: use that row
+                row = session.scalars(by_id).one()
             return RecordedStatement(statement_id=row.statement_id, contract_code=row.contract_code,
                                      result=row.result, payable_rial=row.payable_rial,
                                      recorded_at=row.recorded_at)
@@ -144,16 +136,6 @@ class ProjectControlStub:
                     for p in projects]
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _final_contract(self, contract_code: str) -> ContractInfo:
-        if is_blank(contract_code):
-            raise DomainError(Reason.NO_CONTRACT_CODE, "کد قرارداد خالی است")
-        contract = self._transactions.contract_by_code(contract_code)
-        if contract is None or contract.code != contract_code:
-            raise DomainError(Reason.NO_CONTRACT_CODE, f"کد قرارداد «{contract_code}» در سامانهٔ معاملات نیست")
-        if not contract.is_final:
-            raise DomainError(Reason.CONTRACT_NOT_FINAL, f"{contract_code}: مرحلهٔ {contract.stage}")
-        return contract
 
     @staticmethod
     def _project(session: Any, project_code: str) -> ExtPcProject:

@@ -2,8 +2,9 @@
 
 Publishes nothing incomplete: every field the site shows must be present (FIELD_MISSING lists
 them all), identifiers must be well formed and, when a contractor registry is attached, equal to
-the registry's; attached files must match their recorded hash. Contracts concluded before
-1396/06/05 are never published: they are reported as skipped.
+the registry's; attached files must match their recorded hash. Contracts concluded before the
+policy's publication cutoff ([publication].cutoff, 1396/06/05) are never published: they are
+reported as skipped (domain.contract.fields.publishable).
 """
 from __future__ import annotations
 
@@ -17,22 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
 
 from domain.clock import Clock
+from domain.contract.fields import publishable
 from domain.identity import validate_company_id, validate_economic_code
-from domain.persian import normalize, parse_jalali_date, to_tehran
+from domain.persian import format_jalali_date, normalize
 from domain.reasons import DomainError, Reason
 from integrations import ocds
 from integrations.contractor_registry import ContractorRegistry
-from integrations.stubs._db import canonical_json, is_blank, session_factory, sha256_hex
-from integrations.stubs.tables import ExtTpDocument, ExtTpRelease, ExtTpSkipped
+from integrations.stubs._db import StubSystem, canonical_json, inserted, is_blank, sha256_hex
 from integrations.transparency import PublishResult
-
-PUBLICATION_START_JALALI = "1396/06/05"
-PUBLICATION_START: date = parse_jalali_date(PUBLICATION_START_JALALI)
-
-DEFAULT_PUBLISHER = "شهرداری تهران - سامانهٔ شفافیت"
+from store.stub_tables import ExtTpDocument, ExtTpRelease, ExtTpSkipped
 
 _TOP_FIELDS = ("contract_code", "title", "unit", "unit_name", "threshold_class", "selection_method",
                "date_signed", "amount_rial", "budget_line", "expense_factor", "contractor",
@@ -74,17 +70,14 @@ def _norm(value: object) -> object:
     return normalize(value) if isinstance(value, str) else value
 
 
-def concluded_before_publication_start(date_signed: datetime | date) -> bool:
-    day = to_tehran(date_signed).date() if isinstance(date_signed, datetime) else date_signed
-    return day < PUBLICATION_START
+class TransparencyPublisherStub(StubSystem):
+    """publication_cutoff and publisher_name are the policy's [publication] cutoff and publisher."""
 
-
-class TransparencyPublisherStub:
-    def __init__(self, engine: Engine, clock: Clock, registry: ContractorRegistry | None = None,
-                 publisher_name: str = DEFAULT_PUBLISHER) -> None:
-        self._sessions = session_factory(engine)
-        self._clock = clock
+    def __init__(self, engine: Engine, clock: Clock, *, publication_cutoff: date, publisher_name: str,
+                 registry: ContractorRegistry | None = None) -> None:
+        super().__init__(engine, clock)
         self._registry = registry
+        self._cutoff = publication_cutoff
         self._publisher_name = publisher_name
 
     # --- contracts (R21) ----------------------------------------------------------------
@@ -96,7 +89,7 @@ class TransparencyPublisherStub:
             raise DomainError(Reason.FIELD_MISSING, ", ".join(missing_fields(contract_data)))
         if not isinstance(signed, (datetime, date)) or (isinstance(signed, datetime) and signed.tzinfo is None):
             raise DomainError(Reason.INVALID_INPUT, "date_signed: زمان آگاه به منطقهٔ زمانی لازم است")
-        if concluded_before_publication_start(signed):
+        if not publishable(signed, self._cutoff):
             return self._skip(code)
         missing = missing_fields(contract_data)
         if missing:
@@ -108,24 +101,17 @@ class TransparencyPublisherStub:
         if errors:
             raise DomainError(Reason.INVALID_INPUT, "; ".join(errors[:5]))
         with self._sessions() as session:
-            session.add(ExtTpRelease(release_id=release["id"], ocid=release["ocid"], contract_code=code,
-                                     release_json=json.dumps(release, ensure_ascii=False),
-                                     published_at=self._clock.now()))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()  # same content published before: its release id is a digest
+            if not inserted(session, ExtTpRelease(release_id=release["id"], ocid=release["ocid"], contract_code=code,
+                                                  release_json=json.dumps(release, ensure_ascii=False),
+                                                  published_at=self._clock.now())):
+                # Same content published before: its release id is a digest.
                 return PublishResult("published", code, release["ocid"], release["id"], already_published=True)
         return PublishResult("published", code, release["ocid"], release["id"])
 
     def _skip(self, code: str) -> PublishResult:
-        reason = f"قرارداد پیش از {PUBLICATION_START_JALALI} منعقد شده و منتشر نمی‌شود"
+        reason = f"قرارداد پیش از {format_jalali_date(self._cutoff)} منعقد شده و منتشر نمی‌شود"
         with self._sessions() as session:
-            session.add(ExtTpSkipped(contract_code=code, reason=reason, recorded_at=self._clock.now()))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
+            inserted(session, ExtTpSkipped(contract_code=code, reason=reason, recorded_at=self._clock.now()))
         return PublishResult("skipped", code, reason=reason)
 
     def _check_values(self, d: dict[str, Any]) -> None:

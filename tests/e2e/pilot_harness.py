@@ -12,6 +12,24 @@ DISTRICT_12 = BUNDLED / "district-12-asphalt.toml"
 DISTRICT_2 = BUNDLED / "district-2-waste-two-stage.toml"
 
 
+def world_with_bids(tmp_path: Path):
+    """District 12 announced and every bid received, without running the opening session:
+    the pilot world (under tmp_path/world) and its scenario."""
+    from config.policy import load_policy
+    from config.settings import BUNDLED_POLICY
+    from pilot import runner
+    from pilot.scenario import load_scenario
+    from pilot.world import build_world
+
+    scenario = load_scenario(DISTRICT_12)
+    world = build_world(scenario, tmp_path / "world", load_policy(BUNDLED_POLICY))
+    runner.announce(world)
+    for step in runner.timeline(scenario):
+        if step.kind == "submit":
+            runner.submit(world, step.who, step.at)
+    return world, scenario
+
+
 def load_raw(path: Path = DISTRICT_12) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from domain.reasons import DomainError, Reason
 from store import models as m
@@ -64,9 +64,9 @@ def test_money_is_exact_integer_rials_and_times_are_utc(uow, clock):
     big = 9_876_543_210_123
     at = datetime(2021, 7, 3, 14, 0, tzinfo=timezone(timedelta(hours=4, minutes=30)))
     with uow() as u:
-        c = u.contracts.add(m.Contract(tracking_number="TRK-1", unit_id="district-12", kind="works",
-                                       stage="draft", amount_rial=big, contractor_id="50752917036",
-                                       concluded_at=at))
+        u.contracts.add(m.Contract(tracking_number="TRK-1", unit_id="district-12", kind="works",
+                                   stage="draft", amount_rial=big, contractor_id="50752917036",
+                                   concluded_at=at))
         u.commit()
     with uow() as u:
         got = u.contracts.by_tracking("TRK-1")
@@ -91,7 +91,7 @@ def test_contract_code_is_unique(uow, clock):
         for i in (1, 2):
             u.contracts.add(m.Contract(tracking_number=f"T{i}", code="12-1400-000001", unit_id="district-12",
                                        kind="works", stage="final", amount_rial=1, contractor_id="50752917036"))
-        with pytest.raises(Exception):
+        with pytest.raises(IntegrityError):
             u.commit()
 
 

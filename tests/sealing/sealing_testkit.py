@@ -6,7 +6,7 @@ their bare module name.
 from __future__ import annotations
 
 import base64
-from functools import lru_cache
+from functools import cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -23,7 +23,7 @@ SECURITY = ["m-security", "a-security"]
 MEMBERS = {role: ids[0] for role, ids in VOTING.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def token_key(recipient_id: str) -> rsa.RSAPrivateKey:
     """One RSA key per person for the whole test session (generation is the slow part)."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -6,13 +6,19 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from domain.persian import format_jalali_date, persian_digits
 from domain.reasons import DomainError, Reason
-from sealing.content import (EnvelopeA, EnvelopeB, EnvelopeC, Guarantee, decode_envelope, encode_envelope,
-                             envelope_from_dict)
+from sealing.content import (
+    EnvelopeA,
+    EnvelopeB,
+    EnvelopeC,
+    Guarantee,
+    decode_envelope,
+    encode_envelope,
+    envelope_from_dict,
+)
 
 
 def _refusal(letter: str, data: bytes) -> DomainError:

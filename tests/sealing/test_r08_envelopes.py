@@ -10,14 +10,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from lxml import etree
 
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
-from sealing.envelopes import (MANIFEST_NS, SealedBid, check_manifest, manifest_hashes, manifest_xml,
-                               open_envelope, seal_bid)
+from sealing.envelopes import (
+    MANIFEST_NS,
+    SealedBid,
+    check_manifest,
+    manifest_hashes,
+    manifest_xml,
+    open_envelope,
+    seal_bid,
+)
 
 TENDER = "مناقصه-۱۴۰۰-۱۲"
 KEY = X25519PrivateKey.generate()

@@ -7,16 +7,15 @@ import json
 import os
 
 import pytest
+from Crypto.Protocol.SecretSharing import Shamir
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from Crypto.Protocol.SecretSharing import Shamir
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sealing_testkit import MEMBERS, SECURITY, VOTING, PresentTokens, SoftwareTokens, make_plan, unlock
 
 from domain.reasons import DomainError, Reason
 from sealing.envelopes import open_envelope, seal_bid
 from sealing.opening_key import OpeningKeyPlan, create_opening_key, rebuild_private_key, unlock_shares
-from sealing_testkit import MEMBERS, SECURITY, VOTING, PresentTokens, SoftwareTokens, make_plan, unlock
 
 SECRET_A = "ضمانت‌نامهٔ بانکی ۷۵٬۰۰۰٬۰۰۰ ریال".encode()
 
@@ -71,7 +70,7 @@ def test_r08_alternates_stand_in_for_members(plan, bid):
 
 
 def test_r08_member_and_alternate_hold_the_same_role_share(plan):
-    for role, (member, alternate) in VOTING.items():
+    for member, alternate in VOTING.values():
         secrets = unlock(plan, member, alternate)
         assert secrets[member] == secrets[alternate]
         assert plan.share_for(member).share_index == plan.share_for(alternate).share_index

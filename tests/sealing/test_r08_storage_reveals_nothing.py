@@ -12,12 +12,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from sealing_testkit import MEMBERS, SECURITY, VOTING, make_plan, unlock
 
 from domain.reasons import DomainError, Reason
 from sealing.content import EnvelopeA, EnvelopeB, EnvelopeC, Guarantee, encode_envelope
 from sealing.envelopes import envelope_ad, open_envelope, seal_bid
 from sealing.opening_key import rebuild_private_key
-from sealing_testkit import MEMBERS, SECURITY, VOTING, make_plan, unlock
 
 PLAINTEXTS = {
     "A": encode_envelope(EnvelopeA(guarantee=Guarantee(amount_rial=75_000_000, valid_until="1400/07/12"))),

@@ -12,12 +12,12 @@ import shutil
 from datetime import datetime, timedelta
 
 import pytest
+from signing_helpers import PIN, SO_PIN, T0, Person, RoleBook, national_ids
 
 from domain.clock import SimulatedClock
 from signing.ca import MunicipalCA
 from signing.softhsm import SoftHsm
 from signing.token import Token
-from signing_helpers import PIN, SO_PIN, T0, Person, RoleBook, national_ids
 
 
 @pytest.fixture(scope="session")

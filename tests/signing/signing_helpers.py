@@ -61,4 +61,4 @@ def minutes_xml() -> bytes:
     return ("<Minutes xmlns='urn:tehran-municipality:eproc:minutes:1' tender='T-1403-0042'>"
             "<Title>صورتجلسهٔ کمیسیون ماده ۱۳</Title>"
             "<Winner bid='B-7' price='12500000000'/><RunnerUp bid='B-3' price='12710000000'/>"
-            "</Minutes>").encode("utf-8")
+            "</Minutes>").encode()

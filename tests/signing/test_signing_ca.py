@@ -10,13 +10,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
+from signing_helpers import T0
 
 from domain.clock import SimulatedClock
 from domain.reasons import DomainError, Reason
 from signing.ca import MunicipalCA
 from signing.registry import CertificateRecord, InMemoryCertificateRegistry, JsonFileCertificateRegistry
-
-from signing_helpers import T0
 
 
 def test_r04_ca_key_file_is_private(ca):
@@ -105,9 +104,9 @@ def test_revocation_keeps_the_first_time_and_rejects_unknown_serials(enroll, ca)
 
 
 def test_enrolment_refuses_an_invalid_national_id(hsm, ca):
-    from signing.token import Token
-
     from signing_helpers import PIN, SO_PIN
+
+    from signing.token import Token
 
     hsm.init_token("bad-id-token", PIN, SO_PIN)
     with Token("bad-id-token", pin=PIN) as tok, pytest.raises(DomainError) as err:

@@ -5,14 +5,13 @@ from datetime import timedelta
 
 import pytest
 from lxml import etree
+from signing_helpers import T0, minutes_xml
 
 from domain.clock import SimulatedClock
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
 from signing import xmldsig
 from signing.verify import TrustStore, make_signer_ref, missing_roles, verify_document
-
-from signing_helpers import T0, minutes_xml
 
 UNIT = "district-2"
 
@@ -67,7 +66,7 @@ def test_r06_xmlsec1_checks_each_signature_on_its_own(commission, ca, clock, run
 
 def test_r06_one_changed_character_is_signature_invalid(commission, ca, clock, roles, run_xmlsec1):
     signed = commission_minutes(commission, clock)
-    tampered = signed.replace("12500000000".encode(), "12500000001".encode())
+    tampered = signed.replace(b"12500000000", b"12500000001")
     assert tampered != signed
 
     checks = verify_document(tampered, trust_of(ca), roles)
@@ -156,7 +155,7 @@ def test_r05_role_claim_outside_the_required_roles_is_refused(commission, ca, cl
 def test_r07_treasurer_signs_status_statement_electronically(enroll, ca, roles):
     treasurer = enroll("زهرا صادقی")
     roles.grant(treasurer, "treasurer", "district-22", T0 - timedelta(days=10))
-    statement = parse_untrusted("<StatusStatement contract='C-1403-118' cumulative='98000000'/>".encode())
+    statement = parse_untrusted(b"<StatusStatement contract='C-1403-118' cumulative='98000000'/>")
     signed = etree.tostring(sign_by(statement, treasurer, "treasurer", SimulatedClock(T0), unit="district-22"))
 
     checks = verify_document(signed, trust_of(ca), roles, required=[("treasurer", "district-22")])

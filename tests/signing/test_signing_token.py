@@ -4,14 +4,12 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-from pkcs11 import Attribute
-from pkcs11 import exceptions as p11
+from pkcs11 import Attribute, exceptions as p11
+from signing_helpers import PIN, SO_PIN
 
 from domain.reasons import DomainError, Reason
 from signing import token as token_module
 from signing.token import Token, pin_env_name, resolve_pin
-
-from signing_helpers import PIN, SO_PIN
 
 
 def test_r04_wrong_pin_is_token_pin_invalid(commission):

@@ -2,8 +2,16 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from domain.persian import (format_jalali_date, format_jalali_datetime, normalize, parse_amount_rial, parse_int,
-                            parse_jalali_date, parse_jalali_datetime, persian_digits)
+from domain.persian import (
+    format_jalali_date,
+    format_jalali_datetime,
+    normalize,
+    parse_amount_rial,
+    parse_int,
+    parse_jalali_date,
+    parse_jalali_datetime,
+    persian_digits,
+)
 from domain.reasons import DomainError, Reason
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integrations.stubs.tables
+import store.stub_tables
 import store.models
 
 revision = '0003'
@@ -28,7 +28,7 @@ def upgrade() -> None:
     sa.Column('title', sa.Text(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('content_sha256', sa.String(length=64), nullable=False),
-    sa.Column('published_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_ann_notices')),
     sa.UniqueConstraint('tender_id', 'version', name='uq_ext_ann_notice_version')
     )
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('expense_factor', sa.String(length=128), nullable=False),
     sa.Column('amount_rial', sa.BigInteger(), nullable=False),
     sa.Column('statement_xml_sha256', sa.String(length=64), nullable=False),
-    sa.Column('recorded_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_fin_expense_documents')),
     sa.UniqueConstraint('document_key', name=op.f('uq_ext_fin_expense_documents_document_key')),
     sa.UniqueConstraint('statement_id', name=op.f('uq_ext_fin_expense_documents_statement_id'))
@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('expense_factor', sa.String(length=128), nullable=False),
     sa.Column('amount_rial', sa.BigInteger(), nullable=False),
     sa.Column('statement_xml_sha256', sa.String(length=64), nullable=False),
-    sa.Column('paid_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_fin_payments')),
     sa.UniqueConstraint('payment_key', name=op.f('uq_ext_fin_payments_payment_key')),
     sa.UniqueConstraint('statement_id', name=op.f('uq_ext_fin_payments_statement_id'))
@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('amount_rial', sa.BigInteger(), nullable=True),
     sa.Column('reason', sa.String(length=64), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.Column('attempted_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('attempted_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_fin_refusals'))
     )
     with op.batch_alter_table('ext_fin_refusals', schema=None) as batch_op:
@@ -109,7 +109,7 @@ def upgrade() -> None:
     sa.Column('grade', sa.Integer(), nullable=False),
     sa.Column('ceo_national_id', sa.String(length=10), nullable=False),
     sa.Column('ceo_name', sa.Text(), nullable=False),
-    sa.Column('registered_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('registered_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('national_id', name=op.f('pk_ext_reg_companies'))
     )
     op.create_table('ext_sms_outbox',
@@ -121,8 +121,8 @@ def upgrade() -> None:
     sa.Column('params_json', sa.Text(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', store.stub_tables.UtcDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_sms_outbox')),
     sa.UniqueConstraint('dedup_key', name=op.f('uq_ext_sms_outbox_dedup_key'))
     )
@@ -134,7 +134,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('body_json', sa.Text(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('published_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_tp_documents'))
     )
     with op.batch_alter_table('ext_tp_documents', schema=None) as batch_op:
@@ -146,7 +146,7 @@ def upgrade() -> None:
     sa.Column('ocid', sa.String(length=200), nullable=False),
     sa.Column('contract_code', sa.String(length=64), nullable=False),
     sa.Column('release_json', sa.Text(), nullable=False),
-    sa.Column('published_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_tp_releases')),
     sa.UniqueConstraint('release_id', name=op.f('uq_ext_tp_releases_release_id'))
     )
@@ -158,7 +158,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('contract_code', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('recorded_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_tp_skipped')),
     sa.UniqueConstraint('contract_code', name=op.f('uq_ext_tp_skipped_contract_code'))
     )
@@ -187,7 +187,7 @@ def upgrade() -> None:
     sa.Column('budget_line', sa.String(length=128), nullable=False),
     sa.Column('expense_factor', sa.String(length=128), nullable=False),
     sa.Column('contractor_company_id', sa.String(length=11), nullable=False),
-    sa.Column('registered_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('registered_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_code'], ['ext_pc_projects.project_code'], name=op.f('fk_ext_pc_contracts_project_code_ext_pc_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_pc_contracts')),
     sa.UniqueConstraint('contract_code', name=op.f('uq_ext_pc_contracts_contract_code'))
@@ -200,7 +200,7 @@ def upgrade() -> None:
     sa.Column('project_code', sa.String(length=64), nullable=False),
     sa.Column('amount_rial', sa.BigInteger(), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
-    sa.Column('recorded_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['project_code'], ['ext_pc_projects.project_code'], name=op.f('fk_ext_pc_costs_project_code_ext_pc_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_pc_costs'))
     )
@@ -242,7 +242,7 @@ def upgrade() -> None:
     sa.Column('contract_code', sa.String(length=64), nullable=False),
     sa.Column('result', sa.String(length=16), nullable=False),
     sa.Column('payable_rial', sa.BigInteger(), nullable=False),
-    sa.Column('recorded_at', integrations.stubs.tables.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['contract_code'], ['ext_pc_contracts.contract_code'], name=op.f('fk_ext_pc_statements_contract_code_ext_pc_contracts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_pc_statements')),
     sa.UniqueConstraint('statement_id', name=op.f('uq_ext_pc_statements_statement_id'))

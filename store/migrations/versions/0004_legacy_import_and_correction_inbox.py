@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import integrations.stubs.tables
+import store.stub_tables
 import store.models
 
 revision = '0004'

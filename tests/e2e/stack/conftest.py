@@ -86,7 +86,7 @@ def schedule(stack):
     """Create a tender's run from the `tender` deployment at its opening time (the production path)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows.deployments import schedule_tender
+    from eproc.stack.schedule import schedule_tender
 
     def go(tender_id: str, scripted: bool = False) -> dict:
         jv = {"env": {"EPROC_DECISIONS": f"scripted:{stack.scenario}"}} if scripted else None

@@ -109,7 +109,7 @@ def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, w
     runs = {tid: schedule(tid, scripted=True) for tid in ids}
     again = schedule(ids[0], scripted=True)
     assert again["id"] == runs[ids[0]]["id"]  # one run per tender, even if scheduled twice
-    for tid, run in runs.items():
+    for run in runs.values():
         api.wait_state(run["id"], {"COMPLETED", "FAILED", "CRASHED"}, timeout=300)
     assert {tid: api.run(r["id"])["state_type"] for tid, r in runs.items()} == {tid: "COMPLETED" for tid in ids}
     eng = create_engine(stack.up["app_database_url"])
@@ -127,6 +127,7 @@ def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, w
     assert all(n == 1 for n in minutes.values())
     assert payments == 0
     from sqlalchemy.orm import Session
+
     from store.audit import iter_entries, verify_chain
 
     with Session(eng) as s:
@@ -182,7 +183,7 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
     assert sorted(t for t, _x in minutes) == ["KILL-1", "REF-1"]  # exactly one final minutes each
     awards = {t: award_of(signed_document_root(parse_untrusted(bytes(x)))) for t, x in minutes}
     same = ("status", "winner", "runner_up", "prices")
-    assert {k: awards["KILL-1"][k] for k in same} == {k: awards["REF-1"][k] for k in same}
+    assert {k: getattr(awards["KILL-1"], k) for k in same} == {k: getattr(awards["REF-1"], k) for k in same}
     assert opened["KILL-1"] == opened["REF-1"]  # the rerun opened no envelope twice
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import jdatetime
 
-from config.settings import get_settings
 from config.policy import load_policy
+from config.settings import get_settings
 from pilot.bidders import envelope_contents, seal_and_sign
 from pilot.runner import members_of, tender_spec
 from pilot.scenario import load_scenario

@@ -10,38 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from pilot_harness import DISTRICT_12
-
-
-def _world_with_bids(tmp_path):
-    """Announce and receive every bid of district 12, without running the opening session."""
-    from config.policy import load_policy
-    from config.settings import BUNDLED_POLICY
-    from pilot import runner
-    from pilot.decisions import ScriptedDecisions
-    from pilot.scenario import load_scenario
-    from pilot.world import build_world
-    from services import bootstrap
-
-    scenario = load_scenario(DISTRICT_12)
-    world = build_world(scenario, tmp_path / "world", load_policy(BUNDLED_POLICY))
-    bootstrap.set_current(world.deps)
-    bootstrap.set_decisions(ScriptedDecisions(scenario))
-    key = scenario.scenario.name
-    runner._worlds[key] = world
-    runner.announce.fn(key)
-    for step in runner.timeline(scenario):
-        if step.kind == "submit":
-            runner.submit.fn(key, step.who, step.at)
-    return world, scenario
+from pilot_harness import world_with_bids
 
 
 def test_r08_opening_before_the_scheduled_time_is_refused(tmp_path):
     from domain.reasons import DomainError, Reason
     from services import tender as svc
 
-    world, scenario = _world_with_bids(tmp_path)
+    world, scenario = world_with_bids(tmp_path)
     world.clock.set(scenario.tender.opening_at - __import__("datetime").timedelta(hours=1))
     with pytest.raises(DomainError) as exc:
         svc.opening_session(world.deps, scenario.scenario.name, [m.id for m in scenario.commission])
@@ -53,7 +29,7 @@ def test_r08_opening_before_the_scheduled_time_is_refused(tmp_path):
 def test_r08_database_access_alone_reveals_no_bid_content(tmp_path):
     from pilot.bidders import envelope_contents
 
-    world, scenario = _world_with_bids(tmp_path)
+    world, scenario = world_with_bids(tmp_path)
     secrets = []
     for b in scenario.bidders:
         contents = envelope_contents(b.guarantee, b.documents, b.grade, b.technical_score, b.price)

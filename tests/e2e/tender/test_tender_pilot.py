@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from decimal import ROUND_HALF_UP, Decimal
 
-import pytest
-
-from pilot_harness import DISTRICT_12, DISTRICT_2, load_raw, variant, write
+from pilot_harness import DISTRICT_2, DISTRICT_12, load_raw, variant, write
 
 
 def company_id(prefix10: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="eproc-prefect-"))
 
 from contract_runs import DISTRICT_2, DISTRICT_12, Run, run_scenario, stopped_variant_text  # noqa: E402
+
 from pilot.scenario import load_scenario  # noqa: E402
 
 

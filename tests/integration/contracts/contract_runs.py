@@ -26,20 +26,18 @@ class Run:
 
 
 def run_scenario(path: Path, workdir: Path) -> Run:
-    """pilot.runner.run_pilot with the contract side attached to the world it builds."""
+    """pilot.runner.run_pilot, keeping the world it builds (its stubs and dependencies)."""
     import pilot.runner as runner
-    from pilot.contract_world import attach
 
     built: list[Any] = []
     original = runner.build_world
 
-    def build_and_attach(*args, **kwargs):
+    def build_and_keep(*args, **kwargs):
         world = original(*args, **kwargs)
-        attach(world)
         built.append(world)
         return world
 
-    runner.build_world = build_and_attach
+    runner.build_world = build_and_keep
     try:
         report = runner.run_pilot(path, workdir=workdir)
     finally:
@@ -60,13 +58,11 @@ def stopped_variant_text(stage: str) -> str:
     return text
 
 
-def use_world(run: Run) -> None:
-    """Point the process-wide flow dependencies at this run's world again."""
-    from pilot.contract_world import attach
-    from services import bootstrap
+def use_world(run: Run):
+    """Enter this run's world's dependencies (flows started inside see them)."""
+    from services.deps import use
 
-    bootstrap.set_current(run.world.deps)
-    attach(run.world)
+    return use(run.world.deps)
 
 
 def scenario_estimate(scenario) -> int:

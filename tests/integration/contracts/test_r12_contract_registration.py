@@ -5,6 +5,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from contract_runs import scenario_estimate, use_world
 from sqlalchemy import func, select
 
 from domain.contract.code import parse_contract_code
@@ -16,8 +17,6 @@ from services.signers import trust_store
 from signing.verify import verify_document
 from store import models as m
 from store.audit import iter_entries, verify_chain
-
-from contract_runs import scenario_estimate, use_world
 
 
 def _contract(run):
@@ -88,7 +87,7 @@ def test_r12_registration_without_workflow_is_refused_where_the_calendar_disable
     world = district12.world
     day = to_tehran(world.clock.now()).date()
     assert world.policy.rule("registration_without_workflow_disabled", "district-12", day)
-    from pilot.contract_world import inputs_of
+    from pilot.contract_world import inputs_from_scenario as inputs_of
 
     with pytest.raises(DomainError) as err:
         contract_svc.register_without_workflow(world.deps, district12.tender_id, "b3",
@@ -105,7 +104,6 @@ def test_r12_rerunning_the_flows_neither_approves_nor_pays_twice(district12):
     from flows.status_statement import statements_and_payments_flow
 
     world = district12.world
-    use_world(district12)
 
     def counts():
         with world.deps.uow() as uow:
@@ -118,8 +116,9 @@ def test_r12_rerunning_the_flows_neither_approves_nor_pays_twice(district12):
 
     before = counts()
     paid_before = world.stubs["financial"].payments()
-    state = contract_registration_flow(district12.tender_id, "b3")
-    again = statements_and_payments_flow(district12.tender_id)
+    with use_world(district12):
+        state = contract_registration_flow(district12.tender_id, "b3")
+        again = statements_and_payments_flow(district12.tender_id)
     assert state["code"] == district12.report["contract"]["code"] and state["stage"] == "final"
     assert counts() == before
     assert world.stubs["financial"].payments() == paid_before
@@ -130,28 +129,20 @@ def test_r12_rerunning_the_flows_neither_approves_nor_pays_twice(district12):
     assert chain.ok and chain.entries > 0
 
 
-def test_r12_a_rehearsal_without_attached_context_takes_its_inputs_from_the_scenario(district12, district2):
-    from pilot.decisions import ScriptedDecisions
-    from services import bootstrap
+def test_r12_each_rehearsal_takes_contract_inputs_and_stubs_from_its_own_world(district12, district2):
+    from services.deps import current, use
 
-    world = district12.world
-    contract_svc.set_context(None)
-    bootstrap.set_current(world.deps)
-    bootstrap.set_decisions(ScriptedDecisions(world.scenario))
-    try:
-        ctx = contract_svc.context()
-        assert ctx.deps is world.deps
-        assert ctx.inputs(district12.tender_id).terms.budget_line == world.scenario.contract.budget_line
-        # Same database: the stubs see what this world's run paid.
-        assert [p.amount_rial for p in ctx.financial.payments()] == \
-            [p.amount_rial for p in world.stubs["financial"].payments()]
-        with pytest.raises(DomainError):
-            ctx.inputs(district2.tender_id)
-        # Other dependencies (the next rehearsal in this process) get their own context, not this one.
-        bootstrap.set_current(district2.world.deps)
-        bootstrap.set_decisions(ScriptedDecisions(district2.world.scenario))
-        other = contract_svc.context()
-        assert other.deps is district2.world.deps and other is not ctx
-        assert other.inputs(district2.tender_id).terms.waste.min_vehicles == 14
-    finally:
-        use_world(district12)
+    deps, other = district12.world.deps, district2.world.deps
+    assert contract_svc.inputs_for(deps, district12.tender_id).terms.budget_line == \
+        district12.world.scenario.contract.budget_line
+    # Same database: the wired financial system sees what this world's run paid.
+    assert [p.amount_rial for p in deps.financial.payments()] == \
+        [p.amount_rial for p in district12.world.stubs["financial"].payments()]
+    with pytest.raises(DomainError):
+        contract_svc.inputs_for(deps, district2.tender_id)
+    assert other is not deps and other.financial is not deps.financial
+    assert contract_svc.inputs_for(other, district2.tender_id).terms.waste.min_vehicles == 14
+    with use(deps):
+        with use(other):
+            assert current() is other
+        assert current() is deps

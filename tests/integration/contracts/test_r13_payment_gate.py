@@ -52,8 +52,9 @@ def test_r13_financial_system_refuses_a_code_whose_workflow_is_not_final(stopped
     try:
         key = statement_key(tracking, "s1")
         with pytest.raises(DomainError) as err:
-            world.stubs["financial"].pay(PaymentRequest(payment_key(code, key), code, key, row.budget_line,
-                                                        row.expense_factor, 1_000_000))
+            world.stubs["financial"].pay(PaymentRequest(
+                payment_key=payment_key(code, key), contract_code=code, statement_id=key,
+                budget_line=row.budget_line, expense_factor=row.expense_factor, amount_rial=1_000_000))
         assert err.value.reason is Reason.CONTRACT_NOT_FINAL
         with pytest.raises(DomainError) as pc:
             world.stubs["project_control"].register_contract(code)

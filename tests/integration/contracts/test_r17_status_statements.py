@@ -5,10 +5,11 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+from contract_runs import cumulative, payable
+
 from domain.persian import parse_jalali_datetime
-from services import contract as contract_svc, statements as statements_svc
-from services.contract import PaymentOrder, StatementRequest
-from contract_runs import cumulative, payable, use_world
+from services import contract as contract_svc
+from services.contract import PaymentOrder, StatementRequest, statements as statements_svc
 from services.signers import trust_store
 from signing.verify import verify_document
 
@@ -48,25 +49,23 @@ def test_r17_contractor_signs_first_then_the_standard_chain(district12):
 
 def test_r17_statement_beyond_contract_plus_allowed_change_is_refused(district12):
     world = district12.world
-    use_world(district12)
-    ctx = contract_svc.context()
-    base = ctx.inputs(district12.tender_id)
+    base = contract_svc.inputs_for(world.deps, district12.tender_id)
     at = parse_jalali_datetime("1400/07/20 10:00")
     big = StatementRequest("s9", at, (("010101", Decimal(20000)),))
     unsigned = StatementRequest("s10", at + timedelta(hours=1), (("010101", Decimal(7000)),),
                                 signed_by_contractor=False)
     pay = PaymentOrder("p9", "s9", at + timedelta(days=1))
-    extended = replace(ctx, inputs=lambda tid: replace(base, statements=base.statements + (big, unsigned),
+    extended = replace(world.deps, contract_inputs=lambda tid: replace(base, statements=base.statements + (big, unsigned),
                                                        payments=base.payments + (pay,)))
     contract, _ = _rows(district12)
     assert 20000 * 1_250_000 * Decimal("0.95") > contract.amount_rial * Decimal("1.25")
     world.clock.set(at)
-    outcome = statements_svc.submit_statement(world.deps, extended, district12.tender_id, "s9")
+    outcome = statements_svc.submit_statement(extended, district12.tender_id, "s9")
     assert (outcome.result, outcome.reason, outcome.payable_rial) == ("refused", "STATEMENT_EXCEEDS_CONTRACT", None)
     assert outcome.signers == ("contractor",)  # the contractor signed; nobody approved
     world.clock.set(at + timedelta(hours=1))
-    unsigned_outcome = statements_svc.submit_statement(world.deps, extended, district12.tender_id, "s10")
+    unsigned_outcome = statements_svc.submit_statement(extended, district12.tender_id, "s10")
     assert (unsigned_outcome.result, unsigned_outcome.reason) == ("refused", "STATEMENT_NOT_SIGNED")
     world.clock.set(at + timedelta(days=1))
-    paid = statements_svc.request_payment(world.deps, extended, district12.tender_id, "p9")
+    paid = statements_svc.request_payment(extended, district12.tender_id, "p9")
     assert (paid.result, paid.reason) == ("refused", "STATEMENT_NOT_APPROVED")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
+from contract_runs import cumulative, payable, scenario_estimate
+
 from domain.money import apply_rate
 from services.signers import trust_store
 from signing.verify import verify_document
-
-from contract_runs import cumulative, payable, scenario_estimate
 
 
 def test_r18_district2_report(district2):

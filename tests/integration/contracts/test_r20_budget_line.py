@@ -25,7 +25,8 @@ def test_r20_payment_without_budget_line_or_expense_factor_is_refused(district12
     key = statement_key(contract.tracking_number, "s2")
     fields = {"budget_line": contract.budget_line, "expense_factor": contract.expense_factor, blank: ""}
     with pytest.raises(DomainError) as err:
-        world.stubs["financial"].pay(PaymentRequest(payment_key(contract.code, key) + blank, contract.code, key,
-                                                    fields["budget_line"], fields["expense_factor"],
-                                                    s2.payable_rial))
+        world.stubs["financial"].pay(PaymentRequest(
+            payment_key=payment_key(contract.code, key) + blank, contract_code=contract.code, statement_id=key,
+            budget_line=fields["budget_line"], expense_factor=fields["expense_factor"],
+            amount_rial=s2.payable_rial))
     assert err.value.reason is reason

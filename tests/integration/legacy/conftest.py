@@ -17,15 +17,7 @@ def policy():
 
 
 @pytest.fixture
-def legacy_sessions(engine, sessions):
-    from store.legacy_models import ensure_tables
+def run_import(sessions, policy, clock):
+    from services.legacy import import_contracts
 
-    ensure_tables(engine)  # the Alembic migration ran first; this adds only the legacy tables
-    return sessions
-
-
-@pytest.fixture
-def run_import(legacy_sessions, policy, clock):
-    from services.legacy_import import import_contracts
-
-    return partial(import_contracts, sessions=legacy_sessions, policy=policy, clock=clock)
+    return partial(import_contracts, sessions=sessions, policy=policy, clock=clock)

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from domain.persian import persian_digits
 
 _COMPANY_WEIGHTS = (29, 27, 23, 19, 17, 29, 27, 23, 19, 17)
 
-# Header order of the legacy export; the mapping in services.legacy_import accepts these titles.
+# Header order of the legacy export; the header mapping in services.legacy.read accepts these titles.
 HEADERS_FA = {
     "legacy_id": "شناسه قرارداد قدیمی",
     "unit": "واحد",

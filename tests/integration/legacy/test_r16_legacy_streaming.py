@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import tracemalloc
 
+from legacy_rows import write_bulk_csv
 from sqlalchemy import func, select
 
 from domain.clock import SystemClock
-from legacy_rows import write_bulk_csv
-from services.legacy_import import import_contracts
+from services.legacy import import_contracts
 from store.db import make_engine, session_factory
-from store.legacy_models import ensure_tables
 from store.migrate import upgrade
 from store.models import Contract
 
@@ -19,7 +18,6 @@ ROWS = 100_000
 def test_r16_imports_100k_rows_in_bounded_memory(tmp_path, policy):
     engine = make_engine(f"sqlite:///{tmp_path / 'big.db'}")
     upgrade(engine)
-    ensure_tables(engine)
     sessions = session_factory(engine)
     path = write_bulk_csv(tmp_path / "big.csv", ROWS)
     size = path.stat().st_size

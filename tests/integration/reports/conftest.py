@@ -34,9 +34,11 @@ def add_contract(with_units):
     counter = iter(range(1, 10_000))
 
     def add(unit: str, stage: str, klass: str | None, concluded: str | None = None, created: str | None = None,
-            amount: int = 500_000_000, code: str | None = None, subject: str = "قرارداد") -> int:
+            amount: int = 500_000_000, code: str | None = None, subject: str = "قرارداد",
+            legacy: bool = False) -> int:
         n = next(counter)
-        data = {"subject": subject}
+        # As each path stores it: the engine under fields.subject, the legacy import flat.
+        data: dict = {"subject": subject} if legacy else {"fields": {"subject": subject}}
         if created:
             data["created_at"] = at(created).isoformat()
         with with_units() as s:

@@ -107,8 +107,8 @@ def test_r24_unreachable_project_control_falls_back_to_the_store(sessions, add_c
 
 def test_r24_with_the_project_control_stub(engine, sessions, add_contract, clock):
     from integrations.project_control import ProjectDefinition
-    from integrations.stubs.tables import StubBase
     from services.reports import project_control_source
+    from store.stub_tables import StubBase
 
     StubBase.metadata.create_all(engine)
     source = project_control_source(engine, clock)
@@ -120,3 +120,14 @@ def test_r24_with_the_project_control_stub(engine, sessions, add_contract, clock
     assert report.meta["source"] == "project_control"
     (row,) = report.rows
     assert (row["project_code"], row["planned_progress_pct"], row["credits_rial"]) == ("PRJ-7", 35.5, 12_000_000_000)
+
+
+def test_r24_subject_is_read_where_each_path_stores_it(sessions, add_contract):
+    engine = add_contract("district-12", "final", "small", concluded="1400/06/10 10:00",
+                          code=make_contract_code("12", 1400, 7), subject="لکه‌گیری آسفالت")
+    legacy = add_contract("district-12", "final", "small", concluded="1399/02/01 10:00",
+                          code=make_contract_code("12", 1399, 8), subject="نگهداری فضای سبز", legacy=True)
+    titles = {r["project_code"]: r["title"] for r in projects_report(sessions).rows}
+    assert titles == {make_contract_code("12", 1400, 7): "لکه‌گیری آسفالت",
+                      make_contract_code("12", 1399, 8): "نگهداری فضای سبز"}
+    assert engine != legacy

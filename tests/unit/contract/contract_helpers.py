@@ -5,12 +5,22 @@ import tomllib
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
-
+from config.policy import load_policy
+from config.settings import BUNDLED_POLICY
+from domain.contract.code import ContractCodeSequence
+from domain.contract.statement import (
+    StatementInput,
+    StatementResult,
+    StatementTerms,
+    compute_statement,
+    previous_approved_cumulative,
+)
+from domain.contract.workflow import CodeGenerator, stages_from_policy
 from domain.persian import parse_jalali_date, to_tehran
+from domain.reasons import DomainError, Reason
+from pilot.scenario import BUNDLED
 
 _HERE = Path(__file__).resolve()
-from pilot.scenario import BUNDLED
 
 SCENARIO_DIRS = [BUNDLED]  # the scenarios shipped with the engine
 
@@ -47,3 +57,62 @@ def load_scenario(name: str) -> dict:
             return tomllib.loads(path.read_text(encoding="utf-8"))
     raise FileNotFoundError(f"scenario {name} not found in {SCENARIO_DIRS}")
 
+
+
+# --- what production takes from the policy: nothing here repeats a default ------------------------------
+POLICY = load_policy(BUNDLED_POLICY)
+STAGES = stages_from_policy(POLICY.stages("district-12"))
+PENALTY_FORMULA = POLICY.formula("waste-penalty").to_formula()
+
+
+def policy_terms(contract_amount_rial: int, **kw) -> StatementTerms:
+    """StatementTerms with the policy's allowed change, deductions and (for waste) penalty formula,
+    as services.contract.statements.statement_terms builds them; keywords override."""
+    kw.setdefault("allowed_change", POLICY.defaults.allowed_change)
+    kw.setdefault("deduction_rates", dict(POLICY.defaults.deductions))
+    if kw.get("waste") is not None:
+        kw.setdefault("penalty_formula", PENALTY_FORMULA)
+    return StatementTerms(contract_amount_rial=contract_amount_rial, **kw)
+
+
+class Ledger:
+    """A contract's statements in order, each computed as production computes it: measured from the
+    previous approved cumulative (domain previous_approved_cumulative + compute_statement)."""
+
+    def __init__(self, terms: StatementTerms, price_list: dict[str, int]) -> None:
+        self.terms, self.price_list = terms, dict(price_list)
+        self.results: dict[str, StatementResult] = {}
+
+    @property
+    def approved_cumulative_rial(self) -> int:
+        return previous_approved_cumulative(self._history(), len(self.results) + 1)
+
+    def _history(self) -> list[tuple[int, str, int]]:
+        return [(i, r.result, r.cumulative_rial) for i, r in enumerate(self.results.values(), start=1)]
+
+    def submit(self, statement: StatementInput) -> StatementResult:
+        if statement.id in self.results:
+            raise DomainError(Reason.INVALID_INPUT, f"duplicate statement {statement.id}")
+        result = compute_statement(statement, self.terms, self.price_list, self.approved_cumulative_rial)
+        self.results[statement.id] = result
+        return result
+
+
+def memory_codes(unit_codes: dict[str, str]) -> CodeGenerator:
+    """The domain's code sequence over an in-memory list of issued codes (the store counts them in production)."""
+    issued: list[tuple[str, str]] = []
+
+    def unit_code_of(unit: str) -> str:
+        if unit not in unit_codes:
+            raise DomainError(Reason.UNKNOWN_UNIT, unit)
+        return unit_codes[unit]
+
+    sequence = ContractCodeSequence(unit_code_of, lambda unit, prefix: sum(
+        1 for u, code in issued if u == unit and code.startswith(prefix)))
+
+    def generate(unit: str, at: datetime) -> str:
+        code = sequence(unit, at)
+        issued.append((unit, code))
+        return code
+
+    return generate

@@ -4,11 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from contract_helpers import memory_codes
+from hypothesis import given, settings, strategies as st
 
 from domain.contract.code import (
-    InMemoryCodeGenerator, check_character, make_contract_code, parse_contract_code, validate_contract_code,
+    ContractCodeSequence,
+    check_character,
+    code_prefix,
+    make_contract_code,
+    parse_contract_code,
+    validate_contract_code,
 )
 from domain.reasons import DomainError, Reason
 
@@ -84,7 +89,7 @@ def test_r12_check_character_matches_reference():
 
 
 def test_r12_generator_uses_the_tehran_jalali_year_of_final_approval():
-    gen = InMemoryCodeGenerator({"district-2": "02"})
+    gen = memory_codes({"district-2": "02"})
     # 1399/12/30 23:30 Tehran is 20:00 UTC on 2021-03-20; 1400 starts at Tehran midnight.
     last_of_1399 = gen("district-2", datetime(2021, 3, 20, 19, 0, tzinfo=timezone.utc))
     first_of_1400 = gen("district-2", datetime(2021, 3, 20, 21, 0, tzinfo=timezone.utc))
@@ -93,3 +98,16 @@ def test_r12_generator_uses_the_tehran_jalali_year_of_final_approval():
     with pytest.raises(DomainError) as err:
         gen("district-99", datetime(2021, 3, 20, tzinfo=timezone.utc))
     assert err.value.reason is Reason.UNKNOWN_UNIT
+
+
+def test_r12_sequence_counts_what_the_unit_already_holds_for_that_year():
+    asked = []
+
+    def issued(unit, prefix):
+        asked.append((unit, prefix))
+        return 41
+
+    gen = ContractCodeSequence(lambda unit: {"district-12": "12"}[unit], issued)
+    code = gen("district-12", datetime(2021, 7, 20, 8, 0, tzinfo=timezone.utc))
+    assert parse_contract_code(code) == ("12", 1400, 42)
+    assert asked == [("district-12", code_prefix("12", 1400))] and code.startswith("12-1400-")

@@ -4,11 +4,19 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from contract_helpers import POLICY, national_id
 
-from contract_helpers import national_id
 from domain.contract.fields import (
-    BARTER, GENERAL, REAL_ESTATE_ACQUISITION, REAL_ESTATE_LEASE, REAL_ESTATE_RENT_OUT, REAL_ESTATE_SALE,
-    missing_fields, publishable, require_complete, threshold_class,
+    BARTER,
+    GENERAL,
+    REAL_ESTATE_ACQUISITION,
+    REAL_ESTATE_LEASE,
+    REAL_ESTATE_RENT_OUT,
+    REAL_ESTATE_SALE,
+    missing_fields,
+    publishable,
+    require_complete,
+    threshold_class,
 )
 from domain.persian import parse_jalali_date
 from domain.reasons import DomainError, Reason
@@ -72,13 +80,15 @@ def test_r21_identifiers_must_be_registry_identifiers(general_fields, field, val
 
 
 def test_r21_contracts_before_shahrivar_1396_cutoff_are_never_published():
-    assert publishable(parse_jalali_date("1396/06/05"))
-    assert not publishable(parse_jalali_date("1396/06/04"))
-    assert not publishable(parse_jalali_date("1390/01/01"))
-    assert publishable(parse_jalali_date("1400/04/27"))
+    cutoff = POLICY.publication.cutoff  # the versioned policy's [publication].cutoff
+    assert cutoff == parse_jalali_date("1396/06/05")
+    assert publishable(parse_jalali_date("1396/06/05"), cutoff)
+    assert not publishable(parse_jalali_date("1396/06/04"), cutoff)
+    assert not publishable(parse_jalali_date("1390/01/01"), cutoff)
+    assert publishable(parse_jalali_date("1400/04/27"), cutoff)
     # 1396/06/04 23:00 Tehran is 18:30 UTC on 2017-08-26: still the day before the cut-off.
-    assert not publishable(datetime(2017, 8, 26, 18, 30, tzinfo=timezone.utc))
-    assert publishable(datetime(2017, 8, 26, 20, 0, tzinfo=timezone.utc))
+    assert not publishable(datetime(2017, 8, 26, 18, 30, tzinfo=timezone.utc), cutoff)
+    assert publishable(datetime(2017, 8, 26, 20, 0, tzinfo=timezone.utc), cutoff)
 
 
 TABLES = {1400: (1_000_000_000, 10_000_000_000), 1401: (1_220_000_000, 12_200_000_000)}

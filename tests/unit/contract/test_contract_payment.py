@@ -4,21 +4,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from contract_helpers import Ledger, load_scenario, national_id, policy_terms
 
-from contract_helpers import load_scenario, national_id
 from domain.contract.approval_chain import StatementApprovalChain
 from domain.contract.code import make_contract_code
-from domain.contract.payment import ContractView, StatementView, check_payment, payment_key
+from domain.contract.payment import ContractView, StatementView, check_contract_usable, check_payment, payment_key
 from domain.contract.roles import Act
 from domain.contract.statement import (
-    StatementInput, StatementLedger, StatementTerms, WasteTerms, compute_statement,
+    StatementInput,
+    WasteTerms,
+    compute_statement,
 )
 from domain.persian import parse_jalali_datetime as at
 from domain.reasons import DomainError, Reason
 
 CODE = make_contract_code("12", 1400, 1)
 FINAL_CONTRACT = ContractView(CODE, "final")
-OK_STATEMENT = StatementView("s1", "approved", True)
+OK_STATEMENT = StatementView("s1", "approved", True, True)
 
 
 def refusal(**overrides):
@@ -42,7 +44,7 @@ def test_r13_payment_before_every_registration_stage_is_complete_is_refused():
 
 def test_r14_statement_of_a_contract_not_at_the_end_of_its_workflow_is_refused_before_anything_else():
     # Nothing about the statement is even looked at for a contract without code or not final.
-    bad_statement = StatementView("s9", "halted", False)
+    bad_statement = StatementView("s9", "halted", False, False)
     assert refusal(contract=ContractView(" ", "draft"), statement=bad_statement, budget_line="",
                    expense_factor="", already_paid=True) is Reason.NO_CONTRACT_CODE
     assert refusal(contract=ContractView(CODE, "budget"), statement=bad_statement,
@@ -50,9 +52,23 @@ def test_r14_statement_of_a_contract_not_at_the_end_of_its_workflow_is_refused_b
 
 
 def test_r18_only_approved_and_treasurer_signed_statements_are_paid():
-    assert refusal(statement=StatementView("s2", "halted", False)) is Reason.STATEMENT_NOT_APPROVED
-    assert refusal(statement=StatementView("s2", "refused", True)) is Reason.STATEMENT_NOT_APPROVED
-    assert refusal(statement=StatementView("s2", "approved", False)) is Reason.STATEMENT_NOT_SIGNED
+    assert refusal(statement=StatementView("s2", "halted", False, False)) is Reason.STATEMENT_NOT_APPROVED
+    assert refusal(statement=StatementView("s2", "refused", True, True)) is Reason.STATEMENT_NOT_APPROVED
+    assert refusal(statement=StatementView("s2", "approved", False, False)) is Reason.STATEMENT_NOT_SIGNED
+
+
+def test_r17_contractor_and_treasurer_must_both_have_signed():
+    assert refusal(statement=StatementView("s2", "approved", True, False)) is Reason.STATEMENT_NOT_SIGNED
+    assert refusal(statement=StatementView("s2", "approved", False, True)) is Reason.STATEMENT_NOT_SIGNED
+
+
+def test_r14_contract_part_of_the_gate_alone():
+    check_contract_usable(CODE, "final")
+    for code, stage, reason in ((None, "final", Reason.NO_CONTRACT_CODE), ("  ", "draft", Reason.NO_CONTRACT_CODE),
+                                (CODE, "signing", Reason.CONTRACT_NOT_FINAL)):
+        with pytest.raises(DomainError) as err:
+            check_contract_usable(code, stage)
+        assert err.value.reason is reason
 
 
 def test_r20_budget_line_and_expense_factor_are_mandatory():
@@ -84,18 +100,15 @@ DEPUTY = national_id("445566778")
 TREASURER = national_id("223344556")
 
 
-@pytest.fixture
-def chain_roles(roles):
-    roles.grant(CONTRACTOR, "contractor", COMPANY)
-    roles.grant(SUPERVISOR, "supervisor", UNIT)
-    roles.grant(REVIEWER, "employer_reviewer", UNIT)
-    roles.grant(DEPUTY, "deputy", UNIT)
-    roles.grant(TREASURER, "treasurer", UNIT)
-    return roles
-
-
 PEOPLE = {"contractor": (CONTRACTOR, COMPANY), "supervisor": (SUPERVISOR, UNIT),
           "employer_reviewer": (REVIEWER, UNIT), "deputy": (DEPUTY, UNIT), "treasurer": (TREASURER, UNIT)}
+
+
+@pytest.fixture
+def chain_roles(roles):
+    for role, (nid, scope) in PEOPLE.items():
+        roles.grant(nid, role, scope)
+    return roles
 
 
 def sign_all(chain, roles, day):
@@ -105,7 +118,7 @@ def sign_all(chain, roles, day):
 
 
 def approved_result(**waste):
-    terms = StatementTerms(10_000_000, coefficient="1", waste=WasteTerms(2, 2, 10, 10) if waste else None)
+    terms = policy_terms(10_000_000, coefficient="1", waste=WasteTerms(2, 2, 10, 10) if waste else None)
     return compute_statement(StatementInput("s1", {"a": 10}, True, **waste), terms, {"a": 100_000})
 
 
@@ -116,7 +129,7 @@ def test_r17_chain_runs_in_order_and_ends_with_the_treasurer(chain_roles):
         chain.sign(Act(TREASURER, "treasurer", UNIT, at("1400/06/02 08:00"), "sig"), chain_roles)
     assert early.value.reason is Reason.WRONG_STAGE
     sign_all(chain, chain_roles, "1400/06/02")
-    assert chain.complete and chain.view() == StatementView("s1", "approved", True)
+    assert chain.complete and chain.view() == StatementView("s1", "approved", True, True)
     assert [s.role for s in chain.steps] == ["contractor", "supervisor", "employer_reviewer", "treasurer"]
     with pytest.raises(DomainError) as again:
         chain.sign(Act(TREASURER, "treasurer", UNIT, at("1400/06/03 08:00"), "sig"), chain_roles)
@@ -151,7 +164,7 @@ def test_r18_stricter_path_needs_the_extra_approver(chain_roles):
 
 
 def test_r18_halted_statement_has_no_approval_chain():
-    terms = StatementTerms(10_000_000, coefficient="1", waste=WasteTerms(2, 2, 10, 10))
+    terms = policy_terms(10_000_000, coefficient="1", waste=WasteTerms(2, 2, 10, 10))
     halted = compute_statement(StatementInput("s2", {"a": 1}, True), terms, {"a": 1})
     with pytest.raises(DomainError) as err:
         StatementApprovalChain.for_result(halted, UNIT, COMPANY)
@@ -161,7 +174,7 @@ def test_r18_halted_statement_has_no_approval_chain():
 # --- the scenarios' payments, end to end in the domain --------------------------------------------------
 def run_payments(scn, terms, chain_roles, code):
     prices = {i["code"]: i["unit_price"] for i in scn["price_list"]["items"]}
-    ledger = StatementLedger(terms, prices)
+    ledger = Ledger(terms, prices)
     views = {}
     for raw in scn["status_statements"]:
         r = ledger.submit(StatementInput(raw["id"], raw["items"], raw.get("signed_by_contractor", True),
@@ -171,7 +184,7 @@ def run_payments(scn, terms, chain_roles, code):
             sign_all(chain, chain_roles, raw["at"].split()[0])
             views[r.id] = chain.view()
         else:
-            views[r.id] = StatementView(r.id, r.result, False)
+            views[r.id] = StatementView(r.id, r.result, False, False)
     paid: set[str] = set()
     outcome = {}
     c = scn["contract"]
@@ -191,7 +204,7 @@ def run_payments(scn, terms, chain_roles, code):
 
 def test_r13_district12_payments(chain_roles):
     scn = load_scenario("district-12-asphalt.toml")
-    terms = StatementTerms(12_967_500_000, coefficient=Decimal("0.95"))
+    terms = policy_terms(12_967_500_000, coefficient=Decimal("0.95"))
     assert run_payments(scn, terms, chain_roles, CODE) == {
         "p1": ("paid", None),
         "p2": ("refused", "DUPLICATE_PAYMENT"),     # s1 again
@@ -202,7 +215,7 @@ def test_r13_district12_payments(chain_roles):
 def test_r18_district2_payments(chain_roles):
     scn = load_scenario("district-2-waste-two-stage.toml")
     c = scn["contract"]
-    terms = StatementTerms(24_402_000_000, coefficient=Decimal("0.98"),
+    terms = policy_terms(24_402_000_000, coefficient=Decimal("0.98"),
                            waste=WasteTerms(c["min_vehicles"], c["min_workers"],
                                             c["penalty_per_missing_vehicle_rial"], c["penalty_per_missing_worker_rial"]))
     assert run_payments(scn, terms, chain_roles, make_contract_code("02", 1400, 1)) == {
@@ -214,10 +227,10 @@ def test_r18_district2_payments(chain_roles):
 
 def test_r13_refusals_come_in_the_documented_order():
     # Start with every fault present; repair one at a time and watch the next reason surface.
-    args = dict(contract=ContractView("", "signing"), statement=StatementView("s1", "halted", False),
+    args = dict(contract=ContractView("", "signing"), statement=StatementView("s1", "halted", False, False),
                 budget_line="", expense_factor="", already_paid=True)
     repairs = [("contract", ContractView(CODE, "signing")), ("contract", FINAL_CONTRACT),
-               ("statement", StatementView("s1", "approved", False)), ("statement", OK_STATEMENT),
+               ("statement", StatementView("s1", "approved", False, False)), ("statement", OK_STATEMENT),
                ("budget_line", "1400-12-30201-034"), ("expense_factor", "EF-12-ROAD"), ("already_paid", False)]
     seen = []
     for key, value in repairs:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from contract_helpers import Ledger, policy_terms
+from hypothesis import given, settings, strategies as st
 
-from domain.contract.statement import APPROVED, StatementInput, StatementLedger, StatementTerms, WasteTerms, compute_statement
+from domain.contract.statement import APPROVED, StatementInput, WasteTerms, compute_statement
 
 rates = st.decimals(min_value=0, max_value=Decimal("0.3"), places=3)
 coefficients = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("1.5"), places=2)
@@ -23,7 +23,7 @@ def items_of(qs):
        vehicles=st.integers(0, 20), workers=st.integers(0, 80))
 def test_r18_payable_never_exceeds_gross_and_each_deduction_is_half_up(qs, coefficient, retention, insurance,
                                                                         tax, vehicles, workers):
-    terms = StatementTerms(10**15, coefficient=coefficient,
+    terms = policy_terms(10**15, coefficient=coefficient,
                            deduction_rates={"retention": retention, "insurance": insurance, "tax": tax},
                            waste=WasteTerms(14, 60, 15_000_000, 4_000_000))
     r = compute_statement(StatementInput("s", items_of(qs), True, vehicles, workers), terms, PRICES)
@@ -41,7 +41,7 @@ def test_r18_payable_never_exceeds_gross_and_each_deduction_is_half_up(qs, coeff
 @settings(max_examples=80, deadline=None)
 @given(steps=st.lists(st.tuples(st.integers(0, 500), st.booleans()), min_size=1, max_size=6))
 def test_r18_gross_of_approved_statements_sums_to_the_last_approved_cumulative(steps):
-    ledger = StatementLedger(StatementTerms(10**12, coefficient="0.93"), PRICES)
+    ledger = Ledger(policy_terms(10**12, coefficient="0.93"), PRICES)
     running = 0
     total_gross = 0
     for i, (increment, signed) in enumerate(steps):

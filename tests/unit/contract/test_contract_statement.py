@@ -5,10 +5,15 @@ import statistics
 from decimal import Decimal
 
 import pytest
+from contract_helpers import Ledger, load_scenario, policy_terms
 
-from contract_helpers import load_scenario
 from domain.contract.statement import (
-    APPROVED, HALTED, REFUSED, STANDARD_PATH, StatementInput, StatementLedger, StatementTerms, WasteTerms,
+    APPROVED,
+    HALTED,
+    REFUSED,
+    STANDARD_PATH,
+    StatementInput,
+    WasteTerms,
     compute_statement,
 )
 from domain.reasons import DomainError, Reason
@@ -16,6 +21,14 @@ from domain.reasons import DomainError, Reason
 
 def price_list(scn) -> dict[str, int]:
     return {i["code"]: i["unit_price"] for i in scn["price_list"]["items"]}
+
+
+def estimate_and_bids(name: str) -> tuple[dict, int, dict[str, dict]]:
+    """A scenario, its estimate (Σ quantity × unit price, rials) and its bidders by id."""
+    scn = load_scenario(name)
+    prices = price_list(scn)
+    estimate = sum(i["quantity"] * prices[i["code"]] for i in scn["tender"]["items"])
+    return scn, estimate, {b["id"]: b for b in scn["bidders"]}
 
 
 def statement_input(raw) -> StatementInput:
@@ -26,12 +39,9 @@ def statement_input(raw) -> StatementInput:
 
 # --- district 12: who wins, written out -----------------------------------------------------------
 def test_r18_district12_award_inputs_derived_independently():
-    scn = load_scenario("district-12-asphalt.toml")
-    prices = price_list(scn)
+    scn, estimate, bids = estimate_and_bids("district-12-asphalt.toml")
     # estimate = 9000 × 1,250,000 + 5000 × 480,000 = 11,250,000,000 + 2,400,000,000
-    estimate = sum(i["quantity"] * prices[i["code"]] for i in scn["tender"]["items"])
     assert estimate == 13_650_000_000
-    bids = {b["id"]: b for b in scn["bidders"]}
     # b2's guarantee (400,000,000) is below the required 650,000,000: rejected at envelope A.
     assert bids["b2"]["guarantee"]["amount_rial"] < scn["tender"]["guarantee_rial"]
     valid = {k: Decimal(str(bids[k]["price"]["coefficient"])) * estimate for k in ("b1", "b3", "b4", "b5")}
@@ -46,7 +56,7 @@ def test_r18_district12_award_inputs_derived_independently():
 def d12():
     scn = load_scenario("district-12-asphalt.toml")
     # Winner b3: coefficient 0.95, contract amount 0.95 × 13,650,000,000 = 12,967,500,000.
-    terms = StatementTerms(contract_amount_rial=12_967_500_000, coefficient=Decimal("0.95"))
+    terms = policy_terms(12_967_500_000, coefficient=Decimal("0.95"))
     return scn, terms
 
 
@@ -68,7 +78,7 @@ def test_r18_district12_s1_first_statement(d12):
 
 def test_r18_district12_s2_is_measured_from_s1(d12):
     scn, terms = d12
-    ledger = StatementLedger(terms, price_list(scn))
+    ledger = Ledger(terms, price_list(scn))
     results = [ledger.submit(statement_input(raw)) for raw in scn["status_statements"]]
     s2 = results[1]
     # Σ = 6500 × 1,250,000 + 3000 × 480,000 = 8,125,000,000 + 1,440,000,000 = 9,565,000,000
@@ -85,12 +95,9 @@ def test_r18_district12_s2_is_measured_from_s1(d12):
 
 # --- district 2: waste collection --------------------------------------------------------------------
 def test_r18_district2_award_inputs_derived_independently():
-    scn = load_scenario("district-2-waste-two-stage.toml")
-    prices = price_list(scn)
+    scn, estimate, bids = estimate_and_bids("district-2-waste-two-stage.toml")
     # estimate = 8000 × 2,400,000 + 60000 × 95,000 = 19,200,000,000 + 5,700,000,000
-    estimate = sum(i["quantity"] * prices[i["code"]] for i in scn["tender"]["items"])
     assert estimate == 24_900_000_000
-    bids = {b["id"]: b for b in scn["bidders"]}
     assert bids["b3"]["submit_at"] > scn["tender"]["deadline"]                                  # late
     assert bids["b2"]["technical_score"] < scn["tender"]["min_technical_score"]                 # 58 < 65
     # Two valid prices (b1 0.98, b4 1.01): fewer than 3, so no abnormal-price exclusion; b1 wins.
@@ -101,11 +108,11 @@ def test_r18_district2_award_inputs_derived_independently():
 def d2():
     scn = load_scenario("district-2-waste-two-stage.toml")
     c = scn["contract"]
-    terms = StatementTerms(
+    terms = policy_terms(
         contract_amount_rial=24_402_000_000, coefficient=Decimal("0.98"),
         waste=WasteTerms(c["min_vehicles"], c["min_workers"], c["penalty_per_missing_vehicle_rial"],
                          c["penalty_per_missing_worker_rial"]))
-    ledger = StatementLedger(terms, price_list(scn))
+    ledger = Ledger(terms, price_list(scn))
     return {raw["id"]: ledger.submit(statement_input(raw)) for raw in scn["status_statements"]}, ledger
 
 
@@ -150,7 +157,7 @@ def test_r18_district2_s3_below_minimums_pays_a_penalty_on_the_stricter_path(d2)
 
 
 def test_r18_waste_halt_needs_both_figures():
-    terms = StatementTerms(1_000_000, coefficient="1", waste=WasteTerms(2, 3, 100, 10))
+    terms = policy_terms(1_000_000, coefficient="1", waste=WasteTerms(2, 3, 100, 10))
     only_vehicles = compute_statement(StatementInput("x", {"a": 1}, True, vehicles=2), terms, {"a": 1000})
     only_workers = compute_statement(StatementInput("y", {"a": 1}, True, workers=3), terms, {"a": 1000})
     assert {only_vehicles.result, only_workers.result} == {HALTED}
@@ -161,24 +168,24 @@ def test_r18_waste_halt_needs_both_figures():
 
 # --- refusals and configuration -----------------------------------------------------------------------
 def test_r17_statement_without_contractor_signature_is_refused():
-    terms = StatementTerms(10_000_000, coefficient="1")
+    terms = policy_terms(10_000_000, coefficient="1")
     r = compute_statement(StatementInput("s", {"a": 3}, signed_by_contractor=False), terms, {"a": 1_000_000})
     assert (r.result, r.reason, r.payable_rial) == (REFUSED, Reason.STATEMENT_NOT_SIGNED, None)
 
 
 def test_r18_cumulative_above_contract_plus_allowed_change_is_refused():
     # contract 10,000,000 × 1.25 = 12,500,000 ceiling
-    terms = StatementTerms(10_000_000, coefficient="1")
+    terms = policy_terms(10_000_000, coefficient="1")
     at_ceiling = compute_statement(StatementInput("a", {"a": 125}, True), terms, {"a": 100_000})
     above = compute_statement(StatementInput("b", {"a": 125.00001}, True), terms, {"a": 100_000})
     assert at_ceiling.result == APPROVED and at_ceiling.cumulative_rial == 12_500_000
     assert (above.result, above.reason) == (REFUSED, Reason.STATEMENT_EXCEEDS_CONTRACT)
-    tighter = StatementTerms(10_000_000, coefficient="1", allowed_change="0.10")
+    tighter = policy_terms(10_000_000, coefficient="1", allowed_change="0.10")
     assert compute_statement(StatementInput("c", {"a": 111}, True), tighter, {"a": 100_000}).result == REFUSED
 
 
 def test_r18_refused_statement_does_not_move_the_previous_cumulative():
-    ledger = StatementLedger(StatementTerms(10_000_000, coefficient="1"), {"a": 100_000})
+    ledger = Ledger(policy_terms(10_000_000, coefficient="1"), {"a": 100_000})
     ledger.submit(StatementInput("s1", {"a": 20}, True))
     ledger.submit(StatementInput("s2", {"a": 50}, False))
     s3 = ledger.submit(StatementInput("s3", {"a": 50}, True))
@@ -189,20 +196,20 @@ def test_r18_refused_statement_does_not_move_the_previous_cumulative():
 
 
 def test_r18_statement_smaller_than_already_approved_is_refused():
-    ledger = StatementLedger(StatementTerms(10_000_000, coefficient="1"), {"a": 100_000})
+    ledger = Ledger(policy_terms(10_000_000, coefficient="1"), {"a": 100_000})
     ledger.submit(StatementInput("s1", {"a": 20}, True))
     r = ledger.submit(StatementInput("s2", {"a": 10}, True))
     assert (r.result, r.reason) == (REFUSED, Reason.AMOUNT_OUT_OF_RANGE)
 
 
 def test_r18_coefficient_applies_once_to_the_sum_then_rounds_half_up():
-    terms = StatementTerms(10_000_000, coefficient="0.5")
+    terms = policy_terms(10_000_000, coefficient="0.5")
     # Σ = 1 × 1 + 1 × 1 = 2; 2 × 0.5 = 1. Rounding per item would give 0.5 → 1 twice = 2.
     items = [{"code": "a", "quantity": 1}, {"code": "b", "quantity": 1}]
     assert compute_statement(StatementInput("s", items, True), terms, {"a": 1, "b": 1}).cumulative_rial == 1
     # 5 × 0.5 = 2.5 rounds half up to 3 (banker's rounding would give 2).
     assert compute_statement(StatementInput("s", {"a": 1}, True), terms, {"a": 5}).cumulative_rial == 3
-    terms_b = StatementTerms(10_000_000, coefficient="0.5", deduction_rates={"retention": "0.5"})
+    terms_b = policy_terms(10_000_000, coefficient="0.5", deduction_rates={"retention": "0.5"})
     # gross 3; retention 3 × 0.5 = 1.5 → 2; payable 3 − 2 = 1
     r2 = compute_statement(StatementInput("s", {"a": 1}, True), terms_b, {"a": 5})
     assert (r2.deductions, r2.payable_rial) == ({"retention": 2}, 1)
@@ -211,14 +218,14 @@ def test_r18_coefficient_applies_once_to_the_sum_then_rounds_half_up():
 def test_r18_lump_sum_contract_pays_its_share():
     # Lump sum 900,000,000 for an estimate of 1,200,000,000: a third of the work is
     # 400,000,000 × 900,000,000 / 1,200,000,000 = 300,000,000.
-    terms = StatementTerms(900_000_000, estimate_rial=1_200_000_000)
+    terms = policy_terms(900_000_000, estimate_rial=1_200_000_000)
     r = compute_statement(StatementInput("s", {"a": 400}, True), terms, {"a": 1_000_000})
     assert r.cumulative_rial == 300_000_000
     assert r.deductions == {"retention": 30_000_000, "insurance": 15_000_000, "tax": 0}
 
 
 def test_r18_configured_tax_is_deducted():
-    terms = StatementTerms(100_000_000, coefficient="1",
+    terms = policy_terms(100_000_000, coefficient="1",
                            deduction_rates={"retention": "0.10", "insurance": "0.05", "tax": "0.09"})
     r = compute_statement(StatementInput("s", {"a": 7}, True), terms, {"a": 1_234_567})
     # gross = 7 × 1,234,567 = 8,641,969; retention 864,196.9 → 864,197; insurance 432,098.45 → 432,098;
@@ -235,12 +242,12 @@ def test_r18_configured_tax_is_deducted():
 ])
 def test_r18_unusable_terms_are_rejected(kwargs):
     with pytest.raises(DomainError) as err:
-        StatementTerms(1_000_000, **kwargs)
+        policy_terms(1_000_000, **kwargs)
     assert err.value.reason is Reason.INVALID_INPUT
 
 
 @pytest.mark.parametrize("items", [{"zzz": 1}, {"a": -1}, [{"code": "a", "quantity": 1}, {"code": "a", "quantity": 2}]])
 def test_r18_unknown_items_and_bad_quantities_are_rejected(items):
     with pytest.raises(DomainError) as err:
-        compute_statement(StatementInput("s", items, True), StatementTerms(10, coefficient="1"), {"a": 1})
+        compute_statement(StatementInput("s", items, True), policy_terms(10, coefficient="1"), {"a": 1})
     assert err.value.reason is Reason.INVALID_INPUT

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import pytest
+from contract_helpers import STAGES, memory_codes, national_id
 
-from contract_helpers import national_id
-from domain.contract.code import InMemoryCodeGenerator, validate_contract_code
+from domain.contract.code import validate_contract_code
 from domain.contract.roles import Act
 from domain.contract.workflow import (
-    CONTRACTOR_SIGNATORY, DEFAULT_STAGES, FINAL, ContractRegistration, StageDef, stages_from_policy,
+    CONTRACTOR_SIGNATORY,
+    FINAL,
+    ContractRegistration,
+    StageDef,
+    stages_from_policy,
 )
 from domain.persian import parse_jalali_datetime as at
 from domain.reasons import DomainError, Reason
@@ -35,12 +39,12 @@ def people(roles):
 
 @pytest.fixture
 def codes():
-    return InMemoryCodeGenerator({UNIT: "12"})
+    return memory_codes({UNIT: "12"})
 
 
 @pytest.fixture
 def contract(general_fields):
-    return ContractRegistration.open("TRK-1400-0042", UNIT, fields=general_fields)
+    return ContractRegistration.open("TRK-1400-0042", UNIT, "general", general_fields, STAGES)
 
 
 def act(nid, role, when, unit=UNIT, sig=None):
@@ -63,9 +67,10 @@ def run_to(reg, stop_before, roles, codes):
 
 
 def test_r12_default_stages_are_the_documented_order():
-    assert [s.name for s in DEFAULT_STAGES] == ["draft", "legal_review", "budget", "treasurer", "signing", "final"]
-    signed = {s.name for s in DEFAULT_STAGES if s.needs_token_signature}
+    assert [s.name for s in STAGES] == ["draft", "legal_review", "budget", "treasurer", "signing", "final"]
+    signed = {s.name for s in STAGES if s.needs_token_signature}
     assert signed == {"treasurer", "signing"}
+    assert next(s for s in STAGES if s.name == "budget").requires_fields == ("budget_line", "expense_factor")
 
 
 def test_r12_contract_has_tracking_number_and_no_code_until_final(contract, people, codes):
@@ -154,7 +159,7 @@ def test_r12_signing_needs_both_employer_and_contractor(contract, people, codes)
                                            ("expense_factor", Reason.EXPENSE_FACTOR_MISSING)])
 def test_r20_budget_stage_requires_budget_line_and_expense_factor(general_fields, people, codes, field, reason):
     general_fields[field] = ""
-    reg = ContractRegistration.open("TRK-1", UNIT, fields=general_fields)
+    reg = ContractRegistration.open("TRK-1", UNIT, "general", general_fields, STAGES)
     run_to(reg, "budget", people, codes)
     with pytest.raises(DomainError) as err:
         reg.approve("budget", act(FINANCE, "finance", "1400/04/26 09:00"), people, codes)
@@ -167,7 +172,7 @@ def test_r20_budget_stage_requires_budget_line_and_expense_factor(general_fields
 
 def test_r21_final_refused_while_a_published_field_is_missing(general_fields, people, codes):
     general_fields["supervisor"] = None
-    reg = ContractRegistration.open("TRK-2", UNIT, fields=general_fields)
+    reg = ContractRegistration.open("TRK-2", UNIT, "general", general_fields, STAGES)
     run_to(reg, "signing", people, codes)
     reg.approve("signing", act(CHAIR, "chair", "1400/04/27 10:00", sig="sig-chair"), people, codes)
     with pytest.raises(DomainError) as err:
@@ -213,31 +218,31 @@ def test_r12_registration_without_workflow_only_where_policy_allows(general_fiel
     officer = act(OFFICER, "contracts_officer", "1397/05/01 09:00")
     with pytest.raises(DomainError) as err:
         ContractRegistration.register_without_workflow("TRK-9", UNIT, "general", general_fields, officer,
-                                                       people, codes, allowed=False)
+                                                       people, codes, allowed=False, stages=STAGES)
     assert err.value.reason is Reason.REGISTRATION_WITHOUT_WORKFLOW_DISABLED
     people.grant(OFFICER, "contracts_officer", UNIT, start="1396/01/01")
     reg = ContractRegistration.register_without_workflow("TRK-9", UNIT, "general", general_fields, officer,
-                                                         people, codes, allowed=True)
+                                                         people, codes, allowed=True, stages=STAGES)
     assert reg.is_final and not reg.with_workflow
     assert reg.code.startswith("12-1397-000001-")
     incomplete = {**general_fields, "contract_amount_rial": None}
     with pytest.raises(DomainError) as missing:
         ContractRegistration.register_without_workflow("TRK-10", UNIT, "general", incomplete, officer,
-                                                       people, codes, allowed=True)
+                                                       people, codes, allowed=True, stages=STAGES)
     assert missing.value.reason is Reason.FIELD_MISSING
 
 
 def test_r12_codes_follow_a_per_unit_per_year_sequence(general_fields, people, codes):
     made = []
     for n in range(3):
-        reg = ContractRegistration.open(f"TRK-{n}", UNIT, fields=general_fields)
+        reg = ContractRegistration.open(f"TRK-{n}", UNIT, "general", general_fields, STAGES)
         run_to(reg, FINAL, people, codes)
         made.append(reg.code[:-2])
     assert made == ["12-1400-000001", "12-1400-000002", "12-1400-000003"]
 
 
 def test_r12_a_malformed_code_from_the_generator_is_not_issued(contract, people):
-    run_to(contract, "signing", people, InMemoryCodeGenerator({UNIT: "12"}))
+    run_to(contract, "signing", people, memory_codes({UNIT: "12"}))
     contract.approve("signing", act(CHAIR, "chair", "1400/04/27 10:00", sig="s1"), people, lambda u, t: "")
     with pytest.raises(DomainError) as err:
         contract.approve("signing", act(CONTRACTOR_SIGNER, CONTRACTOR_SIGNATORY, "1400/04/27 11:00",
@@ -249,7 +254,7 @@ def test_r12_a_malformed_code_from_the_generator_is_not_issued(contract, people)
 def test_r12_stages_are_configurable_per_unit_from_policy(general_fields, roles, codes):
     policy_entries = [
         {"stage": "draft", "role": "contracts_officer", "signature": False},
-        {"stage": "budget", "role": "finance", "signature": False},
+        {"stage": "budget", "role": "finance", "signature": False, "requires_fields": ["budget_line", "expense_factor"]},
         {"stage": "treasurer", "role": "treasurer", "signature": True},
         {"stage": "final", "role": "contracts_officer", "signature": False},
     ]
@@ -258,7 +263,7 @@ def test_r12_stages_are_configurable_per_unit_from_policy(general_fields, roles,
     roles.grant(OFFICER, "contracts_officer", UNIT)
     roles.grant(FINANCE, "finance", UNIT)
     roles.grant(TREASURER, "treasurer", UNIT)
-    reg = ContractRegistration.open("TRK-5", UNIT, fields=general_fields, stages=stages)
+    reg = ContractRegistration.open("TRK-5", UNIT, "general", general_fields, stages)
     reg.approve("draft", act(OFFICER, "contracts_officer", "1400/04/25 09:00"), roles, codes)
     reg.approve("budget", act(FINANCE, "finance", "1400/04/25 10:00"), roles, codes)
     reg.approve("treasurer", act(TREASURER, "treasurer", "1400/04/25 11:00", sig="sig"), roles, codes)
@@ -266,10 +271,10 @@ def test_r12_stages_are_configurable_per_unit_from_policy(general_fields, roles,
 
 
 def test_r12_stages_from_the_shipped_policy_objects(general_fields):
-    from config.policy import load_policy
     from pathlib import Path
 
     import config
+    from config.policy import load_policy
     policy = load_policy(Path(config.__file__).parent / "policy" / "default.toml")
     stages = stages_from_policy(policy.stages(UNIT))
     assert [s.name for s in stages][-1] == FINAL

@@ -3,14 +3,29 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
+from config.policy import load_policy
+from config.settings import BUNDLED_POLICY
 from domain.persian import parse_jalali_date, parse_jalali_datetime
 from domain.tender.commission import Member
-from domain.tender.model import (BidRecord, EnvelopeA, EnvelopeB, EnvelopeC, Guarantee, PriceList,
-                                 PriceListItem, TenderSpec)
-
+from domain.tender.evaluation import PriceRules
+from domain.tender.model import (
+    BidRecord,
+    EnvelopeA,
+    EnvelopeB,
+    EnvelopeC,
+    Guarantee,
+    PriceList,
+    PriceListItem,
+    TenderSpec,
+)
 from pilot.scenario import BUNDLED as SCENARIOS  # the scenarios shipped with the engine
+
+# Every default comes from the bundled policy, as production takes it: nothing is repeated here.
+POLICY = load_policy(BUNDLED_POLICY)
+DEFAULTS = POLICY.defaults
+FORMULAS = {name: POLICY.formula(name).to_formula() for name in ("estimate", "abnormally-low", "guarantee")}
+PRICE_RULES: PriceRules = POLICY.price_rules(FORMULAS["abnormally-low"])
 
 
 def load_scenario(name: str) -> dict:
@@ -33,8 +48,9 @@ def spec_of(data: dict) -> TenderSpec:
         deadline=parse_jalali_datetime(t["deadline"]), opening_at=parse_jalali_datetime(t["opening_at"]),
         price_opening_at=parse_jalali_datetime(t["price_opening_at"]) if "price_opening_at" in t else None,
         required_documents=frozenset(t["required_documents"]), allowed_grades=frozenset(t["allowed_grades"]),
-        min_technical_score=t.get("min_technical_score"), min_valid_bids=t.get("min_valid_bids", 2),
-        signing_days=t.get("signing_days", 7), announce_at=parse_jalali_datetime(t["announce_at"]))
+        min_technical_score=t.get("min_technical_score"), min_valid_bids=t.get("min_valid_bids", DEFAULTS.min_valid_bids),
+        signing_days=t.get("signing_days", DEFAULTS.signing_days),
+        performance_guarantee_rate=DEFAULTS.performance_guarantee_rate, announce_at=parse_jalali_datetime(t["announce_at"]))
 
 
 def bid_of(b: dict) -> BidRecord:
@@ -58,7 +74,9 @@ T0 = datetime(2021, 7, 1, 6, 30, tzinfo=timezone.utc)
 
 
 def make_spec(kind: str = "tender", procedure: str = "one_stage", guarantee_rial: int = 1_000,
-              min_valid_bids: int = 2, items=(("X1", 10),), **extra) -> TenderSpec:
+              min_valid_bids: int = DEFAULTS.min_valid_bids, items=(("X1", 10),), **extra) -> TenderSpec:
+    extra.setdefault("signing_days", DEFAULTS.signing_days)
+    extra.setdefault("performance_guarantee_rate", DEFAULTS.performance_guarantee_rate)
     return TenderSpec(
         id="T-1", kind=kind, procedure=procedure, unit="district-12", title="آزمون", items=items,
         guarantee_rial=guarantee_rial, guarantee_valid_until=date(2021, 10, 1),

@@ -7,19 +7,20 @@ import re
 
 import pytest
 from lxml import etree
+from tender_helpers import FORMULAS, PRICE_RULES, bid_of, load_scenario, members_of, price_list_of, spec_of
 
 from domain.documents.minutes import NS, MinutesVersions, award_of, build_minutes, canonical_bytes, render_html
 from domain.documents.notification import build_notification
 from domain.documents.receipt import build_receipt, check_envelope, receipt_hashes, sha256_hex
 from domain.documents.xmlcommon import body_digest, body_of
-from domain.formulas import DEFAULT_FORMULAS
 from domain.persian import parse_jalali_datetime
 from domain.reasons import DomainError, Reason
 from domain.tender.commission import session_participants
 from domain.tender.evaluation import compute_estimate, evaluate_tender
 from domain.tender.model import effective_bids
 from domain.xmlsafe import parse_untrusted
-from tender_helpers import bid_of, load_scenario, members_of, price_list_of, spec_of
+
+DEFAULT_FORMULAS = tuple(FORMULAS.values())
 
 SESSION = parse_jalali_datetime("1400/04/13 10:00")
 Q = lambda name: f"{{{NS}}}{name}"  # noqa: E731
@@ -28,8 +29,9 @@ Q = lambda name: f"{{{NS}}}{name}"  # noqa: E731
 def _inputs():
     data = load_scenario("district-12-asphalt.toml")
     spec, pl = spec_of(data), price_list_of(data)
-    estimate = compute_estimate(spec, pl)
-    ev = evaluate_tender(spec, estimate.total_rial, effective_bids(spec, [bid_of(b) for b in data["bidders"]]))
+    estimate = compute_estimate(spec, pl, FORMULAS["estimate"])
+    ev = evaluate_tender(spec, estimate.total_rial, effective_bids(spec, [bid_of(b) for b in data["bidders"]]),
+                         PRICE_RULES)
     session = session_participants(members_of(data), {m["id"] for m in data["commission"]})
     return data, spec, estimate, ev, session
 
@@ -42,7 +44,8 @@ def _builder(session_at=SESSION):
 
 def _versions():
     _, _, _, _, session = _inputs()
-    return MinutesVersions(session.signers, _builder()), session.signers
+    signers = tuple(m.id for m in session.participants)  # every member taking part signs (R10)
+    return MinutesVersions(signers, _builder()), signers
 
 
 def test_r09_minutes_replay_is_byte_identical():
@@ -72,10 +75,10 @@ def test_r09_minutes_content_from_price_list_formulas_and_evaluation():
     aw = body.find(Q("Award"))
     assert (aw.get("winner"), aw.get("runner_up")) == (ev.award.winner, ev.award.runner_up)
     assert [r.get("bidder") for r in aw.findall(Q("Ranked"))] == [p.bidder_id for p in ev.award.ranking]
-    assert [m.get("id") for m in body.find(Q("Attendees"))] == list(session.signers)
+    assert [m.get("id") for m in body.find(Q("Attendees"))] == [m.id for m in session.participants]
     s = body.find(Q("Session"))
     assert (s.get("utc"), s.get("jalali")) == ("2021-07-04T05:30:00Z", "1400/04/13 10:00")
-    assert award_of(doc)["prices"][ev.award.winner] == ev.bids[ev.award.winner].price_rial
+    assert award_of(doc).prices[ev.award.winner] == ev.bids[ev.award.winner].price_rial
 
 
 def test_r09_minutes_body_is_what_an_xmldsig_signature_references():
@@ -178,13 +181,13 @@ def test_r11_notification_from_final_minutes():
     doc = parse_untrusted(canonical_bytes(build_notification(versions, notified_at)))
     body = body_of(doc)
     ns = etree.QName(doc).namespace
-    price = award["prices"][award["winner"]]
-    assert body.find(f"{{{ns}}}Bidder").get("id") == award["winner"]
+    price = award.prices[award.winner]
+    assert body.find(f"{{{ns}}}Bidder").get("id") == award.winner
     assert int(body.find(f"{{{ns}}}Amount").get("rial")) == price
     assert int(body.find(f"{{{ns}}}PerformanceGuarantee").get("rial")) == (price * 5 + 50) // 100
     assert body.find(f"{{{ns}}}SigningDeadline").get("jalali") == "1400/04/21 09:00"
     assert body.find(f"{{{ns}}}Minutes").get("body_sha256") == body_digest(versions.document)
-    runner = build_notification(versions, notified_at, award["runner_up"])
+    runner = build_notification(versions, notified_at, award.runner_up)
     assert body_of(runner).find(f"{{{ns}}}Bidder").get("position") == "runner_up"
     with pytest.raises(DomainError) as exc:
         build_notification(versions, notified_at, "b5")

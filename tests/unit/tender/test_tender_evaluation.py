@@ -5,20 +5,47 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from tender_helpers import FORMULAS, PRICE_RULES, T0, make_bid, make_spec
 
 from domain.reasons import DomainError, Reason
-from domain.tender.evaluation import (AwardStatus, BStage, EnvelopeStatus, PricedBid, bid_report,
-                                      compute_estimate, evaluate_a, evaluate_b, evaluate_prices,
-                                      evaluate_tender, guarantees_to_release, open_a, open_b, open_c,
-                                      performance_guarantee_rial, price_of, rank_and_award, signing_deadline,
-                                      signing_round, wants)
-from domain.tender.model import (BidRecord, EnvelopeA, EnvelopeB, EnvelopeC, Guarantee, Letter, PriceList,
-                                 PriceListItem, effective_bids)
-from tender_helpers import T0, make_bid, make_spec
+from domain.tender.evaluation import (
+    AwardStatus,
+    BStage,
+    EnvelopeStatus,
+    PricedBid,
+    bid_report,
+    compute_estimate,
+    evaluate_a,
+    evaluate_b,
+    evaluate_prices,
+    evaluate_tender,
+    open_a,
+    open_b,
+    open_c,
+    performance_guarantee_rial,
+    price_of,
+    rank_and_award,
+    signing_deadline,
+    signing_round,
+    wants,
+)
+from domain.tender.model import (
+    BidRecord,
+    EnvelopeA,
+    EnvelopeB,
+    EnvelopeC,
+    Guarantee,
+    Letter,
+    PriceList,
+    PriceListItem,
+    effective_bids,
+)
+
+QUOTES = PRICE_RULES.price_inquiry_min_quotes
 
 
-def _rep(spec, bids, estimate=1_000_000, **kw):
-    ev = evaluate_tender(spec, estimate, bids, **kw)
+def _rep(spec, bids, estimate=1_000_000, rules=PRICE_RULES, **kw):
+    ev = evaluate_tender(spec, estimate, bids, rules, **kw)
     return ev, bid_report(ev)
 
 
@@ -183,17 +210,17 @@ def test_r09_coefficient_times_estimate_rounds_half_up_once():
     # Once per amount: rounding each line first would give 2 + 2 = 4 instead of round(3.0) = 3.
     two_lines = make_spec(items=(("L1", 1), ("L2", 1)))
     pl = PriceList("pl", 1, {"L1": PriceListItem("L1", "m", 5), "L2": PriceListItem("L2", "m", 5)})
-    estimate = compute_estimate(two_lines, pl).total_rial
+    estimate = compute_estimate(two_lines, pl, FORMULAS["estimate"]).total_rial
     assert estimate == 10
     assert price_of(two_lines, estimate, EnvelopeC(coefficient="0.3")) == 3
 
 
 def test_r09_estimate_uses_price_list_and_rejects_unknown_code():
     pl = PriceList("pl", 3, {"X1": PriceListItem("X1", "m3", 1_250_000)})
-    est = compute_estimate(make_spec(items=(("X1", "12.5"),)), pl)
+    est = compute_estimate(make_spec(items=(("X1", "12.5"),)), pl, FORMULAS["estimate"])
     assert est.total_rial == 15_625_000 and est.price_list_version == 3
     with pytest.raises(DomainError) as exc:
-        compute_estimate(make_spec(items=(("NOPE", 1),)), pl)
+        compute_estimate(make_spec(items=(("NOPE", 1),)), pl, FORMULAS["estimate"])
     assert exc.value.reason is Reason.INVALID_INPUT
 
 
@@ -204,13 +231,13 @@ def _pb(bidder, price, minutes=0):
 def test_r09_abnormally_low_boundary_is_strict():
     spec = make_spec()
     # values 80, 100, 100 + estimate 120: mean 100, population sd sqrt(200) ≈ 14.14 → threshold ≈ 85.86.
-    out = evaluate_prices(spec, 120, [_pb("low", 80), _pb("m1", 100), _pb("m2", 100)])
+    out = evaluate_prices(spec, 120, [_pb("low", 80), _pb("m1", 100), _pb("m2", 100)], PRICE_RULES)
     assert out["low"].reason is Reason.ABNORMALLY_LOW and out["m1"].accepted and out["m2"].accepted
     # A price exactly at M − S is not strictly below it: values 90,110,110 + estimate 90 → M=100, S=10.
-    out = evaluate_prices(spec, 90, [_pb("at", 90), _pb("x", 110), _pb("y", 110)])
+    out = evaluate_prices(spec, 90, [_pb("at", 90), _pb("x", 110), _pb("y", 110)], PRICE_RULES)
     assert all(o.accepted for o in out.values())
     # With two prices the rule does not apply at all.
-    out = evaluate_prices(spec, 1_000, [_pb("a", 1), _pb("b", 1_000)])
+    out = evaluate_prices(spec, 1_000, [_pb("a", 1), _pb("b", 1_000)], PRICE_RULES)
     assert all(o.accepted for o in out.values())
 
 
@@ -229,17 +256,17 @@ def test_r08_auction_highest_wins_and_below_base_price_excluded():
 
 def test_ties_go_to_the_earlier_receipt():
     spec = make_spec()
-    award = rank_and_award(spec, [_pb("later", 500, minutes=10), _pb("earlier", 500, minutes=20), _pb("x", 700)])
+    award = rank_and_award(spec, [_pb("later", 500, minutes=10), _pb("earlier", 500, minutes=20), _pb("x", 700)], QUOTES)
     assert award.winner == "earlier" and award.ranking[1].bidder_id == "later"
     auction = make_spec(kind="auction")
-    award = rank_and_award(auction, [_pb("later", 900, minutes=1), _pb("earlier", 900, minutes=2)])
+    award = rank_and_award(auction, [_pb("later", 900, minutes=1), _pb("earlier", 900, minutes=2)], QUOTES)
     assert award.winner == "earlier"
 
 
 def test_runner_up_only_within_the_guarantee_amount():
     spec = make_spec(guarantee_rial=1_000)
-    assert rank_and_award(spec, [_pb("w", 10_000), _pb("r", 11_000)]).runner_up == "r"  # exactly the guarantee
-    outside = rank_and_award(spec, [_pb("w", 10_000), _pb("r", 11_001)])
+    assert rank_and_award(spec, [_pb("w", 10_000), _pb("r", 11_000)], QUOTES).runner_up == "r"  # exactly the guarantee
+    outside = rank_and_award(spec, [_pb("w", 10_000), _pb("r", 11_001)], QUOTES)
     assert outside.winner == "w" and outside.runner_up is None
 
 
@@ -248,22 +275,33 @@ def test_too_few_valid_bids_is_retender():
     ev, rep = _rep(spec, [make_bid("only", amount=900_000), make_bid("poor", guarantee=1, amount=800_000)])
     assert ev.award.status is AwardStatus.RETENDER and ev.award.reason is Reason.TOO_FEW_VALID_BIDS
     assert ev.award.winner is None and rep["only"]["rank"] is None
-    assert rank_and_award(make_spec(min_valid_bids=3), [_pb("a", 1), _pb("b", 2)]).reason is Reason.TOO_FEW_VALID_BIDS
+    assert rank_and_award(make_spec(min_valid_bids=3), [_pb("a", 1), _pb("b", 2)], QUOTES).reason is Reason.TOO_FEW_VALID_BIDS
 
 
 def test_r01_price_inquiry_needs_three_quotes_and_lowest_wins():
     spec = make_spec(kind="price_inquiry", min_valid_bids=2)
-    two = rank_and_award(spec, [_pb("a", 100), _pb("b", 90)])
+    two = rank_and_award(spec, [_pb("a", 100), _pb("b", 90)], QUOTES)
     assert two.status is AwardStatus.RETENDER and two.reason is Reason.TOO_FEW_VALID_BIDS
-    three = rank_and_award(spec, [_pb("a", 100), _pb("b", 90), _pb("c", 95)])
+    three = rank_and_award(spec, [_pb("a", 100), _pb("b", 90), _pb("c", 95)], QUOTES)
     assert three.status is AwardStatus.AWARDED and three.winner == "b"
+    # The minimum is the policy's price_inquiry_min_quotes, not a number in code.
+    assert QUOTES == 3 and rank_and_award(spec, [_pb("a", 100), _pb("b", 90)], 2).winner == "b"
+    assert rank_and_award(make_spec(min_valid_bids=2), [_pb("a", 100), _pb("b", 90)], 9).winner == "b"  # tenders: spec's
+
+
+def test_r09_abnormal_rule_applies_from_the_policy_min_count():
+    spec, two = make_spec(), [_pb("a", 1), _pb("b", 1_000)]
+    assert PRICE_RULES.min_prices == 3
+    assert all(o.accepted for o in evaluate_prices(spec, 1_000, two, PRICE_RULES).values())
+    stricter = replace(PRICE_RULES, min_prices=2)
+    assert evaluate_prices(spec, 1_000, two, stricter)["a"].reason is Reason.ABNORMALLY_LOW
 
 
 # --- signing round and guarantees ---------------------------------------------------------
 
 def _award(runner=True):
     spec = make_spec(guarantee_rial=1_000 if runner else 0)
-    return rank_and_award(spec, [_pb("w", 10_000), _pb("r", 10_500), _pb("t", 20_000)])
+    return rank_and_award(spec, [_pb("w", 10_000), _pb("r", 10_500), _pb("t", 20_000)], QUOTES)
 
 
 def test_winner_signs():
@@ -284,7 +322,7 @@ def test_winners_declined_is_retender():
     no_runner = signing_round(_award(runner=False), {"w"})
     assert no_runner.forfeited == ["w"] and no_runner.reason is Reason.WINNERS_DECLINED
     with pytest.raises(DomainError) as exc:
-        signing_round(rank_and_award(make_spec(), []), set())
+        signing_round(rank_and_award(make_spec(), [], QUOTES), set())
     assert exc.value.reason is Reason.WRONG_STAGE
 
 
@@ -296,17 +334,11 @@ def test_forfeited_winner_keeps_envelopes_in_report():
     assert (rep["w"]["A"], rep["w"]["B"], rep["w"]["C"], rep["w"]["rank"]) == ("accepted", "accepted", "accepted", 1)
 
 
-def test_guarantees_of_all_but_the_first_two_are_released():
-    award = _award()
-    assert guarantees_to_release(award, ["w", "r", "t", "rejected"]) == ["rejected", "t"]
-    retender = rank_and_award(make_spec(), [_pb("a", 1)])
-    assert guarantees_to_release(retender, ["a", "b"]) == ["a", "b"]
-
-
 def test_signing_deadline_and_performance_guarantee():
     spec = make_spec(signing_days=7)
     assert signing_deadline(spec, T0) == T0 + timedelta(days=7)
-    assert performance_guarantee_rial(spec, 12_967_500_010) == 648_375_001  # 5% of it is …000.5 → half up
+    rate = spec.performance_guarantee_rate  # the policy's default, 5%
+    assert performance_guarantee_rial(12_967_500_010, rate) == 648_375_001  # 5% of it is …000.5 → half up
 
 
 def test_model_refuses_inconsistent_envelope_c():

@@ -7,12 +7,14 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
+from tender_helpers import FORMULAS, POLICY
 
-from domain.formulas import (ABNORMALLY_LOW_FORMULA, DEFAULT_FORMULAS, ESTIMATE_FORMULA, GUARANTEE_FORMULA,
-                             Formula, guarantee_amount)
+from domain.formulas import Formula
+from domain.money import round_rial
 from domain.reasons import DomainError, Reason
+
+ESTIMATE_FORMULA, GUARANTEE_FORMULA = FORMULAS["estimate"], FORMULAS["guarantee"]
 
 AT = datetime(2021, 5, 1, 8, 0, tzinfo=timezone.utc)
 
@@ -38,10 +40,12 @@ def test_r09_formula_needs_aware_approval_time_positive_version_and_valid_syntax
         assert exc.value.reason is Reason.POLICY_INVALID
 
 
-def test_r09_default_formulas_carry_approval_and_versions():
-    assert {x.id for x in DEFAULT_FORMULAS} == {"estimate", "abnormally-low-threshold", "bid-guarantee"}
-    assert all(x.version >= 1 and x.approved_by and x.technical_council_ref for x in DEFAULT_FORMULAS)
-    assert ABNORMALLY_LOW_FORMULA.ref == "abnormally-low-threshold@1"
+def test_r09_policy_formulas_carry_approval_and_versions():
+    formulas = [d.to_formula() for d in POLICY.formulas]
+    assert {x.id for x in formulas} == {"estimate", "abnormally-low", "guarantee", "waste-penalty"}
+    assert all(x.version >= 1 and x.approved_by and x.technical_council_ref for x in formulas)
+    assert FORMULAS["abnormally-low"].ref == "abnormally-low@1"
+    assert POLICY.formula("abnormally-low").min_count == 3
 
 
 def test_r09_literals_are_exact_decimals():
@@ -80,18 +84,23 @@ def test_r09_estimate_formula_is_sum_of_quantity_times_price():
 
 
 def test_r09_guarantee_is_data_and_a_new_version_changes_it():
-    assert guarantee_amount(13_650_000_000) == 682_500_000
-    assert guarantee_amount(11) == 1  # 0.55 → 1
-    v2 = f("round_rial(estimate * 3 / 100)", id="bid-guarantee", version=2)
-    assert guarantee_amount(13_650_000_000, v2) == 409_500_000
+    def guarantee(estimate: int, formula: Formula = GUARANTEE_FORMULA) -> int:
+        return round_rial(formula.evaluate(estimate=estimate))
+
+    assert guarantee(13_650_000_000) == 682_500_000
+    assert guarantee(11) == 1  # 0.55 → 1
+    v2 = f("round_rial(estimate * 3 / 100)", id="guarantee", version=2)
+    assert guarantee(13_650_000_000, v2) == 409_500_000
     assert GUARANTEE_FORMULA.version == 1
 
 
-def test_r09_formula_from_policy_mapping():
-    x = Formula.from_mapping({"id": "abnormally-low-threshold", "version": 2, "expression": "mean(values)",
-                              "approved_by": "deputy", "approved_at": "۱۴۰۰/۰۲/۱۱ ۱۲:۳۰", "technical_council_ref": "TC-9"})
-    assert x.approved_at == datetime(2021, 5, 1, 8, 0, tzinfo=timezone.utc)
-    assert x.evaluate(values=[1, 2]) == Decimal("1.5")
-    with pytest.raises(DomainError) as exc:
-        Formula.from_mapping({"id": "x", "version": 1, "expression": "1"})
-    assert exc.value.reason is Reason.POLICY_INVALID
+def test_r18_waste_penalty_is_an_approved_policy_formula():
+    penalty = POLICY.formula("waste-penalty").to_formula()
+    assert penalty.evaluate(missing_vehicles=2, missing_workers=3, penalty_per_missing_vehicle_rial=15_000_000,
+                            penalty_per_missing_worker_rial=4_000_000) == 42_000_000
+
+
+def test_r09_policy_entry_becomes_a_domain_formula_approved_at_utc_midnight():
+    x = POLICY.formula("estimate").to_formula()
+    assert x.approved_at == datetime(2021, 3, 5, 0, 0, tzinfo=timezone.utc)  # 1399/12/15
+    assert x.evaluate(quantities=[2], unit_prices=[3]) == 6

@@ -1,9 +1,7 @@
 """Random tenders: the engine agrees with the hand-written reference of test_tender_scenarios."""
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
+from hypothesis import given, settings, strategies as st
 from test_tender_scenarios import reference, run
 
 DOCS = ["articles_of_association", "grade_certificate", "equipment_list"]

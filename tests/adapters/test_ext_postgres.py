@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 
 import pytest
+from ext_factories import Rendezvous, pay_concurrently
 from sqlalchemy import create_engine, func, select, text
 
-from domain.reasons import DomainError, Reason
-from ext_factories import make_contract, make_statement
-from integrations.financial import PaymentRequest
+from domain.reasons import Reason
 from integrations.stubs.financial import FinancialSystemStub
-from integrations.stubs.tables import ExtPayment, create_stub_tables
-from integrations.transactions_api import InMemoryTransactionsSystem, StatementInfo
+from store.stub_tables import ExtPayment, create_stub_tables
 
 PG_URL = os.environ.get("EPROC_TEST_PG_URL")
 
@@ -35,38 +32,12 @@ def pg_url():
     admin.dispose()
 
 
-class _Rendezvous(InMemoryTransactionsSystem):
-    def __init__(self, barrier: threading.Barrier) -> None:
-        super().__init__()
-        self._barrier = barrier
-
-    def statement(self, statement_id: str) -> StatementInfo | None:
-        found = super().statement(statement_id)
-        self._barrier.wait(timeout=10)
-        return found
-
-
 def test_r18_concurrent_payments_pay_exactly_once_on_postgres(pg_url, clock):
     engines = [create_engine(pg_url) for _ in range(2)]
     create_stub_tables(engines[0])
-    ts = _Rendezvous(threading.Barrier(2))
-    ts.put_contract(make_contract())
-    ts.put_statement(make_statement())
+    ts = Rendezvous()  # one for both: its barrier holds each request until the other has checked too
     stubs = [FinancialSystemStub(e, ts, clock) for e in engines]
-    outcomes: list[object] = [None, None]
-
-    def attempt(i: int) -> None:
-        req = PaymentRequest(f"p{i}", "C-1400-0001", "s1", "BL-201-05", "EF-12-03", make_statement().payable_rial)
-        try:
-            outcomes[i] = stubs[i].pay(req)
-        except DomainError as err:
-            outcomes[i] = err.reason
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    outcomes = pay_concurrently(stubs)
     assert sorted(isinstance(o, Reason) for o in outcomes) == [False, True]
     assert Reason.DUPLICATE_PAYMENT in outcomes
     with engines[0].connect() as conn:

@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from ext_factories import make_contract, make_statement
 from sqlalchemy import Engine
 
 from domain.clock import SimulatedClock
-from ext_factories import make_contract, make_statement
-from integrations.stubs.tables import create_stub_tables, sqlite_engine
 from integrations.transactions_api import InMemoryTransactionsSystem
+from store.stub_tables import create_stub_tables, sqlite_engine
 
 
 @pytest.fixture

@@ -21,49 +21,60 @@ from typing import Any
 from lxml import etree
 
 from domain.contract.approval_chain import StatementApprovalChain
-from domain.contract.payment import payment_key
+from domain.contract.payment import check_contract_usable, check_not_paid, payment_key
 from domain.contract.roles import Act
-from domain.contract.statement import (APPROVED, CONTRACTOR, REFUSED, StatementInput, StatementResult,
-                                       StatementTerms, compute_statement)
+from domain.contract.statement import (
+    APPROVED,
+    CONTRACTOR,
+    REFUSED,
+    SETTLED,
+    StatementInput,
+    StatementResult,
+    StatementTerms,
+    WasteTerms,
+    compute_statement,
+    previous_approved_cumulative,
+)
 from domain.documents.xmlcommon import new_document, sub, time_attrs
 from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
 from integrations.financial import ExpenseDocumentRequest, PaymentRequest
-from services import contract as contract_svc, tender as tender_svc
-from services.contract import ContractContext, PaymentOrder, StatementRequest, data_of
+from services import tender as tender_svc
+from services.contract.document import contract_for, data_of
+from services.contract.inputs import PaymentOrder, StatementRequest, inputs_for
+from services.contract.registration import contract_role_check
+from services.deps import Deps
 from services.signers import COMPANY_SIGNATORY, trust_store
-from services.transactions_view import SETTLED, statement_key
+from services.transactions_view import statement_key
 from signing.verify import verify_document
 from signing.xmldsig import signature_elements, signatures
 from store import models as m
-from store.uow import record_refusal
+from store.uow import UnitOfWork, record_refusal
 
 NS = "urn:tehran:eproc:status-statement:1"
 DOC_KIND = "status_statement"
 IN_REVIEW = "in_review"
 ENGINE_ACTOR = "engine"
+WASTE_PENALTY = "waste-penalty"  # the policy formula that computes waste-services penalties (R18)
 
 
 # --- terms ---------------------------------------------------------------------------------------------
-def statement_terms(deps: tender_svc.Deps, row: m.Contract) -> StatementTerms:
+def statement_terms(deps: Deps, row: m.Contract) -> StatementTerms:
     """The contract's coefficient (or lump sum), the allowed change, the deductions and waste terms."""
     data = data_of(row)
     price, terms = data["price"], data["terms"]
     rates: dict[str, Decimal] = dict(deps.policy.defaults.deductions)
     rates.update({k: Decimal(v) for k, v in (terms.get("deductions") or {}).items()})
-    waste = None
-    if terms.get("waste"):
-        from domain.contract.statement import WasteTerms
-
-        waste = WasteTerms(**terms["waste"])
+    waste = WasteTerms(**terms["waste"]) if terms.get("waste") else None
     coefficient = Decimal(price["coefficient"]) if price.get("coefficient") else None
     return StatementTerms(contract_amount_rial=row.amount_rial, coefficient=coefficient,
                           estimate_rial=None if coefficient is not None else int(price["estimate_rial"]),
-                          allowed_change=deps.policy.defaults.allowed_change, deduction_rates=rates, waste=waste)
+                          allowed_change=deps.policy.defaults.allowed_change, deduction_rates=rates, waste=waste,
+                          penalty_formula=deps.policy.formula(WASTE_PENALTY).to_formula() if waste else None)
 
 
-def price_list_of(deps: tender_svc.Deps, tender_id: str) -> dict[str, int]:
+def price_list_of(deps: Deps, tender_id: str) -> dict[str, int]:
     view = tender_svc.load(deps, tender_id)
     return {code: item.unit_price for code, item in view.price_list.items.items()}
 
@@ -117,31 +128,29 @@ def outcome_of(row: m.StatusStatement) -> StatementOutcome:
                             tuple(data.get("signers", [])))
 
 
-def submit_statement(deps: tender_svc.Deps, ctx: ContractContext, tender_id: str, ref: str) -> StatementOutcome:
+def submit_statement(deps: Deps, tender_id: str, ref: str) -> StatementOutcome:
     """Compute the statement, have it signed along its path, and record the result (idempotent)."""
-    inputs = ctx.inputs(tender_id)
+    inputs = inputs_for(deps, tender_id)
     order = [s.ref for s in inputs.statements]
     if ref not in order:
         raise DomainError(Reason.INVALID_INPUT, f"صورت‌وضعیت «{ref}» در ورودی‌ها نیست")
     req, seq = inputs.statements[order.index(ref)], order.index(ref) + 1
     with deps.uow() as uow:
-        contract = uow.contracts.for_tender(tender_id)
-        if contract is None:
-            raise DomainError(Reason.INVALID_INPUT, f"برای مناقصهٔ «{tender_id}» قراردادی ثبت نشده است")
+        contract = contract_for(uow, tender_id)
         row = uow.statements.by_ref(contract.id, ref)
-        previous = max((s for s in uow.statements.for_contract(contract.id) if s.result == APPROVED and s.seq < seq),
-                       key=lambda s: s.seq, default=None)
+        history = [(s.seq, s.result, s.cumulative_rial) for s in uow.statements.for_contract(contract.id)]
     if row is not None and row.result in SETTLED:
         return outcome_of(row)
     key = statement_key(contract.tracking_number, ref)
-    if contract.code is None or contract.stage != contract_svc.FINAL:
-        reason = Reason.NO_CONTRACT_CODE if contract.code is None else Reason.CONTRACT_NOT_FINAL
-        outcome = _settle_refused_without_review(deps, contract, req, seq, reason)
-        _record_in_project_control(deps, ctx, contract, key)  # project control must refuse it too (R14)
+    try:
+        check_contract_usable(contract.code, contract.stage, f"صورت‌وضعیت {ref}")
+    except DomainError as exc:
+        outcome = _settle_refused_without_review(deps, contract, req, seq, exc.reason)
+        _record_in_project_control(deps, contract, key)  # project control must refuse it too (R14)
         return outcome
     terms = statement_terms(deps, contract)
     prices = price_list_of(deps, tender_id)
-    previous_rial = previous.cumulative_rial if previous is not None else 0
+    previous_rial = previous_approved_cumulative(history, seq)
     result = compute_statement(StatementInput(ref, [{"code": c, "quantity": q} for c, q in req.items],
                                               req.signed_by_contractor, req.vehicles, req.workers),
                                terms, prices, previous_rial)
@@ -161,18 +170,20 @@ def submit_statement(deps: tender_svc.Deps, ctx: ContractContext, tender_id: str
             # A signature that does not count (revoked, out of role) stops the review: nothing is payable.
             result = StatementResult(ref, REFUSED, result.cumulative_rial, None, {}, None, None, exc.reason, ())
             with deps.uow() as uow:
-                doc = parse_untrusted(uow.statements.by_ref(contract.id, ref).xml)
+                saved = _saved(uow, contract, ref).xml
+            assert saved is not None  # saved with its document before the first signature
+            doc = parse_untrusted(saved)
     final_result = result.result
     _save(deps, contract, req, seq, result, final_result, result.reason, doc, signers)
     _audit(deps, contract, key, f"statement.{final_result}", result.reason,
            {"payable_rial": result.payable_rial, "gross_rial": result.gross_rial, "penalty_rial": result.penalty_rial,
             "deductions": result.deductions, "path": list(result.approval_path)})
-    _record_in_project_control(deps, ctx, contract, key)
+    _record_in_project_control(deps, contract, key)
     with deps.uow() as uow:
-        return outcome_of(uow.statements.by_ref(contract.id, ref))
+        return outcome_of(_saved(uow, contract, ref))
 
 
-def _settle_refused_without_review(deps: tender_svc.Deps, contract: m.Contract, req: StatementRequest, seq: int,
+def _settle_refused_without_review(deps: Deps, contract: m.Contract, req: StatementRequest, seq: int,
                                    reason: Reason) -> StatementOutcome:
     """A contract whose workflow has not ended takes no statement (R13, R14)."""
     key = statement_key(contract.tracking_number, req.ref)
@@ -180,14 +191,21 @@ def _settle_refused_without_review(deps: tender_svc.Deps, contract: m.Contract, 
     _save(deps, contract, req, seq, result, REFUSED, reason, None, [])
     _audit(deps, contract, key, "statement.refused", reason, {"stage": contract.stage})
     with deps.uow() as uow:
-        return outcome_of(uow.statements.by_ref(contract.id, req.ref))
+        return outcome_of(_saved(uow, contract, req.ref))
+
+
+def _saved(uow: UnitOfWork, contract: m.Contract, ref: str) -> m.StatusStatement:
+    """A statement this step has just saved (`_save`), read back."""
+    row = uow.statements.by_ref(contract.id, ref)
+    assert row is not None, ref
+    return row
 
 
 def _sign_along(deps, contract: m.Contract, key: str, doc, path: tuple[str, ...], result: StatementResult,
                 req: StatementRequest, seq: int):
     """Each role in the path signs in turn with its token; signatures already on the document count."""
     fields = data_of(contract)["fields"]
-    role_check = contract_svc.contract_role_check(deps.role_check)
+    role_check = contract_role_check(deps.role_check)
     chain = StatementApprovalChain(req.ref, tuple(path), contract.unit_id, contract.contractor_id, APPROVED)
     trust = trust_store(deps.ca_cert, deps.sessions)
     required = [_claim(r, contract) for r in path]
@@ -202,11 +220,12 @@ def _sign_along(deps, contract: m.Contract, key: str, doc, path: tuple[str, ...]
             xml = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
             checks = verify_document(xml, trust, deps.role_check, required)
             last = checks[-1]
-            if not last.valid:
+            if last.reason is not None:
                 raise DomainError(last.reason, f"امضای {role} بر صورت‌وضعیت {req.ref}")
+            assert last.signing_time is not None  # a valid signature's signing time was read from it
             sig_id = signature_elements(doc)[-1].get("Id")
             with deps.uow() as uow:
-                tender_svc._signature_row(uow, DOC_KIND, key, last)
+                tender_svc.record_signature(uow, DOC_KIND, key, last)
                 row = uow.statements.by_ref(contract.id, req.ref)
                 row.xml = xml
                 uow.record(at=deps.clock.now(), actor=nid, action="statement.signed", entity="status_statement",
@@ -228,7 +247,7 @@ def _claim(role: str, contract: m.Contract) -> tuple[str, str]:
     return (COMPANY_SIGNATORY, contract.contractor_id) if role == CONTRACTOR else (role, contract.unit_id)
 
 
-def _person_for(deps: tender_svc.Deps, role: str, contract: m.Contract, fields: dict[str, Any]) -> str:
+def _person_for(deps: Deps, role: str, contract: m.Contract, fields: dict[str, Any]) -> str:
     if role == CONTRACTOR:
         return str(fields["contractor_ceo"])
     if role == "supervisor":
@@ -271,12 +290,12 @@ def _audit(deps, contract: m.Contract, key: str, action: str, reason: Reason | N
         uow.commit()
 
 
-def _record_in_project_control(deps, ctx: ContractContext, contract: m.Contract, key: str) -> None:
+def _record_in_project_control(deps: Deps, contract: m.Contract, key: str) -> None:
     """Project control takes the statement by id from this system; it refuses non-final contracts (R14)."""
-    if ctx.project_control is None:
+    if deps.project_control is None:
         return
     try:
-        ctx.project_control.record_statement(key)
+        deps.project_control.record_statement(key)
     except DomainError as exc:
         record_refusal(deps.sessions, exc, at=deps.clock.now(), actor="project_control",
                        action="project_control.refused", entity="status_statement", entity_id=key,
@@ -297,25 +316,24 @@ class PaymentOutcome:
 
 def _attempt_key(tracking_number: str, ref: str) -> str:
     # Refused attempts keep their own key: the payment key of a paid statement is taken once only.
-    return hashlib.sha256(f"attempt:v1:{tracking_number}:{ref}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"attempt:v1:{tracking_number}:{ref}".encode()).hexdigest()
 
 
-def request_payment(deps: tender_svc.Deps, ctx: ContractContext, tender_id: str, ref: str) -> PaymentOutcome:
+def request_payment(deps: Deps, tender_id: str, ref: str) -> PaymentOutcome:
     """Ask the financial system to record the expense document and pay one statement."""
-    inputs = ctx.inputs(tender_id)
+    inputs = inputs_for(deps, tender_id)
+    financial = deps.financial
+    if financial is None:
+        raise DomainError(Reason.INVALID_INPUT, "سامانهٔ مالی برای این فرایند تنظیم نشده است")
     order: PaymentOrder | None = next((p for p in inputs.payments if p.ref == ref), None)
     if order is None:
         raise DomainError(Reason.INVALID_INPUT, f"درخواست پرداخت «{ref}» در ورودی‌ها نیست")
     with deps.uow() as uow:
-        contract = uow.contracts.for_tender(tender_id)
-        if contract is None:
-            raise DomainError(Reason.INVALID_INPUT, f"برای مناقصهٔ «{tender_id}» قراردادی ثبت نشده است")
+        contract = contract_for(uow, tender_id)
         statement_rows = {s.id: s for s in uow.statements.for_contract(contract.id)}
-        done = uow.session.query(m.Payment).filter(m.Payment.ref == ref,
-                                                   m.Payment.statement_id.in_(list(statement_rows) or [-1])).first()
+        done = uow.payments.attempt(ref, statement_rows)
         statement = uow.statements.by_ref(contract.id, order.statement_ref)
-        paid_before = statement is not None and uow.session.query(m.Payment).filter_by(
-            statement_id=statement.id, result="paid").first() is not None
+        paid_before = statement is not None and uow.payments.paid(statement.id)
     if done is not None:
         return PaymentOutcome(ref, done.result, done.reason, done.amount_rial)
     code = (contract.code or "") if order.contract_code == "from-award" else order.contract_code.strip()
@@ -327,13 +345,12 @@ def request_payment(deps: tender_svc.Deps, ctx: ContractContext, tender_id: str,
     try:
         if statement is None or statement.result not in SETTLED:
             raise DomainError(Reason.STATEMENT_NOT_APPROVED, f"صورت‌وضعیت {order.statement_ref} بررسی نشده است")
-        if paid_before:
-            # The financial system would take the same key as a retry; a new request for a paid statement is refused.
-            raise DomainError(Reason.DUPLICATE_PAYMENT, f"صورت‌وضعیت {order.statement_ref}")
-        ctx.financial.record_expense_document(ExpenseDocumentRequest(
+        # The financial system would take the same key as a retry; a new request for a paid statement is refused.
+        check_not_paid(order.statement_ref, paid_before)
+        financial.record_expense_document(ExpenseDocumentRequest(
             document_key=f"expense:{pkey}", contract_code=code, statement_id=skey, budget_line=budget_line,
             expense_factor=expense_factor, amount_rial=amount))
-        record = ctx.financial.pay(PaymentRequest(payment_key=pkey, contract_code=code, statement_id=skey,
+        record = financial.pay(PaymentRequest(payment_key=pkey, contract_code=code, statement_id=skey,
                                                   budget_line=budget_line, expense_factor=expense_factor,
                                                   amount_rial=amount))
     except DomainError as exc:
@@ -362,9 +379,9 @@ def request_payment(deps: tender_svc.Deps, ctx: ContractContext, tender_id: str,
 
 
 # --- the order of events ------------------------------------------------------------------------------
-def timeline(ctx: ContractContext, tender_id: str) -> list[tuple[datetime, str, str]]:
+def timeline(deps: Deps, tender_id: str) -> list[tuple[datetime, str, str]]:
     """Statements and payments at their times; at the same moment a statement comes before a payment."""
-    inputs = ctx.inputs(tender_id)
+    inputs = inputs_for(deps, tender_id)
     events = [(s.at, 0, i, "statement", s.ref) for i, s in enumerate(inputs.statements)]
     events += [(p.at, 1, i, "payment", p.ref) for i, p in enumerate(inputs.payments)]
     return [(at, kind, ref) for at, _, _, kind, ref in sorted(events)]

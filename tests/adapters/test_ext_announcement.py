@@ -5,8 +5,9 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
+from ext_factories import refusal
 
-from domain.reasons import DomainError, Reason
+from domain.reasons import Reason
 from integrations.announcement import Notice, NoticeDocument
 from integrations.stubs.announcement import AnnouncementPortalStub
 
@@ -15,7 +16,7 @@ PHRASES = ["اسناد به‌صورت الکترونیکی دریافت می‌
            "نسخهٔ کاغذی نیز تحویل شود"]
 TEXT = ("آگهی مناقصهٔ عمومی یک‌مرحله‌ای آسفالت معابر منطقهٔ ۱۲. اسناد به‌صورت الکترونیکی دریافت می‌شود "
         "و در دورهٔ گذار نسخهٔ کاغذی نیز تحویل شود. همهٔ اسناد با امضای الکترونیکی معتبرند.")
-SPEC = "شرایط عمومی پیمان".encode("utf-8")
+SPEC = "شرایط عمومی پیمان".encode()
 
 
 def doc(content: bytes = SPEC, name: str = "specs.pdf") -> NoticeDocument:
@@ -31,12 +32,6 @@ def notice(**changes: object) -> Notice:
 @pytest.fixture
 def portal(engine, clock) -> AnnouncementPortalStub:
     return AnnouncementPortalStub(engine, clock)
-
-
-def refusal(call, *args) -> DomainError:
-    with pytest.raises(DomainError) as exc:
-        call(*args)
-    return exc.value
 
 
 def test_r02_notice_is_published_with_downloadable_documents(portal):

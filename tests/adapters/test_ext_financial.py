@@ -1,27 +1,27 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from datetime import timedelta
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
+from ext_factories import (
+    SIGNED_XML,
+    Rendezvous,
+    make_contract,
+    make_payment_request as request,
+    make_statement,
+    pay_concurrently,
+    reason_of,
+)
 from sqlalchemy import func, inspect, select
 
 from domain.reasons import DomainError, Reason
-from ext_factories import SIGNED_XML, make_contract, make_statement
-from integrations.financial import ExpenseDocumentRequest, PaymentRequest
+from integrations.financial import ExpenseDocumentRequest
 from integrations.stubs.financial import FinancialSystemStub
-from integrations.stubs.tables import ExtPayment, sqlite_engine
-from integrations.transactions_api import InMemoryTransactionsSystem, StatementInfo
+from store.stub_tables import ExtPayment, sqlite_engine
 
 PAYABLE = make_statement().payable_rial
-
-
-def request(**changes: object) -> PaymentRequest:
-    base = PaymentRequest(payment_key="p1", contract_code="C-1400-0001", statement_id="s1",
-                          budget_line="BL-201-05", expense_factor="EF-12-03", amount_rial=PAYABLE)
-    return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def expense(**changes: object) -> ExpenseDocumentRequest:
@@ -35,12 +35,6 @@ def fin(engine, transactions, clock) -> FinancialSystemStub:
     return FinancialSystemStub(engine, transactions, clock)
 
 
-def refused(call, *args) -> Reason:
-    with pytest.raises(DomainError) as exc:
-        call(*args)
-    return exc.value.reason
-
-
 def test_r18_approved_signed_statement_is_paid_from_system_data(fin):
     paid = fin.pay(request())
     assert paid.amount_rial == PAYABLE
@@ -50,69 +44,69 @@ def test_r18_approved_signed_statement_is_paid_from_system_data(fin):
 
 @pytest.mark.parametrize("code", ["", "   ", "C-UNKNOWN"])
 def test_r13_payment_without_contract_code_is_refused(fin, code):
-    assert refused(fin.pay, request(contract_code=code)) is Reason.NO_CONTRACT_CODE
+    assert reason_of(fin.pay, request(contract_code=code)) is Reason.NO_CONTRACT_CODE
     assert fin.payments() == []
 
 
 def test_r13_expense_document_without_contract_code_is_refused(fin):
-    assert refused(fin.record_expense_document, expense(contract_code="")) is Reason.NO_CONTRACT_CODE
+    assert reason_of(fin.record_expense_document, expense(contract_code="")) is Reason.NO_CONTRACT_CODE
 
 
 def test_r13_payment_for_contract_at_treasurer_stage_is_refused(fin, transactions):
     transactions.set_stage("C-1400-0001", "treasurer")
-    assert refused(fin.pay, request()) is Reason.CONTRACT_NOT_FINAL
-    assert refused(fin.record_expense_document, expense()) is Reason.CONTRACT_NOT_FINAL
+    assert reason_of(fin.pay, request()) is Reason.CONTRACT_NOT_FINAL
+    assert reason_of(fin.record_expense_document, expense()) is Reason.CONTRACT_NOT_FINAL
     assert fin.payment_for_statement("s1") is None
 
 
 @pytest.mark.parametrize("result", ["halted", "refused"])
 def test_r18_statement_not_approved_is_not_paid(fin, transactions, result):
     transactions.put_statement(make_statement(result=result))
-    assert refused(fin.pay, request()) is Reason.STATEMENT_NOT_APPROVED
+    assert reason_of(fin.pay, request()) is Reason.STATEMENT_NOT_APPROVED
 
 
 @pytest.mark.parametrize("missing", [{"signed_by_treasurer": False}, {"signed_by_contractor": False},
                                      {"signed_xml": b""}])
 def test_r17_statement_without_signatures_is_not_paid(fin, transactions, missing):
     transactions.put_statement(make_statement(**missing))
-    assert refused(fin.pay, request()) is Reason.STATEMENT_NOT_SIGNED
-    assert refused(fin.record_expense_document, expense()) is Reason.STATEMENT_NOT_SIGNED
+    assert reason_of(fin.pay, request()) is Reason.STATEMENT_NOT_SIGNED
+    assert reason_of(fin.record_expense_document, expense()) is Reason.STATEMENT_NOT_SIGNED
 
 
 def test_r18_malformed_signed_statement_is_not_paid(fin, transactions):
     transactions.put_statement(make_statement(signed_xml=b"<statement><unclosed></statement>"))
-    assert refused(fin.pay, request()) is Reason.MALFORMED_XML
+    assert reason_of(fin.pay, request()) is Reason.MALFORMED_XML
 
 
 def test_r20_payment_without_budget_line_is_refused(fin, transactions):
-    assert refused(fin.pay, request(budget_line="")) is Reason.BUDGET_LINE_MISSING
+    assert reason_of(fin.pay, request(budget_line="")) is Reason.BUDGET_LINE_MISSING
     transactions.put_contract(make_contract(budget_line=""))
-    assert refused(fin.pay, request()) is Reason.BUDGET_LINE_MISSING
+    assert reason_of(fin.pay, request()) is Reason.BUDGET_LINE_MISSING
 
 
 def test_r20_payment_without_expense_factor_is_refused(fin, transactions):
-    assert refused(fin.pay, request(expense_factor=" ")) is Reason.EXPENSE_FACTOR_MISSING
+    assert reason_of(fin.pay, request(expense_factor=" ")) is Reason.EXPENSE_FACTOR_MISSING
     transactions.put_contract(make_contract(expense_factor=""))
-    assert refused(fin.record_expense_document, expense()) is Reason.EXPENSE_FACTOR_MISSING
+    assert reason_of(fin.record_expense_document, expense()) is Reason.EXPENSE_FACTOR_MISSING
 
 
 def test_r20_budget_line_other_than_the_contracts_is_refused(fin):
-    assert refused(fin.pay, request(budget_line="BL-999")) is Reason.INVALID_INPUT
+    assert reason_of(fin.pay, request(budget_line="BL-999")) is Reason.INVALID_INPUT
 
 
 @pytest.mark.parametrize("delta", [1, -1, PAYABLE])
 def test_r18_amount_other_than_statement_payable_is_refused(fin, delta):
-    assert refused(fin.pay, request(amount_rial=PAYABLE + delta)) is Reason.AMOUNT_OUT_OF_RANGE
+    assert reason_of(fin.pay, request(amount_rial=PAYABLE + delta)) is Reason.AMOUNT_OUT_OF_RANGE
 
 
 def test_r18_statement_of_another_contract_is_refused(fin, transactions):
     transactions.put_contract(make_contract("C-1400-0002"))
-    assert refused(fin.pay, request(contract_code="C-1400-0002")) is Reason.INVALID_INPUT
+    assert reason_of(fin.pay, request(contract_code="C-1400-0002")) is Reason.INVALID_INPUT
 
 
 def test_r18_second_payment_of_same_statement_is_refused(fin):
     fin.pay(request())
-    assert refused(fin.pay, request(payment_key="p2")) is Reason.DUPLICATE_PAYMENT
+    assert reason_of(fin.pay, request(payment_key="p2")) is Reason.DUPLICATE_PAYMENT
     assert len(fin.payments()) == 1
 
 
@@ -127,7 +121,7 @@ def test_r18_retried_payment_returns_the_same_record(fin, clock):
 def test_r18_payment_key_reused_for_another_request_is_refused(fin, transactions):
     fin.pay(request())
     transactions.put_statement(make_statement("s2"))
-    assert refused(fin.pay, request(statement_id="s2")) is Reason.INVALID_INPUT
+    assert reason_of(fin.pay, request(statement_id="s2")) is Reason.INVALID_INPUT
     assert fin.payment_for_statement("s2") is None
 
 
@@ -152,7 +146,7 @@ def test_r13_expense_document_recorded_once_per_statement(fin):
     doc = fin.record_expense_document(expense())
     assert doc.amount_rial == PAYABLE and doc.budget_line == "BL-201-05"
     assert fin.record_expense_document(expense()) == doc
-    assert refused(fin.record_expense_document, expense(document_key="e2")) is Reason.INVALID_INPUT
+    assert reason_of(fin.record_expense_document, expense(document_key="e2")) is Reason.INVALID_INPUT
 
 
 def test_r18_payments_are_unique_per_statement_in_the_schema(engine):
@@ -164,45 +158,18 @@ def test_r18_unique_constraint_refuses_duplicate_when_precheck_misses(fin, monke
     fin.pay(request())
     # Simulate the race window: the pre-check sees no payment yet, the insert must still fail.
     monkeypatch.setattr(FinancialSystemStub, "_existing_payment_for_statement", lambda self, s, sid: None)
-    assert refused(fin.pay, request(payment_key="p2")) is Reason.DUPLICATE_PAYMENT
+    assert reason_of(fin.pay, request(payment_key="p2")) is Reason.DUPLICATE_PAYMENT
     assert [r.reason for r in fin.refused_attempts()] == ["DUPLICATE_PAYMENT"]
 
 
-class _Rendezvous(InMemoryTransactionsSystem):
-    """Both requests pass every check before either of them writes."""
-
-    def __init__(self, barrier: threading.Barrier) -> None:
-        super().__init__()
-        self._barrier = barrier
-
-    def statement(self, statement_id: str) -> StatementInfo | None:
-        found = super().statement(statement_id)
-        self._barrier.wait(timeout=10)
-        return found
-
-
 def test_r18_concurrent_payments_of_one_statement_pay_exactly_once(tmp_path, clock, engine):
-    ts = _Rendezvous(threading.Barrier(2))
-    ts.put_contract(make_contract())
-    ts.put_statement(make_statement())
+    ts = Rendezvous()
     path = engine.url.database
     # Two engines on one file: two independent systems' connections, as two processes would have.
     stubs = [FinancialSystemStub(sqlite_engine(path), ts, clock) for _ in range(2)]
-    outcomes: dict[str, object] = {}
-
-    def attempt(i: int) -> None:
-        try:
-            outcomes[f"p{i}"] = stubs[i].pay(request(payment_key=f"p{i}"))
-        except DomainError as err:
-            outcomes[f"p{i}"] = err.reason
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    reasons = [o for o in outcomes.values() if isinstance(o, Reason)]
-    paid = [o for o in outcomes.values() if not isinstance(o, Reason)]
+    outcomes = pay_concurrently(stubs)
+    reasons = [o for o in outcomes if isinstance(o, Reason)]
+    paid = [o for o in outcomes if not isinstance(o, Reason)]
     assert len(paid) == 1 and reasons == [Reason.DUPLICATE_PAYMENT]
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(ExtPayment)) == 1

@@ -3,9 +3,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from ext_factories import make_contract, make_statement, reason_of
 
-from domain.reasons import DomainError, Reason
-from ext_factories import make_contract, make_statement
+from domain.reasons import Reason
 from integrations.project_control import ProjectDefinition
 from integrations.stubs.project_control import ProjectControlStub
 
@@ -16,12 +16,6 @@ BRIDGE = ProjectDefinition("P-12-007", "پل عابر پیاده بزرگراه 
 @pytest.fixture
 def pc(engine, transactions, clock) -> ProjectControlStub:
     return ProjectControlStub(engine, transactions, clock)
-
-
-def reason_of(call, *args) -> Reason:
-    with pytest.raises(DomainError) as exc:
-        call(*args)
-    return exc.value.reason
 
 
 @pytest.mark.parametrize("code", ["", "C-NOT-IN-TRANSACTIONS"])

@@ -7,16 +7,18 @@ import tracemalloc
 from datetime import date
 
 import pytest
+from ext_factories import CEO_ID, COMPANY_ID, ECONOMIC_CODE, make_contract_data, refusal
 from sqlalchemy import func, select
 
+from config.policy import load_policy
+from config.settings import BUNDLED_POLICY
 from domain.persian import parse_jalali_datetime
-from domain.reasons import DomainError, Reason
-from ext_factories import CEO_ID, COMPANY_ID, ECONOMIC_CODE, make_contract_data
+from domain.reasons import Reason
 from integrations import ocds
 from integrations.contractor_registry import BlacklistEntry, Company, QualificationDecision
 from integrations.stubs.contractor_registry import ContractorRegistryStub
-from integrations.stubs.tables import ExtTpRelease
 from integrations.stubs.transparency import TransparencyPublisherStub
+from store.stub_tables import ExtTpRelease
 
 
 @pytest.fixture
@@ -28,13 +30,9 @@ def registry(engine, clock) -> ContractorRegistryStub:
 
 @pytest.fixture
 def pub(engine, clock, registry) -> TransparencyPublisherStub:
-    return TransparencyPublisherStub(engine, clock, registry=registry)
-
-
-def refusal(call, *args) -> DomainError:
-    with pytest.raises(DomainError) as exc:
-        call(*args)
-    return exc.value
+    publication = load_policy(BUNDLED_POLICY).publication  # the cutoff and publisher come from the policy
+    return TransparencyPublisherStub(engine, clock, registry=registry, publication_cutoff=publication.cutoff,
+                                     publisher_name=publication.publisher)
 
 
 def test_r21_complete_contract_is_published_as_valid_ocds(pub, tmp_path):

@@ -4,9 +4,9 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from ext_factories import CEO_ID, COMPANY_ID, ECONOMIC_CODE, OTHER_COMPANY_ID, reason_of
 
-from domain.reasons import DomainError, Reason
-from ext_factories import CEO_ID, COMPANY_ID, ECONOMIC_CODE, OTHER_COMPANY_ID
+from domain.reasons import Reason
 from integrations.contractor_registry import BlacklistEntry, Company, QualificationDecision
 from integrations.stubs.contractor_registry import ContractorRegistryStub
 
@@ -16,12 +16,6 @@ ALBORZ = Company(COMPANY_ID, "شرکت راه‌سازان البرز", ECONOMIC
 @pytest.fixture
 def reg(engine, clock) -> ContractorRegistryStub:
     return ContractorRegistryStub(engine, clock)
-
-
-def reason_of(call, *args) -> Reason:
-    with pytest.raises(DomainError) as exc:
-        call(*args)
-    return exc.value.reason
 
 
 @pytest.mark.parametrize("bad", [

@@ -1,41 +1,38 @@
-"""Tables the outside-system stubs keep for themselves (prefix `ext_`).
+"""Tables the outside-system stubs (integrations/stubs) keep for themselves (prefix `ext_`).
 
-They live on their own declarative base so the engine's store never reads them: a stub is a
-separate system that only talks to the engine through `TransactionsSystem`. Idempotency and
+Defined here, in store/, because the migrations manage them; they live on their own declarative
+base so the engine's repositories never read them: a stub is a separate system that only talks to
+the engine through `TransactionsSystem`. Idempotency and
 "at most once" rules are unique constraints, so they hold under concurrency on SQLite and
 PostgreSQL alike.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import (BigInteger, Date, DateTime, Engine, ForeignKey, Integer, LargeBinary,
-                        MetaData, Numeric, String, Text, UniqueConstraint, create_engine, event)
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Engine,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
+from store.columns import SurrogateKey, UTCDateTime
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC in and out, even on SQLite, which stores no offset."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("stub tables store timezone-aware datetimes only")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+UtcDateTime = UTCDateTime  # the name migration 0003 was generated with
 
 
 class StubBase(DeclarativeBase):
@@ -50,42 +47,39 @@ class StubBase(DeclarativeBase):
 
 # --- financial system -------------------------------------------------------------------
 
-class ExtExpenseDocument(StubBase):
-    __tablename__ = "ext_fin_expense_documents"
+class _StatementCharge:
+    """Mixin: what an expense document and a payment both record about the statement they charge."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    document_key: Mapped[str] = mapped_column(String(128), unique=True)
-    statement_id: Mapped[str] = mapped_column(String(128), unique=True)  # one document per statement
+    statement_id: Mapped[str] = mapped_column(String(128), unique=True)  # one row per statement
     contract_code: Mapped[str] = mapped_column(String(64), index=True)
     budget_line: Mapped[str] = mapped_column(String(128))
     expense_factor: Mapped[str] = mapped_column(String(128))
     amount_rial: Mapped[int] = mapped_column(BigInteger)
     statement_xml_sha256: Mapped[str] = mapped_column(String(64))
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class ExtPayment(StubBase):
+class ExtExpenseDocument(SurrogateKey, _StatementCharge, StubBase):
+    __tablename__ = "ext_fin_expense_documents"
+
+    document_key: Mapped[str] = mapped_column(String(128), unique=True)
+    # sort_order 1: after the mixin's columns, where the table has always had its timestamp.
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, sort_order=1)
+
+
+class ExtPayment(SurrogateKey, _StatementCharge, StubBase):
     """Paid rows only: the unique statement_id is what makes a second payment impossible."""
 
     __tablename__ = "ext_fin_payments"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     payment_key: Mapped[str] = mapped_column(String(128), unique=True)
-    statement_id: Mapped[str] = mapped_column(String(128), unique=True)
-    contract_code: Mapped[str] = mapped_column(String(64), index=True)
-    budget_line: Mapped[str] = mapped_column(String(128))
-    expense_factor: Mapped[str] = mapped_column(String(128))
-    amount_rial: Mapped[int] = mapped_column(BigInteger)
-    statement_xml_sha256: Mapped[str] = mapped_column(String(64))
-    paid_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime, sort_order=1)
 
 
-class ExtFinancialRefusal(StubBase):
+class ExtFinancialRefusal(SurrogateKey, StubBase):
     """Every refused attempt, one row each, for the refused-payments report."""
 
     __tablename__ = "ext_fin_refusals"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))  # payment | expense_document
     request_key: Mapped[str] = mapped_column(String(128), index=True)
     contract_code: Mapped[str] = mapped_column(String(64))
@@ -93,15 +87,14 @@ class ExtFinancialRefusal(StubBase):
     amount_rial: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     reason: Mapped[str] = mapped_column(String(64), index=True)
     detail: Mapped[str] = mapped_column(Text)
-    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- project control --------------------------------------------------------------------
 
-class ExtPcProject(StubBase):
+class ExtPcProject(SurrogateKey, StubBase):
     __tablename__ = "ext_pc_projects"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_code: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(Text)
     unit: Mapped[str] = mapped_column(String(64), index=True)
@@ -113,10 +106,9 @@ class ExtPcProject(StubBase):
     progress_as_of: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
-class ExtPcContract(StubBase):
+class ExtPcContract(SurrogateKey, StubBase):
     __tablename__ = "ext_pc_contracts"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contract_code: Mapped[str] = mapped_column(String(64), unique=True)
     project_code: Mapped[str | None] = mapped_column(
         String(64), ForeignKey("ext_pc_projects.project_code"), nullable=True, index=True)
@@ -127,87 +119,80 @@ class ExtPcContract(StubBase):
     budget_line: Mapped[str] = mapped_column(String(128))
     expense_factor: Mapped[str] = mapped_column(String(128))
     contractor_company_id: Mapped[str] = mapped_column(String(11))
-    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ExtPcStatement(StubBase):
+class ExtPcStatement(SurrogateKey, StubBase):
     __tablename__ = "ext_pc_statements"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     statement_id: Mapped[str] = mapped_column(String(128), unique=True)
     contract_code: Mapped[str] = mapped_column(
         String(64), ForeignKey("ext_pc_contracts.contract_code"), index=True)
     result: Mapped[str] = mapped_column(String(16))
     payable_rial: Mapped[int] = mapped_column(BigInteger)
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ExtPcCost(StubBase):
+class ExtPcCost(SurrogateKey, StubBase):
     __tablename__ = "ext_pc_costs"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_code: Mapped[str] = mapped_column(
         String(64), ForeignKey("ext_pc_projects.project_code"), index=True)
     amount_rial: Mapped[int] = mapped_column(BigInteger)
     description: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- transparency publisher -------------------------------------------------------------
 
-class ExtTpRelease(StubBase):
+class ExtTpRelease(SurrogateKey, StubBase):
     __tablename__ = "ext_tp_releases"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     release_id: Mapped[str] = mapped_column(String(200), unique=True)
     ocid: Mapped[str] = mapped_column(String(200), index=True)
     contract_code: Mapped[str] = mapped_column(String(64), index=True)
     release_json: Mapped[str] = mapped_column(Text)
-    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ExtTpSkipped(StubBase):
+class ExtTpSkipped(SurrogateKey, StubBase):
     __tablename__ = "ext_tp_skipped"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contract_code: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(Text)
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ExtTpDocument(StubBase):
+class ExtTpDocument(SurrogateKey, StubBase):
     """Published lists (contractors and blacklist, R25; project figures, R24)."""
 
     __tablename__ = "ext_tp_documents"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     body_json: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- announcement portal ----------------------------------------------------------------
 
-class ExtNotice(StubBase):
+class ExtNotice(SurrogateKey, StubBase):
     __tablename__ = "ext_ann_notices"
     __table_args__ = (UniqueConstraint("tender_id", "version", name="uq_ext_ann_notice_version"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tender_id: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_sha256: Mapped[str] = mapped_column(String(64))
-    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ExtNoticeDocument(StubBase):
+class ExtNoticeDocument(SurrogateKey, StubBase):
     __tablename__ = "ext_ann_documents"
     __table_args__ = (UniqueConstraint("notice_id", "name", name="uq_ext_ann_document_name"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("ext_ann_notices.id"), index=True)
     name: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
@@ -217,10 +202,9 @@ class ExtNoticeDocument(StubBase):
 
 # --- SMS / notification outbox ----------------------------------------------------------
 
-class ExtOutboxMessage(StubBase):
+class ExtOutboxMessage(SurrogateKey, StubBase):
     __tablename__ = "ext_sms_outbox"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     recipient_id: Mapped[str] = mapped_column(String(64), index=True)
     mobile: Mapped[str] = mapped_column(String(11))
@@ -228,8 +212,8 @@ class ExtOutboxMessage(StubBase):
     params_json: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))  # queued | sent
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # --- contractor registry ----------------------------------------------------------------
@@ -243,16 +227,15 @@ class ExtCompany(StubBase):
     grade: Mapped[int] = mapped_column(Integer)
     ceo_national_id: Mapped[str] = mapped_column(String(10))
     ceo_name: Mapped[str] = mapped_column(Text)
-    registered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ExtQualification(StubBase):
+class ExtQualification(SurrogateKey, StubBase):
     __tablename__ = "ext_reg_qualifications"
     # One decision per company, field and day: a retried call cannot add a second.
     __table_args__ = (UniqueConstraint("company_id", "work_field", "decided_on",
                                        name="uq_ext_reg_qualification_day"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     company_id: Mapped[str] = mapped_column(ForeignKey("ext_reg_companies.national_id"), index=True)
     work_field: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(16))  # qualified | rejected
@@ -261,12 +244,11 @@ class ExtQualification(StubBase):
     decided_by: Mapped[str] = mapped_column(Text)
 
 
-class ExtBlacklistEntry(StubBase):
+class ExtBlacklistEntry(SurrogateKey, StubBase):
     __tablename__ = "ext_reg_blacklist"
     __table_args__ = (UniqueConstraint("company_id", "start_date", "reference",
                                        name="uq_ext_reg_blacklist_ruling"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     company_id: Mapped[str] = mapped_column(ForeignKey("ext_reg_companies.national_id"), index=True)
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date, nullable=True)
@@ -283,7 +265,7 @@ def sqlite_engine(path: str | Path, busy_timeout_s: float = 30.0) -> Engine:
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": busy_timeout_s})
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _pragmas(dbapi_conn: DBAPIConnection, _record: object) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")

@@ -2,8 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from integrations.transactions_api import ContractInfo, StatementInfo
+import pytest
+
+from domain.reasons import DomainError, Reason
+from integrations.financial import PaymentRecord, PaymentRequest
+from integrations.transactions_api import ContractInfo, InMemoryTransactionsSystem, StatementInfo
 
 COMPANY_ID = "10101234565"
 OTHER_COMPANY_ID = "10107654320"
@@ -65,3 +72,59 @@ def make_contract_data(code: str = "C-1400-0001", **changes: object) -> dict:
     }
     data.update(changes)
     return data
+
+
+def refusal(call: Callable[..., Any], *args: Any) -> DomainError:
+    """The DomainError `call(*args)` raises (the test fails when it raises none)."""
+    with pytest.raises(DomainError) as exc:
+        call(*args)
+    return exc.value
+
+
+def reason_of(call: Callable[..., Any], *args: Any) -> Reason:
+    """The reason code of the DomainError `call(*args)` raises."""
+    return refusal(call, *args).reason
+
+
+def make_payment_request(**changes: Any) -> PaymentRequest:
+    """A request to pay statement s1 of contract C-1400-0001 in full, on the contract's own lines."""
+    fields: dict[str, Any] = dict(payment_key="p1", contract_code="C-1400-0001", statement_id="s1",
+                                  budget_line="BL-201-05", expense_factor="EF-12-03",
+                                  amount_rial=make_statement().payable_rial)
+    fields.update(changes)
+    return PaymentRequest(**fields)
+
+
+class Rendezvous(InMemoryTransactionsSystem):
+    """The transactions system with make_contract() and make_statement(), where `parties` requests
+    each wait for the others after reading the statement: all pass every check before any writes."""
+
+    def __init__(self, parties: int = 2) -> None:
+        super().__init__()
+        self._barrier = threading.Barrier(parties)
+        self.put_contract(make_contract())
+        self.put_statement(make_statement())
+
+    def statement(self, statement_id: str) -> StatementInfo | None:
+        found = super().statement(statement_id)
+        self._barrier.wait(timeout=10)
+        return found
+
+
+def pay_concurrently(stubs: Sequence[Any]) -> list[PaymentRecord | Reason]:
+    """Stub i pays statement s1 under key p<i>, all at once (one thread each); per stub, the record or
+    the refusal reason."""
+    outcomes: list[PaymentRecord | Reason | None] = [None] * len(stubs)
+
+    def attempt(i: int) -> None:
+        try:
+            outcomes[i] = stubs[i].pay(make_payment_request(payment_key=f"p{i}"))
+        except DomainError as err:
+            outcomes[i] = err.reason
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(stubs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return [o for o in outcomes if o is not None]

@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from ext_factories import COMPANY_ID, ECONOMIC_CODE, make_contract_data
 
 from domain.reasons import DomainError, Reason
-from ext_factories import COMPANY_ID, ECONOMIC_CODE, make_contract_data
 from integrations import ocds
 
 PUBLISHED = datetime(2021, 9, 1, 6, 30, tzinfo=timezone.utc)

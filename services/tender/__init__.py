@@ -1,0 +1,56 @@
+"""The tender as the transactions system runs it, one module per step:
+
+- `view`: load a tender as the store holds it;
+- `announce`: register, split the opening key, publish the notice (R02);
+- `submission`: receive sealed, signed bids and sign receipts (R05, R07, R08);
+- `sessions`: the commission's sittings, opening A, B and C in order (R08);
+- `minutes`: generate, confirm and sign the Article 13 minutes in the session (R06, R09, R10);
+- `notification`: the Article 18 notification and the contract-signature round (R11);
+- `status`: the tender's stored status, moved forward only.
+
+Each step reads what the store already holds first, so a retried or restarted flow never
+submits, opens or signs twice. Rules come from domain/; cryptography from sealing/ and signing/.
+"""
+from services.tender.announce import announce, notice_text
+from services.tender.minutes import (
+                                     MinutesResult,
+                                     SessionResult,
+                                     award_summary,
+                                     block,
+                                     conclude,
+                                     confirm_minutes,
+                                     draft_minutes,
+                                     final_minutes,
+                                     minutes_confirmed,
+                                     minutes_exist,
+                                     record_signature,
+                                     sign_minutes,
+)
+from services.tender.notification import (
+                                     SigningOutcome,
+                                     candidates,
+                                     chair_of,
+                                     close_signing,
+                                     forfeit_guarantee,
+                                     notify_winner,
+                                     signing_deadline,
+)
+from services.tender.sessions import (
+                                     HeldSession,
+                                     SessionOutcome,
+                                     opening_session,
+                                     participants_for,
+                                     price_session,
+                                     session_time,
+                                     stored_session,
+)
+from services.tender.submission import SubmissionResult, check_bidder_signature, submit_bid
+from services.tender.view import TenderView, load, price_list_of
+
+__all__ = [
+    "HeldSession", "MinutesResult", "SessionOutcome", "SessionResult", "SigningOutcome", "SubmissionResult", "TenderView",
+    "announce", "award_summary", "block", "candidates", "chair_of", "check_bidder_signature", "close_signing",
+    "conclude", "confirm_minutes", "draft_minutes", "final_minutes", "forfeit_guarantee", "load", "minutes_confirmed",
+    "minutes_exist", "notice_text", "notify_winner", "opening_session", "participants_for", "price_list_of",
+    "price_session", "record_signature", "session_time", "sign_minutes", "signing_deadline", "stored_session", "submit_bid",
+]

@@ -1,0 +1,269 @@
+"""The commission's sittings (art. 18-19 of the transactions regulation; R08): unlock the opening key
+with the present members' tokens, open A, B and C in order through the domain's staged evaluation
+(an excluded bid's later envelopes are never decrypted), and record what was opened."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from domain.money import to_decimal
+from domain.reasons import DomainError, Reason
+from domain.tender import evaluation as ev
+from domain.tender.commission import Member, session_participants
+from domain.tender.model import BidRecord, Letter, TenderSpec, effective_bids
+from domain.tender.state import check_opening_time
+from sealing import content as sealed_content
+from sealing.envelopes import SealedBid, open_envelope
+from sealing.opening_key import rebuild_private_key, unlock_shares
+from services import codec
+from services.deps import Deps
+from services.faults import crash_point
+from services.signers import TokenShareUnwrapper, current_certificate
+from services.tender.status import set_status
+from services.tender.submission import check_bidder_signature, signed_envelope_hash
+from services.tender.view import ENGINE_ACTOR, TenderView, load
+from store import models as m
+
+
+@dataclass
+class SessionOutcome:
+    """What a sitting found: who took part, the evaluation when prices are known, the two-stage
+    technical result otherwise, and the bidders whose technical score the commission must give."""
+
+    session_kind: str
+    participants: list[str]
+    evaluation: ev.TenderEvaluation | None
+    technical: dict[str, ev.BidEvaluation] | None = None
+    awaiting_scores: list[str] | None = None
+
+
+def session_time(spec: TenderSpec, session: str) -> datetime:
+    """When sitting `session` may open (aware UTC): "opening" at the opening time, "price_opening"
+    (envelope C of a two-stage tender) at the price-opening time (R08).
+
+    Raises: WRONG_STAGE when the tender has no separate price session."""
+    when = spec.opening_at if session == "opening" else spec.price_opening_at
+    if when is None:
+        raise DomainError(Reason.WRONG_STAGE, f"مناقصهٔ «{spec.id}» جلسهٔ جداگانهٔ بازگشایی پاکت ج ندارد")
+    return when
+
+
+def participants_for(deps: Deps, view: TenderView, present: Iterable[str], at: datetime) -> list[Member]:
+    """Present members whose certificate is valid and who hold their role at the session.
+
+    Returns the members taking part (domain.tender.commission.session_participants). Raises nothing."""
+    invalid = []
+    for mem in view.members:
+        role = mem.role.value
+        holds = deps.role_check(mem.national_id, role, view.spec.unit, at)
+        if current_certificate(deps.sessions, mem.national_id, at) is None or not holds:
+            invalid.append(mem.id)
+    session = session_participants(view.members, present, invalid)
+    return list(session.participants)
+
+
+def _unlock_key(deps: Deps, view: TenderView, participants: list[Member]):
+    by_member = {mem.id: deps.signers.get(mem.national_id) for mem in participants}
+    holders = [mid for mid in by_member if any(s.recipient_id == mid for s in view.plan.shares)]
+    unlocked = unlock_shares(view.plan, TokenShareUnwrapper(by_member), holders)
+    return rebuild_private_key(view.plan, unlocked)
+
+
+def _record_started(deps: Deps, tender_id: str, kind: str, present: Iterable[str],
+                    participants: list[Member]) -> None:
+    """Audited and committed before the first envelope is decrypted, so a process killed during
+    decryption still leaves who opened what session when (R08 crash traces)."""
+    with deps.uow() as uow:
+        uow.record(at=deps.clock.now(), actor=ENGINE_ACTOR, action="session.started", entity="tender",
+                   entity_id=tender_id, payload={"session": kind, "present": sorted(present),
+                                                 "participants": [p.id for p in participants]})
+        uow.commit()
+
+
+def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m.Bid]]:
+    """The effective bids (domain.tender.model.effective_bids: the last on-time submission per
+    bidder, art. 16) and the stored row of each accepted one."""
+    with deps.uow() as uow:
+        rows = list(uow.bids.all_for(view.spec.id))
+    submissions = [BidRecord(bidder_id=b.bidder_ref, receipt_at=b.received_at,
+                             refused=Reason(b.refused_reason) if b.refused_reason else None) for b in rows]
+    records = effective_bids(view.spec, submissions)
+    stored = {(b.bidder_ref, b.received_at): b for b in rows if b.refused_reason is None}
+    return records, {r.bidder_id: stored[(r.bidder_id, r.receipt_at)] for r in records if r.refused is None}
+
+
+def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], private_key, technical_scores=None):
+    opened: list[tuple[str, str]] = []
+
+    def opener(bidder_id: str, letter: Letter):
+        row = rows[bidder_id]
+        if letter == Letter.A:
+            # The bidder's signature is checked again at opening, against the stored manifest.
+            check_bidder_signature(deps, row.manifest_xml, row.company_id)
+        sealed = SealedBid.from_bytes(row.sealed)
+        expected = signed_envelope_hash(deps, row, sealed, letter.value)
+        plain = open_envelope(sealed, letter.value, private_key, expected, tender_id=view.spec.id,
+                              bidder_id=bidder_id)
+        opened.append((bidder_id, letter.value))
+        crash_point("envelope.decrypted")
+        content = codec.to_domain(letter.value, sealed_content.decode_envelope(letter.value, plain))
+        if letter == Letter.B and technical_scores is not None:
+            content = replace(content, technical_score=technical_scores.get(bidder_id))
+        return content
+
+    return opener, opened
+
+
+def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
+                    technical_scores: dict[str, int] | None = None) -> SessionOutcome:
+    """The (first) opening session: A, B and, in a one-stage tender, C; then evaluation (R08).
+
+    `present`: member ids the chair confirmed present. Two-stage tenders need the commission's
+    technical scores of envelope B (0-100 per bidder): without them (and none recorded) nothing is
+    recorded and the outcome lists the bidders awaiting a score (`awaiting_scores`); the caller asks
+    the commission and calls again with `technical_scores`.
+
+    Raises: OPENING_TOO_EARLY, QUORUM_NOT_MET, SECURITY_REP_ABSENT, TOKEN_NOT_FOUND, TOKEN_PIN_INVALID."""
+    view = load(deps, tender_id)
+    now = deps.clock.now()
+    check_opening_time(now, view.spec.opening_at)
+    kind = "opening"
+    stored = stored_session(deps, tender_id, kind)
+    participants = participants_for(deps, view, stored.present if stored else present, now)
+    _record_started(deps, tender_id, kind, present, participants)
+    private_key = _unlock_key(deps, view, participants)
+    records, rows = _records(deps, view)
+    rules = deps.policy.price_rules(view.formulas["abnormally-low"])
+    estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
+    if view.spec.procedure.value == "one_stage":
+        opener, opened = _opener(deps, view, rows, private_key)
+        evaluation = ev.evaluate_tender(view.spec, estimate, records, rules, opener=opener)
+        _record_session(deps, tender_id, kind, now, present, participants, opened, evaluation.bids, None)
+        return SessionOutcome(kind, [p.id for p in participants], evaluation)
+    # Two-stage: A and B now; the commission scores B; C waits for the price session.
+    scores = stored.technical_scores if stored and stored.technical_scores is not None else technical_scores
+    evs = _two_stage_technical(deps, view, records, rows, private_key, scores)
+    if evs["scores"] is None:
+        return SessionOutcome(kind, [p.id for p in participants], None, evs["bids"], awaiting_scores=evs["qualified"])
+    _record_session(deps, tender_id, kind, now, present, participants, evs["opened"], evs["bids"],
+                    evs["scores"])
+    return SessionOutcome(kind, [p.id for p in participants], None, evs["bids"])
+
+
+def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord], rows: dict[str, m.Bid],
+                         private_key: Any, scores: dict[str, int] | None) -> dict[str, Any]:
+    opened_all: list[tuple[str, str]] = []
+    opener, opened = _opener(deps, view, rows, private_key)
+    evs: dict[str, ev.BidEvaluation] = {}
+    loaded: dict[str, BidRecord] = {}
+    for rec in records:
+        if ev.evaluate_submission(view.spec, rec).accepted:
+            try:
+                rec = replace(rec, a=opener(rec.bidder_id, Letter.A))
+            except DomainError as exc:
+                rec = _integrity_failure(rec, exc, Letter.A)
+        evs[rec.bidder_id] = ev.open_a(view.spec, rec)
+        loaded[rec.bidder_id] = rec
+    for bid_id, e in list(evs.items()):
+        if ev.wants(e, Letter.B):
+            try:
+                loaded[bid_id] = replace(loaded[bid_id], b=opener(bid_id, Letter.B))
+            except DomainError as exc:
+                loaded[bid_id] = _integrity_failure(loaded[bid_id], exc, Letter.B)
+            evs[bid_id] = ev.open_b(view.spec, loaded[bid_id], e, ev.BStage.QUALIFICATION)
+    qualified = [b for b, e in evs.items() if ev.wants(e, Letter.B) or (e.b is not None and e.b.accepted
+                                                                         and not e.b_complete)]
+    if scores is None:
+        return {"bids": evs, "opened": opened, "scores": None, "qualified": sorted(qualified)}
+    for bid_id in qualified:
+        rec = loaded[bid_id]
+        if rec.b is None:
+            raise DomainError(Reason.WRONG_STAGE, f"پاکت ب پیشنهاد {bid_id} رمزگشایی نشده است")
+        score = scores.get(bid_id)
+        rec = replace(rec, b=replace(rec.b, technical_score=to_decimal(score) if score is not None else None))
+        evs[bid_id] = ev.open_b(view.spec, rec, evs[bid_id], ev.BStage.TECHNICAL)
+    opened_all.extend(opened)
+    return {"bids": evs, "opened": opened_all, "scores": scores, "qualified": sorted(qualified)}
+
+
+def _integrity_failure(rec: BidRecord, exc: DomainError, letter: Letter) -> BidRecord:
+    if exc.reason is Reason.ENVELOPE_TAMPERED:
+        return replace(rec, tampered=letter)
+    if exc.reason is Reason.BIDDER_SIGNATURE_INVALID:
+        return replace(rec, signature_invalid=True)
+    raise exc
+
+
+def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> SessionOutcome:
+    """Two-stage: the later session that opens C only for bids at or above the technical minimum.
+
+    Raises: OPENING_TOO_EARLY, WRONG_STAGE (not a two-stage tender, technical session not held),
+    QUORUM_NOT_MET, SECURITY_REP_ABSENT, TOKEN_NOT_FOUND, TOKEN_PIN_INVALID."""
+    view = load(deps, tender_id)
+    now = deps.clock.now()
+    check_opening_time(now, session_time(view.spec, "price_opening"))
+    technical = stored_session(deps, tender_id, "opening")
+    if technical is None:
+        raise DomainError(Reason.WRONG_STAGE, "جلسهٔ ارزیابی فنی هنوز برگزار نشده است")
+    stored = stored_session(deps, tender_id, "price_opening")
+    participants = participants_for(deps, view, stored.present if stored else present, now)
+    _record_started(deps, tender_id, "price_opening", present, participants)
+    private_key = _unlock_key(deps, view, participants)
+    records, rows = _records(deps, view)
+    scores = technical.technical_scores
+    opener, opened = _opener(deps, view, rows, private_key, technical_scores=scores)
+    estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
+    # Replaying A and B with the recorded scores is deterministic; C is read only for qualified bids.
+    evaluation = ev.evaluate_tender(view.spec, estimate, records, deps.policy.price_rules(view.formulas["abnormally-low"]),
+                                    opener=opener)
+    _record_session(deps, tender_id, "price_opening", now, present, participants,
+                    [o for o in opened if o[1] == "C"], evaluation.bids, None)
+    return SessionOutcome("price_opening", [p.id for p in participants], evaluation)
+
+
+@dataclass(frozen=True)
+class HeldSession:
+    """A sitting as recorded: member ids present and taking part, and the technical scores of B
+    (two-stage opening session; None otherwise)."""
+
+    present: list[str]
+    participants: list[str]
+    technical_scores: dict[str, int] | None
+
+
+def stored_session(deps: Deps, tender_id: str, kind: str) -> HeldSession | None:
+    """The sitting `kind` (opening | price_opening) as recorded, or None when it has not been held."""
+    with deps.uow() as uow:
+        row = uow.sessions_held.get(tender_id, kind)
+    if row is None:
+        return None
+    data = json.loads(row.attendees_json)
+    return HeldSession(list(data["present"]), list(data["participants"]), data.get("technical_scores"))
+
+
+def _record_session(deps, tender_id, kind, now, present, participants, opened, bids, scores) -> None:
+    with deps.uow() as uow:
+        if uow.sessions_held.get(tender_id, kind) is None:
+            uow.sessions_held.add(m.Session(tender_id=tender_id, kind=kind, held_at=now, attendees_json=codec.dumps(
+                {"present": sorted(present), "participants": [p.id for p in participants],
+                 "technical_scores": scores})))
+            for bidder_id, letter in opened:
+                uow.record(at=now, actor=ENGINE_ACTOR, action="envelope.opened", entity="tender",
+                           entity_id=tender_id, payload={"bidder": bidder_id, "envelope": letter, "session": kind})
+        for bid in uow.bids.current(tender_id):
+            e = bids.get(bid.bidder_ref)
+            if e is None:
+                continue
+            for letter, outcome in (("A", e.a), ("B", e.b), ("C", e.c)):
+                env = uow.bids.envelope(bid.id, letter)
+                if env is not None and outcome is not None:
+                    env.outcome = outcome.status.value
+                    env.reason = outcome.reason.value if outcome.reason else None
+                    if outcome.status.value in ("accepted", "rejected") and env.opened_at is None:
+                        env.opened_at = now
+        set_status(uow, tender_id, f"{kind}_held", None, now, record=False)
+        uow.commit()
+

@@ -1,0 +1,163 @@
+"""Receiving sealed bids: the bidder's tool seals and signs; the engine checks the deadline, the
+signature and the manifest, stores ciphertext only, supersedes an earlier bid and signs a receipt
+(R05, R07, R08)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+
+from domain.documents.receipt import build_receipt, check_envelope, receipt_hashes
+from domain.persian import format_jalali_datetime
+from domain.reasons import DomainError, Reason
+from domain.tender.state import check_submission_time
+from domain.xmlsafe import parse_untrusted
+from sealing.envelopes import SealedBid, check_manifest, manifest_hashes
+from services.deps import Deps
+from services.notify import notify
+from services.signers import COMPANY_SIGNATORY, trust_store
+from services.tender.view import load
+from signing.verify import verify_document
+from signing.xmldsig import signed_document_root
+from store import models as m
+
+ENGINE_ROLE, ENGINE_UNIT = "transactions_system", "municipality"
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """The engine's answer to a submission: accepted or the refusal's reason code, the signed receipt
+    (XML bytes) and the submission's sequence number for that bidder."""
+
+    accepted: bool
+    reason: Reason | None
+    receipt_xml: bytes | None
+    seq: int | None
+
+
+def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sealed: SealedBid,
+               signed_manifest: bytes) -> SubmissionResult:
+    """Receive a sealed bid and the bidder's signed manifest (R07, R08; art. 16 of the Tender Law).
+
+    The deadline is judged at the engine's receipt time; the manifest's signature must be the company's
+    registered signatory's; the envelopes must match the manifest and this tender's opening key. A
+    refusal is stored and audited and returned (never raised): LATE_SUBMISSION, MALFORMED_XML,
+    BIDDER_SIGNATURE_INVALID, BID_NOT_OWNED, ENVELOPE_TAMPERED. The same bid sent again gets the same receipt; a new
+    bid of the same bidder supersedes the earlier one."""
+    now = deps.clock.now()
+    view = load(deps, tender_id)
+    try:
+        check_submission_time(now, view.spec.deadline)
+        manifest_doc = parse_untrusted(signed_manifest)
+        check_bidder_signature(deps, signed_manifest, company_id)
+        check_owner(deps, tender_id, bidder_ref, company_id)
+        manifest = signed_document_root(manifest_doc)
+        check_manifest(sealed, manifest)
+        if sealed.tender_id != tender_id or sealed.bidder_id != bidder_ref:
+            raise DomainError(Reason.ENVELOPE_TAMPERED, "پیشنهاد برای مناقصه یا پیشنهاددهندهٔ دیگری مهر شده است")
+        if sealed.opening_public_key_b64 != view.plan.public_key_b64:
+            raise DomainError(Reason.ENVELOPE_TAMPERED, "پیشنهاد با کلید بازگشایی این مناقصه مهر نشده است")
+    except DomainError as exc:
+        _record_refused_submission(deps, tender_id, bidder_ref, company_id, now, exc)
+        return SubmissionResult(False, exc.reason, None, None)
+
+    digest = hashlib.sha256(signed_manifest).hexdigest()
+    with deps.uow() as uow:
+        latest = uow.bids.latest(tender_id, bidder_ref)
+        if latest is not None and latest.refused_reason is None \
+                and hashlib.sha256(latest.manifest_xml).hexdigest() == digest:
+            return SubmissionResult(True, None, latest.receipt_xml, latest.seq)  # same bid again: same receipt
+        seq = (latest.seq + 1) if latest is not None else 1
+        supersedes = None
+        for old in uow.bids.current(tender_id):
+            if old.bidder_ref == bidder_ref:
+                old.superseded = True
+                supersedes = f"{tender_id}/{bidder_ref}/{old.seq}"
+        receipt = build_receipt(tender_id, bidder_ref, now, sealed.hashes(), receipt_id=f"{tender_id}/{bidder_ref}/{seq}",
+                                supersedes=supersedes)
+        signed_receipt = deps.engine().sign(receipt, deps.clock, ENGINE_ROLE, ENGINE_UNIT)
+        receipt_bytes = etree.tostring(signed_receipt, xml_declaration=True, encoding="UTF-8")
+        uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=seq,
+                           received_at=now, sealed=sealed.to_bytes(), manifest_xml=signed_manifest,
+                           receipt_xml=receipt_bytes), sealed.hashes())
+        uow.record(at=now, actor=bidder_ref, action="bid.received", entity="tender", entity_id=tender_id,
+                   payload={"bidder": bidder_ref, "seq": seq, "hashes": sealed.hashes(), "supersedes": supersedes})
+        uow.commit()
+    notify(deps, bidder_ref, "bid_receipt", {"tender_title": view.spec.title,
+                                             "received_at": format_jalali_datetime(now),
+                                             "receipt_id": f"{tender_id}/{bidder_ref}/{seq}"},
+            f"receipt:{tender_id}:{bidder_ref}:{seq}")
+    return SubmissionResult(True, None, receipt_bytes, seq)
+
+
+def check_owner(deps: Deps, tender_id: str, bidder_ref: str, company_id: str) -> None:
+    """A bid belongs to the company whose signatory signed it: only that company may replace it
+    ("Stations and trust"; art. 16 of the Tender Law).
+
+    Raises: BID_NOT_OWNED when an accepted bid under `bidder_ref` belongs to another company."""
+    with deps.uow() as uow:
+        owner = uow.bids.owner(tender_id, bidder_ref)
+    if owner is not None and owner != company_id:
+        raise DomainError(Reason.BID_NOT_OWNED, f"پیشنهاددهندهٔ «{bidder_ref}»")
+
+
+def check_bidder_signature(deps: Deps, signed: bytes, company_id: str) -> None:
+    """Verify a document signed by a company's signatory (chain, revocation, role at signing time).
+
+    Raises: BIDDER_SIGNATURE_INVALID (the detail names the signing reason code)."""
+    checks = verify_document(signed, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
+                             [(COMPANY_SIGNATORY, company_id)])
+    failed = next((c.reason for c in checks if c.reason is not None), None)
+    if not checks or failed is not None:
+        raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, failed.value if failed else "بدون امضا")
+
+
+def _record_refused_submission(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, now: datetime,
+                               exc: DomainError) -> None:
+    with deps.uow() as uow:
+        latest = uow.bids.latest(tender_id, bidder_ref)
+        seq = (latest.seq + 1) if latest else 1
+        uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=seq,
+                           received_at=now, sealed=b"", manifest_xml=b"", superseded=False,
+                           refused_reason=exc.reason.value), {})
+        uow.record(at=now, actor=bidder_ref, action="bid.refused", entity="tender", entity_id=tender_id,
+                   reason=exc.reason, payload={"bidder": bidder_ref, "detail": exc.detail})
+        uow.commit()
+
+
+
+def verified_receipt(deps: Deps, receipt_xml: bytes) -> etree._Element:
+    """The engine's signed receipt, after verifying the transactions system's signature on it.
+
+    Raises: ENVELOPE_TAMPERED when the stored receipt is missing, altered or not signed by the
+    transactions system (R08: what the store holds is verified before it feeds a decision)."""
+    if not receipt_xml:
+        raise DomainError(Reason.ENVELOPE_TAMPERED, "رسید پیشنهاد در سامانه نیست")
+    checks = verify_document(receipt_xml, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
+                             [(ENGINE_ROLE, ENGINE_UNIT)])
+    failed = next((c.reason for c in checks if c.reason is not None), None)
+    if not checks or failed is not None:
+        raise DomainError(Reason.ENVELOPE_TAMPERED, f"امضای رسید نامعتبر است ({failed.value if failed else '—'})")
+    return signed_document_root(parse_untrusted(receipt_xml))
+
+
+def signed_envelope_hash(deps: Deps, row: m.Bid, sealed: SealedBid, letter: str) -> str:
+    """The SHA-256 (hex) of envelope `letter` as both signed documents state it, after checking the
+    stored ciphertext against them: the bidder's signed manifest and the engine's signed receipt.
+    The mutable `envelopes.sha256` column is never trusted for this (R08).
+
+    Raises: ENVELOPE_TAMPERED when the stored bid, manifest or receipt disagree or are altered."""
+    manifest = signed_document_root(parse_untrusted(row.manifest_xml))
+    receipt = verified_receipt(deps, row.receipt_xml or b"")
+    env = next((e for e in sealed.envelopes if e.letter == letter), None)
+    if env is None:
+        raise DomainError(Reason.ENVELOPE_TAMPERED, f"پاکت {letter} در پیشنهاد ذخیره‌شده نیست", letter=letter)
+    # Each envelope is judged on its own: a tampered C must not hide valid A and B.
+    signed = manifest_hashes(manifest).get(letter)
+    if signed is None or signed != receipt_hashes(receipt).get(letter):
+        raise DomainError(Reason.ENVELOPE_TAMPERED, f"چکیدهٔ پاکت {letter} در فهرست امضاشده و رسید یکی نیست",
+                          letter=letter)
+    check_envelope(receipt, letter, env.ciphertext)
+    return signed

@@ -1,0 +1,150 @@
+"""R08 against an insider with write access to the database: what the opening reads back from the
+store is checked against the signed documents, and a bid belongs to the company that signed it.
+
+Each attack is done the way an attacker would: raw SQL on the engine's SQLite file (no engine code),
+then the normal flow."""
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+
+from pilot_harness import world_with_bids
+
+
+def _open(world, scenario):
+    from services import tender as svc
+
+    world.clock.set(scenario.tender.opening_at)
+    return svc.opening_session(world.deps, scenario.scenario.name, [m.id for m in scenario.commission])
+
+
+def test_r08_bid_substituted_in_the_store_is_refused_at_opening(tmp_path):
+    """The insider re-seals b4's envelopes to the published opening key with a lower price and updates
+    the stored hashes; the signed manifest and the engine's signed receipt still name the old ones."""
+    from pilot.bidders import envelope_contents
+    from sealing.envelopes import seal_bid
+    from services import tender as svc
+
+    world, scenario = world_with_bids(tmp_path)
+    tender_id = scenario.scenario.name
+    b4 = next(b for b in scenario.bidders if b.id == "b4")
+    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    cheaper = b4.price.model_copy(update={"coefficient": Decimal("0.94")})
+    forged = seal_bid(tender_id, "b4", envelope_contents(b4.guarantee, b4.documents, b4.grade,
+                                                         b4.technical_score, cheaper), public_key)
+    db = sqlite3.connect(world.base_dir / "eproc.db")
+    (bid_id,) = db.execute("SELECT id FROM bids WHERE tender_id=? AND bidder_ref='b4' AND refused_reason IS NULL",
+                           (tender_id,)).fetchone()
+    db.execute("UPDATE bids SET sealed=? WHERE id=?", (forged.to_bytes(), bid_id))
+    for letter, digest in forged.hashes().items():
+        db.execute("UPDATE envelopes SET sha256=? WHERE bid_id=? AND letter=?", (digest, bid_id, letter))
+    db.commit()
+    db.close()
+
+    outcome = _open(world, scenario)
+    evaluation = outcome.evaluation
+    assert evaluation.bids["b4"].reason.value == "ENVELOPE_TAMPERED"
+    assert evaluation.award.winner == "b3"  # the forged price did not win
+
+
+def test_r08_receipt_rewritten_in_the_store_is_refused_at_opening(tmp_path):
+    """Changing the hash inside the stored receipt breaks the engine's signature on it."""
+    world, scenario = world_with_bids(tmp_path)
+    db = sqlite3.connect(world.base_dir / "eproc.db")
+    (bid_id, receipt) = db.execute("SELECT id, receipt_xml FROM bids WHERE bidder_ref='b3' AND refused_reason IS NULL"
+                                   ).fetchone()
+    digest = receipt.split(b'letter="C" sha256="')[1][:64]
+    db.execute("UPDATE bids SET receipt_xml=? WHERE id=?", (receipt.replace(digest, b"0" * 64), bid_id))
+    db.commit()
+    db.close()
+    outcome = _open(world, scenario)
+    assert outcome.evaluation.bids["b3"].reason.value == "ENVELOPE_TAMPERED"
+
+
+def test_r08_another_company_cannot_replace_a_bid_under_its_ref(tmp_path):
+    """b5's company, signing with its own token, submits under b3's ref: refused and audited."""
+    from pilot.bidders import envelope_contents, seal_and_sign
+    from services import tender as svc
+
+    world, scenario = world_with_bids(tmp_path)
+    tender_id = scenario.scenario.name
+    b3 = next(b for b in scenario.bidders if b.id == "b3")
+    b5 = next(b for b in scenario.bidders if b.id == "b5")
+    world.clock.set(scenario.tender.deadline.replace(hour=0))
+    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    worse = b3.price.model_copy(update={"coefficient": Decimal("1.30")})
+    sealed, manifest = seal_and_sign(tender_id, "b3", b5.national_id,
+                                     envelope_contents(b3.guarantee, b3.documents, b3.grade, b3.technical_score,
+                                                       worse), public_key,
+                                     world.signer(world.bidder_signatory["b5"]), world.clock)
+    result = svc.submit_bid(world.deps, tender_id, "b3", b5.national_id, sealed, manifest)
+    assert not result.accepted and result.reason.value == "BID_NOT_OWNED"
+    db = sqlite3.connect(world.base_dir / "eproc.db")
+    refused = db.execute("SELECT reason FROM audit_log WHERE action='bid.refused' AND payload_json LIKE '%b3%'").fetchall()
+    db.close()
+    assert [r for (r,) in refused] == ["BID_NOT_OWNED"]
+    outcome = _open(world, scenario)
+    assert outcome.evaluation.award.winner == "b3"  # b3's own bid still stands
+    assert outcome.evaluation.bids["b3"].price_rial < outcome.evaluation.bids["b4"].price_rial
+
+
+def test_r08_minutes_rewritten_in_the_store_do_not_reach_the_article18_notice(tmp_path):
+    """Winner and runner-up swapped in the stored, signed minutes: the chair's token must not sign an
+    Article 18 notice to the wrong bidder; the tampering is refused when the minutes are read."""
+    import pytest
+
+    from domain.reasons import DomainError, Reason
+    from services import tender as svc
+
+    world, scenario = world_with_bids(tmp_path)
+    tender_id = scenario.scenario.name
+    outcome = _open(world, scenario)
+    svc.draft_minutes(world.deps, tender_id, outcome)
+    minutes = svc.sign_minutes(world.deps, tender_id, outcome.participants)
+    assert minutes.final and (minutes.award.winner, minutes.award.runner_up) == ("b3", "b4")
+    db = sqlite3.connect(world.base_dir / "eproc.db")
+    (xml,) = db.execute("SELECT xml FROM minutes WHERE kind='article13' AND final").fetchone()
+    swapped = (xml.replace(b'winner="b3"', b'winner="@@"').replace(b'runner_up="b4"', b'runner_up="b3"')
+               .replace(b'winner="@@"', b'winner="b4"'))
+    assert swapped != xml
+    db.execute("UPDATE minutes SET xml=? WHERE kind='article13'", (swapped,))
+    db.commit()
+    db.close()
+    with pytest.raises(DomainError) as err:
+        svc.notify_winner(world.deps, tender_id, "b4")
+    assert err.value.reason is Reason.SIGNATURE_INVALID
+    with world.deps.uow() as uow:
+        assert uow.minutes.latest(tender_id, "article18") is None  # nothing was signed
+
+
+def test_r08_killed_during_decryption_leaves_a_trace_and_the_rerun_never_lowers_the_status(prefect_server, tmp_path):
+    """A worker killed after the first envelope was decrypted: the audit log says who opened which
+    session when; the rerun completes and the tender's status only moved forward."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    eproc = str(Path(sys.executable).parent / "eproc")
+    work = tmp_path / "killed"
+    killed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
+                            env={**env, "EPROC_CRASH_AT": "envelope.decrypted#1"}, timeout=600)
+    assert killed.returncode == 137, killed.stderr[-2000:]
+    db = sqlite3.connect(work / "eproc.db")
+    started = db.execute("SELECT payload_json FROM audit_log WHERE action='session.started'").fetchall()
+    assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+    db.close()
+    assert len(started) == 1 and json.loads(started[0][0])["session"] == "opening"
+    assert len(json.loads(started[0][0])["participants"]) == 5
+    resumed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
+                             env=env, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads(resumed.stdout)["tender"]["status"] == "awarded"
+    db = sqlite3.connect(work / "eproc.db")
+    statuses = [a for (a,) in db.execute("SELECT action FROM audit_log WHERE action LIKE 'tender.%' ORDER BY seq")]
+    (status,) = db.execute("SELECT status FROM tenders").fetchone()
+    db.close()
+    assert status == "contracted" and statuses[-1] == "tender.contracted"
