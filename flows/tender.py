@@ -13,14 +13,18 @@ from prefect import flow, get_run_logger
 
 from domain.persian import format_rial, persian_digits
 from domain.reasons import DomainError, Reason
+from domain.tender.commission import Member
 from domain.tender.status import SessionStatus
 from flows import runtime
 from services import tender as svc
 from tasks.tender import draft_minutes, notify, open_envelopes, sign_minutes
 
-BLOCKING = {Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT, Reason.TOKEN_PIN_INVALID, Reason.TOKEN_NOT_FOUND}
+BLOCKING = {Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT, Reason.TOKEN_PIN_INVALID, Reason.TOKEN_NOT_FOUND,
+            Reason.NOT_AUTHORISED}
 STATUS_FA = {"accepted": "پذیرفته", "rejected": "رد", "returned_unopened": "بازنشده مسترد",
              "not_submitted": "ارسال نشده"}
+ROLE_FA = {"chair": "رئیس کمیسیون", "finance": "مدیر مالی", "technical": "مدیر فنی", "legal": "نمایندهٔ حقوقی",
+           "security": "نمایندهٔ حراست"}
 SESSION_TITLE_FA = {"opening": "جلسهٔ بازگشایی", "price_opening": "جلسهٔ بازگشایی پاکت‌های ج"}
 
 
@@ -41,15 +45,15 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
     if stored is not None and svc.minutes_exist(deps, tender_id):
         participants = stored.participants
     else:
-        members = {mm.id: mm.name or mm.role.value for mm in view.members}
-        present = stored.present if stored else deps.human().attendance(tender_id, session, members,
-                                                                           deps.clock.now())
+        members = {mm.id: member_label(mm) for mm in view.members}
         try:
+            present = stored.present if stored else svc.accept_attendance(
+                deps, view, session, deps.human().attendance(tender_id, session, members, deps.clock.now()))
             outcome = open_envelopes(tender_id, session, present)
             if outcome.awaiting_scores is not None:
                 # Two-stage: the commission scores envelope B before the sitting is recorded.
                 scores = deps.human().technical_scores(tender_id, outcome.awaiting_scores)
-                outcome = open_envelopes(tender_id, session, present, scores)
+                outcome = open_envelopes(tender_id, session, present, scores.scores)
         except DomainError as exc:
             if exc.reason not in BLOCKING:
                 raise
@@ -61,8 +65,8 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
         draft_minutes(tender_id, outcome)
         participants = outcome.participants
     if not svc.minutes_confirmed(deps, tender_id):
-        confirmed = deps.human().confirm_minutes(tender_id, svc.award_summary(deps, tender_id))
-        if not svc.confirm_minutes(deps, tender_id, confirmed):
+        answer = deps.human().confirm_minutes(tender_id, svc.award_summary(deps, tender_id))
+        if not svc.confirm_minutes(deps, tender_id, answer):
             return svc.SessionResult(SessionStatus.BLOCKED).to_dict()
     minutes = sign_minutes(tender_id, participants)
     result = svc.conclude(deps, tender_id, minutes)
@@ -89,12 +93,19 @@ def contract_signature(tender_id: str) -> dict:
     for version, bidder in enumerate(svc.candidates(deps, tender_id), start=1):
         notify(tender_id, bidder, version)
         notified_at = deps.clock.now()
-        if deps.human().contract_signed(tender_id, bidder, notified_at):
+        if svc.record_signature_answer(deps, tender_id, bidder,
+                                       deps.human().contract_signed(tender_id, bidder, notified_at)):
             break
         declined.add(bidder)
         runtime.wait_until(deps.clock, svc.signing_deadline(deps, tender_id, notified_at))
         svc.forfeit_guarantee(deps, tender_id, bidder)
     return svc.close_signing(deps, tender_id, declined).to_dict()
+
+
+def member_label(member: Member) -> str:
+    """How a member appears on the attendance form: name and role in Persian."""
+    role = ROLE_FA.get(member.role.value, member.role.value)
+    return f"{member.name} — {role}" if member.name else role
 
 
 def _bids_artifact(tender_id: str, session: str, outcome: svc.SessionOutcome) -> None:

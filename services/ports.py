@@ -2,29 +2,57 @@
 
 Outside systems (financial, project control, transparency, portal, SMS, contractor registry) have
 their `Protocol`s in `integrations/`; this module holds the one port that belongs to the engine's
-own operators: the decisions a flow waits for (Prefect UI forms in production, scripted answers
-in rehearsals)."""
+own operators: the decisions a flow waits for (Prefect UI forms in production, scripted answers in
+rehearsals). Every answer says who gave it (a national ID), so the audit log records it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """The chair's answer on attendance: member ids present, whether the chair confirmed, and the
+    national ID of whoever answered (R08: only a confirmed attendance opens a session)."""
+
+    present: list[str]
+    confirmed: bool
+    answered_by: str
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Envelope B technical scores (0-100) per bidder, and who entered them."""
+
+    scores: dict[str, int]
+    answered_by: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A yes/no answer (minutes confirmed, contract signed), who gave it, and an optional note."""
+
+    confirmed: bool
+    answered_by: str
+    note: str = ""
 
 
 class Decisions(Protocol):
     """The human decisions of a tender run, each asked at its moment (R08-R11)."""
 
-    def attendance(self, tender_id: str, session: str, members: dict[str, str], at: datetime) -> list[str]:
-        """Member ids present at the session, chosen from `members` (id -> display name)."""
+    def attendance(self, tender_id: str, session: str, members: dict[str, str], at: datetime) -> Attendance:
+        """Members present at the session, chosen from `members` (id -> name and role)."""
         ...
 
-    def technical_scores(self, tender_id: str, bidders: list[str]) -> dict[str, int]:
+    def technical_scores(self, tender_id: str, bidders: list[str]) -> Scores:
         """Envelope B technical score (0-100) per qualified bidder of a two-stage tender."""
         ...
 
-    def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> bool:
+    def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> Confirmation:
         """Whether the notified bidder signed the contract within the signing period (art. 18)."""
         ...
 
-    def confirm_minutes(self, tender_id: str, summary: str) -> bool:
+    def confirm_minutes(self, tender_id: str, summary: str) -> Confirmation:
         """The deputy's representative confirms the generated minutes before members sign (R09)."""
         ...

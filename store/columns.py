@@ -1,14 +1,14 @@
-"""Column types and column definitions shared by the engine's tables and the stubs' tables.
+"""Column types and columns shared by the engine's tables and the stubs' tables.
 
-Shared so that every table spells a surrogate key, a UTC timestamp or an indexed parent key one way;
-the generated DDL is what each table wrote out by hand before (the migrations are the proof).
+Every table spells a surrogate key and a UTC timestamp one way; the generated DDL is what each
+table wrote out by hand before (the migrations' drift check is the proof).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, TypeDecorator
+from sqlalchemy import DateTime, Integer, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,8 +42,3 @@ class SurrogateKey:
 
     # sort_order: mixin columns would otherwise follow the table's own columns.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-1)
-
-
-def parent_key(target: str, **kw: Any) -> Any:
-    """An indexed foreign key to `target` ("table.column"), the usual child-to-parent link."""
-    return mapped_column(ForeignKey(target), index=True, **kw)

@@ -270,3 +270,15 @@ class AuditEntry(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+class AuditCheckpoint(SurrogateKey, Base):
+    """The engine's signed statement of the audit chain's head (`seq`, `head_hash`), append-only;
+    the same signed XML is published, so a rewritten or truncated log no longer matches it (R21)."""
+
+    __tablename__ = "audit_checkpoints"
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)  # audit_log.seq of the head it signs
+    head_hash: Mapped[str] = mapped_column(String(64))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(160))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)  # the signed checkpoint document

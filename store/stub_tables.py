@@ -200,6 +200,17 @@ class ExtNoticeDocument(SurrogateKey, StubBase):
     content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
+class ExtPublishedCheckpoint(SurrogateKey, StubBase):
+    """An audit checkpoint (the engine's signed chain head) as the portal publishes it (R21)."""
+
+    __tablename__ = "ext_ann_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # --- SMS / notification outbox ----------------------------------------------------------
 
 class ExtOutboxMessage(SurrogateKey, StubBase):

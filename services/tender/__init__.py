@@ -33,11 +33,13 @@ from services.tender.notification import (
                                      close_signing,
                                      forfeit_guarantee,
                                      notify_winner,
+                                     record_signature_answer,
                                      signing_deadline,
 )
 from services.tender.sessions import (
                                      HeldSession,
                                      SessionOutcome,
+                                     accept_attendance,
                                      opening_session,
                                      participants_for,
                                      price_session,
@@ -48,7 +50,9 @@ from services.tender.submission import SubmissionResult, check_bidder_signature,
 from services.tender.view import TenderView, load, price_list_of
 
 __all__ = [
-    "HeldSession", "MinutesResult", "SessionOutcome", "SessionResult", "SigningOutcome", "SubmissionResult", "TenderView",
+    "HeldSession",
+    "accept_attendance",
+    "record_signature_answer", "MinutesResult", "SessionOutcome", "SessionResult", "SigningOutcome", "SubmissionResult", "TenderView",
     "announce", "award_summary", "block", "candidates", "chair_of", "check_bidder_signature", "close_signing",
     "conclude", "confirm_minutes", "draft_minutes", "final_minutes", "forfeit_guarantee", "load", "minutes_confirmed",
     "minutes_exist", "notice_text", "notify_winner", "opening_session", "participants_for", "price_list_of",

@@ -17,6 +17,7 @@ from domain.tender.status import SessionStatus, TenderStatus
 from domain.xmlsafe import parse_untrusted
 from services.deps import Deps
 from services.faults import crash_point
+from services.ports import Confirmation
 from services.signers import trust_store
 from services.tender.sessions import SessionOutcome, stored_session
 from services.tender.status import set_status
@@ -198,17 +199,20 @@ def minutes_confirmed(deps: Deps, tender_id: str) -> bool:
         return uow.audit.exists("article13.confirmed", tender_id)
 
 
-def confirm_minutes(deps: Deps, tender_id: str, confirmed: bool, actor: str = "deputy-representative") -> bool:
-    """Record the deputy's representative's answer on the generated minutes (R09); a refusal
-    pauses the tender at `minutes_not_confirmed`. Returns `confirmed`."""
+def confirm_minutes(deps: Deps, tender_id: str, answer: Confirmation) -> bool:
+    """Record the deputy's representative's answer on the generated minutes (R09) with who gave it;
+    a refusal pauses the tender at `minutes_not_confirmed`. Returns whether they were confirmed."""
     now = deps.clock.now()
     with deps.uow() as uow:
-        if confirmed:
-            uow.record(at=now, actor=actor, action="article13.confirmed", entity="tender", entity_id=tender_id)
+        if answer.confirmed:
+            uow.record(at=now, actor=answer.answered_by, action="article13.confirmed", entity="tender",
+                       entity_id=tender_id)
         else:
+            uow.record(at=now, actor=answer.answered_by, action="article13.not_confirmed", entity="tender",
+                       entity_id=tender_id, payload={"note": answer.note})
             set_status(uow, tender_id, TenderStatus.MINUTES_NOT_CONFIRMED, None, now)
         uow.commit()
-    return confirmed
+    return answer.confirmed
 
 
 def award_summary(deps: Deps, tender_id: str) -> str:

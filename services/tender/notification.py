@@ -20,6 +20,7 @@ from domain.tender.status import TenderStatus
 from domain.xmlsafe import parse_untrusted
 from services.deps import Deps
 from services.notify import notify
+from services.ports import Confirmation
 from services.signers import trust_store
 from services.tender.minutes import final_minutes, record_signature, save_minutes
 from services.tender.status import set_status
@@ -91,6 +92,15 @@ def candidates(deps: Deps, tender_id: str) -> list[str]:
 def signing_deadline(deps: Deps, tender_id: str, notified_at: datetime) -> datetime:
     """The end of the notified bidder's signing period (UTC; the tender's signing days)."""
     return ev.signing_deadline(load(deps, tender_id).spec, notified_at)
+
+
+def record_signature_answer(deps: Deps, tender_id: str, bidder: str, answer: Confirmation) -> bool:
+    """Audit who reported whether the notified bidder signed the contract (art. 18); returns the answer."""
+    with deps.uow() as uow:
+        uow.record(at=deps.clock.now(), actor=answer.answered_by, action="contract.signature_reported",
+                   entity="tender", entity_id=tender_id, payload={"bidder": bidder, "signed": answer.confirmed})
+        uow.commit()
+    return answer.confirmed
 
 
 def forfeit_guarantee(deps: Deps, tender_id: str, bidder: str) -> None:

@@ -21,6 +21,7 @@ from sealing.opening_key import rebuild_private_key, unlock_shares
 from services import codec
 from services.deps import Deps
 from services.faults import crash_point
+from services.ports import Attendance
 from services.signers import TokenShareUnwrapper, current_certificate
 from services.tender.status import set_status
 from services.tender.submission import check_bidder_signature, signed_envelope_hash
@@ -70,6 +71,32 @@ def _unlock_key(deps: Deps, view: TenderView, participants: list[Member]):
     holders = [mid for mid in by_member if any(s.recipient_id == mid for s in view.plan.shares)]
     unlocked = unlock_shares(view.plan, TokenShareUnwrapper(by_member), holders)
     return rebuild_private_key(view.plan, unlocked)
+
+
+def accept_attendance(deps: Deps, view: TenderView, session: str, attendance: Attendance) -> list[str]:
+    """The attendance the chair (or the chair's alternate) confirmed, audited with who answered
+    (R08: only a confirmed attendance opens a session). Returns the member ids present.
+
+    Raises (audited): QUORUM_NOT_MET when the attendance was not confirmed; NOT_AUTHORISED when
+    whoever answered is not the commission's chair or the chair's alternate holding that role now."""
+    now = deps.clock.now()
+    chair_ids = {mm.id for mm in view.members if mm.role.value == "chair"}
+    chairs = [mm for mm in view.members if mm.id in chair_ids or mm.alternate_for in chair_ids]
+    who = next((mm for mm in chairs if mm.national_id == attendance.answered_by), None)
+    error = None
+    if who is None or not deps.role_check(who.national_id, who.role.value, view.spec.unit, now):
+        error = DomainError(Reason.NOT_AUTHORISED, f"پاسخ‌دهندهٔ فرم حضور رئیس جلسه نیست: {attendance.answered_by}")
+    elif not attendance.confirmed:
+        error = DomainError(Reason.QUORUM_NOT_MET, "رئیس جلسه حضور اعضا را تأیید نکرد")
+    with deps.uow() as uow:
+        uow.record(at=now, actor=attendance.answered_by or "unknown", action="session.attendance", entity="tender",
+                   entity_id=view.spec.id, reason=error.reason if error else None,
+                   payload={"session": session, "present": sorted(attendance.present),
+                            "confirmed": attendance.confirmed})
+        uow.commit()
+    if error is not None:
+        raise error
+    return list(attendance.present)
 
 
 def _record_started(deps: Deps, tender_id: str, kind: str, present: Iterable[str],

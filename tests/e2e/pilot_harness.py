@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +31,16 @@ def world_with_bids(tmp_path: Path):
         if step.kind == "submit":
             runner.submit(world, step.who, step.at)
     return world, scenario
+
+
+def eproc_pilot(prefect_server: str, workdir: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`eproc pilot --json --workdir DIR` in its own process against the session's Prefect server; with
+    `crash_at`, EPROC_CRASH_AT has the process kill itself at that point (exit status 137)."""
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_LOGGING_LEVEL": "WARNING", **({"EPROC_CRASH_AT": crash_at} if crash_at else {})}
+    eproc = str(Path(sys.executable).parent / "eproc")
+    return subprocess.run([eproc, "pilot", "--json", "--workdir", str(workdir)], capture_output=True, text=True,
+                          env=env, timeout=600)
 
 
 def load_raw(path: Path = DISTRICT_12) -> dict:

@@ -65,9 +65,10 @@ class Api:
 
     def finish_tender(self, parent_id: str, session_id: str, attendance_key: str) -> None:
         """After attendance: confirm the generated minutes, then the winner's contract signature."""
-        self.answer(session_id, {"confirmed": True, "note": ""}, after=attendance_key)
+        self.answer(session_id, {"confirmed": True, "note": "", "answered_by": "deputy-representative"},
+                    after=attendance_key)
         self.wait_state(session_id, {"COMPLETED"}, timeout=120)
-        self.answer(parent_id, {"signed": True})
+        self.answer(parent_id, {"signed": True, "answered_by": "contracts-officer"})
         self.wait_state(parent_id, {"COMPLETED"}, timeout=120)
 
     def paused_session(self, parent_id: str, timeout: float) -> dict:

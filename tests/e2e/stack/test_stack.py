@@ -20,7 +20,9 @@ from tests.e2e.stack.conftest import ARTIFACTS
 # One xdist worker keeps the whole stack session (servers, workers) to itself.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 CHROMIUM = "/usr/bin/chromium"
-FULL_ATTENDANCE = {"present": ["m1", "m2", "m3", "m4", "m5"], "confirmed": True}
+CHAIR = "5260181591"  # the district-12 chair's national ID (pilot/scenarios/district-12-asphalt.toml)
+# Members are switched on one by one (nothing is prefilled); the chair confirms and says who answers.
+FULL_ATTENDANCE = {**{f"member_{i}": True for i in range(5)}, "confirmed": True, "answered_by": CHAIR}
 
 
 def _listening(port: int) -> list[str]:
@@ -85,8 +87,13 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
             assert "حضور در جلسهٔ" in form.inner_text() and "UI-1" in form.inner_text()
             assert form.get_by_text("تأیید رئیس جلسه").count() == 1
             assert form.get_by_text("رئیس جلسه حضور اعضا و نمایندهٔ حراست را تأیید می‌کند").count() == 1
-            assert [form.locator("textarea").nth(i).input_value() for i in range(5)] == FULL_ATTENDANCE["present"]
-            form.get_by_role("switch").click()
+            switches = form.get_by_role("switch")
+            assert switches.count() == 6  # a switch per member, then the chair's confirmation
+            for i in range(6):
+                assert switches.nth(i).get_attribute("aria-checked") != "true"  # nothing decided in advance
+                switches.nth(i).click()
+            assert form.get_by_text("رئیس کمیسیون").count() >= 1  # members by name and role
+            form.get_by_role("textbox").last.fill(CHAIR)
             form.screenshot(path=str(ARTIFACTS / "attendance-form.png"))
             with page.expect_response(lambda r: r.url.endswith("/resume"), timeout=60_000) as sent:
                 form.get_by_role("button", name="Submit").click()
@@ -98,8 +105,11 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
     with create_engine(stack.up["app_database_url"]).connect() as db:
         row = db.execute(text("SELECT status FROM tenders WHERE id = 'UI-1'")).one()
         session = db.execute(text("SELECT attendees_json FROM sessions WHERE tender_id = 'UI-1'")).scalar()
+        answered = db.execute(text("SELECT actor FROM audit_log WHERE action = 'session.attendance' "
+                                   "AND entity_id = 'UI-1'")).scalars().all()
     assert row.status == "contracted"
     assert "m5" in session
+    assert answered == [CHAIR]  # who confirmed the attendance is on record
     assert (ARTIFACTS / "attendance-form.png").stat().st_size > 10_000
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 
-from pilot_harness import world_with_bids
+from pilot_harness import eproc_pilot, world_with_bids
 
 
 def _open(world, scenario):
@@ -121,17 +121,9 @@ def test_r08_killed_during_decryption_leaves_a_trace_and_the_rerun_never_lowers_
     """A worker killed after the first envelope was decrypted: the audit log says who opened which
     session when; the rerun completes and the tender's status only moved forward."""
     import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
-    eproc = str(Path(sys.executable).parent / "eproc")
     work = tmp_path / "killed"
-    killed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
-                            env={**env, "EPROC_CRASH_AT": "envelope.decrypted#1"}, timeout=600)
+    killed = eproc_pilot(prefect_server, work, crash_at="envelope.decrypted#1")
     assert killed.returncode == 137, killed.stderr[-2000:]
     db = sqlite3.connect(work / "eproc.db")
     started = db.execute("SELECT payload_json FROM audit_log WHERE action='session.started'").fetchall()
@@ -139,8 +131,7 @@ def test_r08_killed_during_decryption_leaves_a_trace_and_the_rerun_never_lowers_
     db.close()
     assert len(started) == 1 and json.loads(started[0][0])["session"] == "opening"
     assert len(json.loads(started[0][0])["participants"]) == 5
-    resumed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
-                             env=env, timeout=600)
+    resumed = eproc_pilot(prefect_server, work)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads(resumed.stdout)["tender"]["status"] == "awarded"
     db = sqlite3.connect(work / "eproc.db")

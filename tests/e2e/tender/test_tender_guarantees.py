@@ -3,14 +3,11 @@ database before the session, and a killed process that resumes with the same min
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from pilot_harness import world_with_bids
+from pilot_harness import eproc_pilot, world_with_bids
 
 
 def test_r08_opening_before_the_scheduled_time_is_refused(tmp_path):
@@ -49,21 +46,15 @@ def test_r08_database_access_alone_reveals_no_bid_content(tmp_path):
 
 @pytest.mark.slow
 def test_r10_killed_during_the_session_resumes_with_the_same_minutes(prefect_server, tmp_path):
-    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
-    eproc = str(Path(sys.executable).parent / "eproc")
     work = tmp_path / "crashed"
-    crashed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
-                             env={**env, "EPROC_CRASH_AT": "article13.signed#2"}, timeout=600)
+    crashed = eproc_pilot(prefect_server, work, crash_at="article13.signed#2")
     assert crashed.returncode == 137, crashed.stderr[-2000:]
     conn = sqlite3.connect(work / "eproc.db")
     assert conn.execute("SELECT final FROM minutes WHERE kind='article13'").fetchall() == [(0,)]
     conn.close()
-    resumed = subprocess.run([eproc, "pilot", "--json", "--workdir", str(work)], capture_output=True, text=True,
-                             env=env, timeout=600)
+    resumed = eproc_pilot(prefect_server, work)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    clean = subprocess.run([eproc, "pilot", "--json", "--workdir", str(tmp_path / "clean")], capture_output=True,
-                           text=True, env=env, timeout=600)
+    clean = eproc_pilot(prefect_server, tmp_path / "clean")
     assert json.loads(resumed.stdout) == json.loads(clean.stdout)
 
     def counts(db: Path) -> dict:
