@@ -25,7 +25,7 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 
 
 def _company_id(n: int) -> str:
-    prefix = f"2{n:09d}"
+    prefix = f"2{n + 1_234_567:09d}"  # digits 4-9 of a company ID are never all zero
     weights = (29, 27, 23, 19, 17, 29, 27, 23, 19, 17)
     d = int(prefix[9]) + 2
     total = sum((d + int(prefix[i])) * weights[i] for i in range(10)) % 11

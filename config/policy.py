@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.contract.fields import threshold_class as domain_threshold_class
 from domain.formulas import Formula
+from domain.limits import ContentLimits
 from domain.persian import format_jalali_date, parse_jalali_date
 from domain.reasons import DomainError, Reason
 from domain.tender.evaluation import PriceRules
@@ -54,6 +55,7 @@ class Defaults(_Strict):
     min_submission_days: int = Field(ge=1)
     quorum: Literal["all_voting", "majority"]
     price_inquiry_min_quotes: int = Field(ge=1)
+    signing_time_skew_minutes: int = Field(ge=0)  # claimed signing time vs receipt ("Stations and trust")
     deductions: dict[str, Decimal]
 
     @field_validator("deductions")
@@ -63,6 +65,23 @@ class Defaults(_Strict):
             if not Decimal(0) <= rate < Decimal(1):
                 raise ValueError(f"rate {name}={rate} must be in [0, 1)")
         return v
+
+
+class Limits(_Strict):
+    """Caps on what a sealed bid may carry (R08, issue 10 class 14); every one is required (the TOML
+    sets them): envelope C's coefficient, any sealed amount in rials, a whole sealed bid and one
+    attachment of envelope B in bytes."""
+
+    max_coefficient: Decimal = Field(gt=0)
+    max_amount_rial: int = Field(gt=0)
+    max_bid_bytes: int = Field(gt=0)
+    max_attachment_bytes: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _attachment_fits(self) -> Limits:
+        if self.max_attachment_bytes > self.max_bid_bytes:
+            raise ValueError("max_attachment_bytes must not exceed max_bid_bytes")
+        return self
 
 
 class Threshold(_Strict):
@@ -148,6 +167,7 @@ class Workflow(_Strict):
 class Policy(_Strict):
     version: str
     defaults: Defaults
+    limits: Limits
     thresholds: dict[int, Threshold]
     calendar: list[CalendarEntry]
     workflow: Workflow
@@ -219,6 +239,13 @@ class Policy(_Strict):
             raise DomainError(Reason.POLICY_INVALID, f"فرمول {formula_id} نسخهٔ {version} تعریف نشده است")
         return max(found, key=lambda f: f.version)
 
+    def signing_time_skew(self) -> timedelta:
+        """How far a signature's claimed signing time may lie from the time the system received it
+        before it is SIGNING_TIME_SKEW ("Stations and trust" in tender-rules.md: default 5 minutes; R05).
+
+        Raises: nothing."""
+        return timedelta(minutes=self.defaults.signing_time_skew_minutes)
+
     def price_rules(self, abnormally_low: Formula) -> PriceRules:
         """The price rules a tender is evaluated with: its approved abnormal-price formula (as the
         tender recorded it), that formula's min_count from this policy, price_inquiry_min_quotes.
@@ -228,6 +255,13 @@ class Policy(_Strict):
         if entry.version != abnormally_low.version or entry.min_count is None:
             raise DomainError(Reason.POLICY_INVALID, f"فرمول {abnormally_low.ref} در سیاست حداقل تعداد (min_count) ندارد")
         return PriceRules(abnormally_low, entry.min_count, self.defaults.price_inquiry_min_quotes)
+
+    def content_limits(self) -> ContentLimits:
+        """The caps of `[limits]` as the sealing layer and the submission step check them (R08).
+
+        Raises: nothing."""
+        lim = self.limits
+        return ContentLimits(lim.max_coefficient, lim.max_amount_rial, lim.max_bid_bytes, lim.max_attachment_bytes)
 
     def describe(self, unit_id: str, on: date) -> dict[str, object]:
         u = self.unit(unit_id)

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_POLICY = Path(__file__).parent / "policy" / "default.toml"
 PIN_ENV = "EPROC_TOKEN_PIN"
+API_SECRET_FILE = "api-secret"  # under data_dir, mode 0600: the session-token key when EPROC_API_SECRET is unset
 
 
 def pin_env_name(label: str) -> str:
@@ -46,6 +48,23 @@ class Settings(BaseSettings):
     decision_timeout: int = Field(default=3600, ge=1, description="Seconds a paused run waits for an operator")
     crash_at: str | None = Field(default=None, description="Tests only: `point#n` ends the process the n-th "
                                                            "time `point` is passed (services.faults)")
+    # The transactions system's HTTP API (`eproc serve`, issue 11).
+    api_host: str = Field(default="127.0.0.1", description="Address `eproc serve` binds (a proxy sits in front)")
+    api_port: int = Field(default=8400, ge=1, le=65535, description="Port of `eproc serve`")
+    api_secret: SecretStr | None = Field(
+        default=None, min_length=32,
+        description="HS256 key of session tokens, shared by every API process behind the proxy; empty: "
+                    "generated once into data_dir/api-secret (mode 0600)")
+    api_session_minutes: int = Field(default=15, ge=1, le=240, description="Lifetime of a session token")
+    api_challenge_seconds: int = Field(default=120, ge=10, le=3600,
+                                       description="How long a login challenge may be answered (single use)")
+    api_max_body_bytes: int | None = Field(
+        default=None, ge=1024, description="Largest request body; empty: the policy's [limits] max_bid_bytes")
+
+    @field_validator("api_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
     def token_pin(self, label: str) -> str | None:
         """The PIN of a token from EPROC_TOKEN_PIN_<LABEL>, else EPROC_TOKEN_PIN, else None (prompt).
@@ -61,6 +80,33 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'eproc.db'}"
+
+    def session_secret(self) -> str:
+        """The key session tokens are signed with: EPROC_API_SECRET, else the content of
+        data_dir/api-secret, created on first use (48 random bytes as URL-safe text, mode 0600). The
+        file appears whole or not at all (written aside, then hard-linked into place), so processes
+        starting together agree on one key.
+
+        Raises: OSError when data_dir cannot be written or the file holds less than 32 characters."""
+        if self.api_secret is not None:
+            return self.api_secret.get_secret_value()
+        path = self.data_dir / API_SECRET_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            aside = path.with_name(f".{API_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write(secrets.token_urlsafe(48))
+            try:
+                os.link(aside, path)
+            except FileExistsError:
+                pass  # another process was first: its key counts
+            finally:
+                aside.unlink()
+        secret = path.read_text(encoding="ascii").strip()
+        if len(secret) < 32:
+            raise OSError(f"{path}: the session key is shorter than 32 characters")
+        return secret
 
     @property
     def persian(self) -> bool:

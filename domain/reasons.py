@@ -63,6 +63,9 @@ class Reason(str, Enum):
     AUDIT_APPEND_ONLY = "AUDIT_APPEND_ONLY"
     MINUTES_FINAL = "MINUTES_FINAL"
     WRONG_STAGE = "WRONG_STAGE"
+    NOT_FOUND = "NOT_FOUND"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
     @property
     def message_fa(self) -> str:
@@ -124,6 +127,9 @@ MESSAGES_FA: dict[Reason, str] = {
     Reason.AUDIT_APPEND_ONLY: "گزارش ممیزی فقط افزودنی است؛ ویرایش یا حذف آن ممکن نیست.",
     Reason.MINUTES_FINAL: "صورتجلسه نهایی شده است و تغییر نمی‌کند.",
     Reason.WRONG_STAGE: "این اقدام در مرحلهٔ فعلی مجاز نیست.",
+    Reason.NOT_FOUND: "موردی با این شناسه در سامانه یافت نشد.",
+    Reason.REQUEST_TOO_LARGE: "حجم درخواست از سقف مجاز بیشتر است.",
+    Reason.INTERNAL_ERROR: "خطای داخلی سامانه رخ داد؛ جزئیات در گزارش سرور ثبت شد.",
 }
 
 

@@ -29,7 +29,7 @@ def _optional(module: str, name: str) -> None:
 
 
 for _module, _name in (("ca", "ca"), ("readiness", "readiness"), ("pilot", "pilot"), ("bid", "bid"),
-                       ("contracts", "import"), ("reports", "report"), ("stack", "stack")):
+                       ("contracts", "import"), ("reports", "report"), ("stack", "stack"), ("serve", "serve")):
     try:
         _optional(_module, _name)
     except ModuleNotFoundError as _exc:

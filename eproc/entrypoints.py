@@ -38,3 +38,13 @@ def monthly_reports(year: int | None = None, month: int | None = None) -> dict:
     """گزارش ماهانهٔ قراردادهای منعقد و در جریان هر واحد به تفکیک نصاب (R15)"""
     with wiring.scope():
         return monthly_report_flow.fn(year, month)
+
+
+@flow(name="audit-checkpoint", log_prints=True)
+def audit_checkpoint() -> dict:
+    """نقطهٔ وارسی ساعتی گزارش ممیزی: امضای سر زنجیره با توکن سامانه و انتشار آن"""
+    from services.checkpoints import checkpoint
+
+    with wiring.scope() as deps:
+        taken = checkpoint(deps, "hourly")
+        return taken.to_dict() if taken is not None else {"seq": None}

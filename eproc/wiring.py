@@ -29,12 +29,9 @@ from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
 from services.deps import Deps, active, use
 from services.ports import Decisions
-from services.signers import Signer, Signers, current_certificate
+from services.signers import ENGINE_ROLE, ENGINE_UNIT, Signer, Signers, current_certificate
 from store.db import make_engine, session_factory
 from store.uow import UnitOfWork
-
-SYSTEM_ROLE = "transactions_system"
-SYSTEM_UNIT = "municipality"
 
 
 def production(settings: Settings | None = None, database_url: str | None = None) -> Deps:
@@ -119,7 +116,7 @@ def system_national_id(sessions: sessionmaker, at: datetime) -> str | None:
     """The engine signs as the holder of the transactions-system role on that day."""
     day = to_tehran(at).date()
     with UnitOfWork(sessions) as uow:
-        holders = uow.roles.holders(SYSTEM_UNIT, day, [SYSTEM_ROLE])
+        holders = uow.roles.holders(ENGINE_UNIT, day, [ENGINE_ROLE])
         return holders[0].national_id if holders else None
 
 

@@ -37,6 +37,16 @@ class PublishedNotice:
     documents: tuple[NoticeDocument, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class PublishedCheckpoint:
+    """An audit checkpoint (the engine's signed head of its audit chain) as the portal serves it (R21)."""
+
+    seq: int
+    sha256: str
+    xml: bytes
+    published_at: datetime
+
+
 class AnnouncementPortal(Protocol):
     def publish_notice(self, notice: Notice, required_phrases: Sequence[str]) -> PublishedNotice:
         ...
@@ -45,4 +55,13 @@ class AnnouncementPortal(Protocol):
         ...
 
     def download(self, tender_id: str, name: str, version: int | None = None) -> bytes:
+        ...
+
+    def publish_checkpoint(self, seq: int, signed_xml: bytes) -> PublishedCheckpoint:
+        """Publish the engine's signed checkpoint of audit entry `seq`; publishing it again is a no-op,
+        a different document for a published `seq` is refused (INVALID_INPUT)."""
+        ...
+
+    def checkpoints(self) -> list[PublishedCheckpoint]:
+        """Every published checkpoint, oldest head first."""
         ...

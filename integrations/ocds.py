@@ -12,16 +12,20 @@ budget_line, expense_factor, contractor {national_id, name, economic_code, grade
 signatories [names]}, employer_signatories [{name, role}], commission_members [{name, role}],
 supervisor {id, name}, documents [{title, url, sha256, format?}].
 Optional: tender_id (the contracting process; defaults to the contract code), release_date.
+
+Record packages (one record per ocid: its releases embedded and the compiled release) and the
+pagination extension's `links` ({next, prev}) on a paginated release package are built here too,
+so the transactions system's API serves releases that these same functions build (R21).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from jsonschema import Draft4Validator
 from referencing import Registry, Resource
@@ -61,6 +65,12 @@ def _schemas() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @lru_cache(maxsize=1)
+def _record_package_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMA_DIR / "record-package-schema.json").read_text(encoding="utf-8"))
+    return schema
+
+
+@lru_cache(maxsize=1)
 def _registry() -> Registry:
     release, _ = _schemas()
     return Registry().with_resource(RELEASE_SCHEMA_URL,
@@ -79,6 +89,12 @@ def release_validator() -> Draft4Validator:
     return Draft4Validator(release, registry=_registry(), format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
+@lru_cache(maxsize=1)
+def record_package_validator() -> Draft4Validator:
+    return Draft4Validator(_record_package_schema(), registry=_registry(),
+                           format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
 def _messages(errors: Iterable[Any]) -> list[str]:
     out = []
     for err in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
@@ -94,6 +110,11 @@ def package_errors(package: dict[str, Any]) -> list[str]:
 
 def release_errors(release: dict[str, Any]) -> list[str]:
     return _messages(release_validator().iter_errors(release))
+
+
+def record_package_errors(package: dict[str, Any]) -> list[str]:
+    """Schema errors of a record package; empty when it is valid OCDS 1.1.5."""
+    return _messages(record_package_validator().iter_errors(package))
 
 
 # --- building releases ------------------------------------------------------------------
@@ -118,6 +139,18 @@ def _people(items: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"name": p["name"], "role": p["role"]} for p in items]
 
 
+def ocid_for(process_id: str) -> str:
+    """The OCDS id of a contracting process (the tender id, or the contract code without one)."""
+    return f"{OCID_PREFIX}-{process_id}"
+
+
+def process_id_of(ocid: str) -> str | None:
+    """The contracting process an ocid of this publisher names, or None for another prefix."""
+    prefix = f"{OCID_PREFIX}-"
+    rest = ocid[len(prefix):] if ocid.startswith(prefix) else ""
+    return rest or None
+
+
 def release_for_contract(contract_data: dict[str, Any]) -> dict[str, Any]:
     """One OCDS `contract` release for a concluded contract; its id is a digest of the content,
     so republishing unchanged data gives the same release and a change gives a new one."""
@@ -139,7 +172,7 @@ def release_for_contract(contract_data: dict[str, Any]) -> dict[str, Any]:
         "tehran": {"sha256": doc["sha256"]},
     } for i, doc in enumerate(d["documents"])]
     body: dict[str, Any] = {
-        "ocid": f"{OCID_PREFIX}-{process_id}",
+        "ocid": ocid_for(process_id),
         "tag": ["contract"],
         "initiationType": "tender",
         "language": "fa",
@@ -201,11 +234,96 @@ def _package_header(published_at: datetime, publisher_name: str, uri: str | None
 
 
 def release_package(releases: list[dict[str, Any]], published_at: datetime, publisher_name: str,
-                    uri: str | None = None) -> dict[str, Any]:
+                    uri: str | None = None, links: dict[str, str] | None = None) -> dict[str, Any]:
+    """A release package; `links` ({"next": url, "prev": url}, either may be absent) is the OCDS
+    pagination extension's object on one page of a longer list.
+
+    Raises: FIELD_MISSING for no release (the schema asks for at least one)."""
     if not releases:
         raise DomainError(Reason.FIELD_MISSING, "releases: بستهٔ انتشار بدون انتشار معنا ندارد")
     key = _digest([r["id"] for r in releases])[:16]
-    return {**_package_header(published_at, publisher_name, uri, key), "releases": list(releases)}
+    package = {**_package_header(published_at, publisher_name, uri, key), "releases": list(releases)}
+    if links:
+        package["links"] = dict(links)
+    return package
+
+
+_RELEASE_OWN_FIELDS = frozenset({"id", "date", "tag", "ocid"})
+
+
+def _merge(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = dict(old)
+        for key, value in new.items():
+            if value is None:
+                out.pop(key, None)  # an explicit null removes the field (OCDS merge)
+            else:
+                out[key] = _merge(out.get(key), value)
+        return out
+    if (isinstance(old, list) and isinstance(new, list) and new
+            and all(isinstance(x, dict) and "id" in x for x in old + new)):
+        merged = {str(x["id"]): x for x in old}
+        for item in new:
+            key = str(item["id"])
+            merged[key] = _merge(merged.get(key), item)
+        return list(merged.values())
+    return new
+
+
+def compiled_release(releases: list[dict[str, Any]]) -> dict[str, Any]:
+    """The compiled release of one contracting process: its releases merged in date order (objects
+    field by field, arrays of objects with an `id` by id, anything else replaced by the newer value),
+    tagged `compiled`, with the newest release's date and the id `{ocid}-{date}` (the OCDS merge
+    routine's convention).
+
+    Raises: FIELD_MISSING for no release; INVALID_INPUT for releases of different ocids."""
+    if not releases:
+        raise DomainError(Reason.FIELD_MISSING, "releases: رکورد بدون انتشار معنا ندارد")
+    ocids = {r["ocid"] for r in releases}
+    if len(ocids) != 1:
+        raise DomainError(Reason.INVALID_INPUT, "انتشارهای یک رکورد باید یک ocid داشته باشند")
+    ordered = sorted(releases, key=lambda r: r["date"])
+    body: dict[str, Any] = {}
+    for release in ordered:
+        body = _merge(body, {k: v for k, v in release.items() if k not in _RELEASE_OWN_FIELDS})
+    ocid, date_ = ordered[-1]["ocid"], ordered[-1]["date"]
+    return {"ocid": ocid, "id": f"{ocid}-{date_}", "date": date_, "tag": ["compiled"], **body}
+
+
+def record_package(releases: list[dict[str, Any]], published_at: datetime, publisher_name: str,
+                   uri: str | None = None, packages: Iterable[str] = ()) -> dict[str, Any]:
+    """A record package with one record per ocid of `releases`: the releases embedded, in date
+    order, and their compiled release. `packages` are the URIs of the release packages the
+    releases were published in (omitted when empty).
+
+    Raises: FIELD_MISSING for no release."""
+    if not releases:
+        raise DomainError(Reason.FIELD_MISSING, "releases: بستهٔ رکورد بدون انتشار معنا ندارد")
+    by_ocid: dict[str, list[dict[str, Any]]] = {}
+    for release in releases:
+        by_ocid.setdefault(release["ocid"], []).append(release)
+    records: list[dict[str, Any]] = [{"ocid": ocid, "releases": sorted(group, key=lambda r: r["date"]),
+                                      "compiledRelease": compiled_release(group)} for ocid, group in by_ocid.items()]
+    key = _digest([r["id"] for r in releases])[:16]
+    package: dict[str, Any] = _package_header(published_at, publisher_name, uri, f"records-{key}")
+    links = list(dict.fromkeys(packages))
+    if links:
+        package["packages"] = links
+    package["records"] = records
+    return package
+
+
+class ReleaseSource(Protocol):
+    """Where the transparency site reads published releases from: the transactions system
+    (integrations.transactions_http.HttpTransactionsSystem over its API; R21)."""
+
+    def release_package(self, ocid: str) -> dict[str, Any] | None:
+        """The release package of one contracting process, or None when nothing is published for it."""
+        ...
+
+    def releases(self) -> Iterator[dict[str, Any]]:
+        """Every published release, page after page."""
+        ...
 
 
 def write_package(out: TextIO, releases: Iterable[dict[str, Any]], published_at: datetime,

@@ -33,6 +33,44 @@ Signed documents (`minutes/*.xml`, `receipts/*.xml`) verify with xmlsec1, one si
       --node-xpath "(/*/*[local-name()='Signature'])[1]" article13.xml
 
 Revocation is checked against `trust/crl.pem` (`openssl crl -in trust/crl.pem -noout -text`).
+
+## نقطه‌های وارسی — Checkpoints of the chain head
+
+A chain recomputed from scratch, or cut short, still passes the check above. `checkpoints/*.xml`
+(one file per checkpoint, named by its sequence number) are the engine's signed statements of the
+chain's head, taken at every notice, receipt and final minutes (and hourly in production) and
+published on the announcement portal. Each holds `<Head seq="..." hash="..."/>` and one XMLDSig
+signature by the transactions system's token. From this directory (`audit/`), check the signature
+with xmlsec1 against the CA, at the signing time (`SigningTime` in the signature, the same as the
+checkpoint's `TakenAt utc`):
+
+    xmlsec1 --verify --enabled-key-data x509 --enabled-reference-uris same-doc \
+      --id-attr:Id urn:tehran-municipality:eproc:signed-document:1:Content \
+      --trusted-pem ../trust/ca.pem --verification-gmt-time "<signing time, UTC, YYYY-MM-DD HH:MM:SS>" \
+      --node-xpath "(/*/*[local-name()='Signature'])[1]" checkpoints/0000000042.xml
+
+xmlsec1 checks the signature and the certificate chain; the signer must also be the holder of the
+`transactions_system` role (the certificate's serialNumber is the national ID) and not revoked in
+`trust/crl.pem`. Then compare each signed head with `log.jsonl`: the entry with that `seq` must have
+that `hash`, and the log must reach the newest checkpoint (otherwise it was rewritten or truncated):
+
+    python3 - <<'PY'
+    import json, xml.etree.ElementTree as ET
+    from pathlib import Path
+    SD, CP = "{urn:tehran-municipality:eproc:signed-document:1}", "{urn:tehran:eproc:audit-checkpoint:1}"
+    log = {e["seq"]: e["hash"] for e in map(json.loads, open("log.jsonl", encoding="utf-8"))}
+    bad = 0
+    for path in sorted(Path("checkpoints").glob("*.xml")):
+        head = ET.parse(path).getroot().find(f"{SD}Content/{CP}Checkpoint/{CP}Body/{CP}Head")
+        seq, digest = int(head.get("seq")), head.get("hash")
+        verdict = "ok" if log.get(seq) == digest else "TRUNCATED" if seq > max(log, default=0) else "REWRITTEN"
+        bad += verdict != "ok"
+        print(path.name, seq, verdict)
+    raise SystemExit(1 if bad else 0)
+    PY
+
+Against the live database, `eproc audit verify --checkpoints audit/checkpoints --ca trust/ca.pem`
+does all of it (signature, role, revocation, rewrite, truncation) and exits 2 on a mismatch.
 """
 
 
@@ -50,6 +88,10 @@ def write_bundle(world, out: Path, report: dict) -> None:
     receipts = out / "receipts"
     minutes_dir.mkdir(exist_ok=True)
     receipts.mkdir(exist_ok=True)
+    # The bundle's log ends at a signed head: a checkpoint of the chain as exported.
+    from services.checkpoints import checkpoint, stored_checkpoints
+
+    checkpoint(world.deps, "evidence")
     with world.deps.uow() as uow:
         for row in uow.minutes.all_for(tender_id):
             if row.final:
@@ -71,6 +113,10 @@ def write_bundle(world, out: Path, report: dict) -> None:
         (minutes_dir / "article13.html").write_text(render_html(signed_document_root(parse_untrusted(a13.xml))),
                                                     encoding="utf-8")
     (audit / "VERIFY.md").write_text(VERIFY_MD, encoding="utf-8")
+    checkpoints = audit / "checkpoints"
+    checkpoints.mkdir(exist_ok=True)
+    for cp in stored_checkpoints(world.deps):
+        (checkpoints / f"{cp.seq:010d}.xml").write_bytes(cp.xml)
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     publisher = world.stubs.get("publisher")
     releases = list(publisher.releases()) if publisher is not None else []

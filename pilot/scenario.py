@@ -1,6 +1,11 @@
 """The pilot/rehearsal scenario file (../shared/spec/scenario-format.md): a public interface.
 
-Validated at load; every problem names the file, the key and what is wrong, in Persian.
+Validated at load; every problem names the file, the key and what is wrong, in Persian. Every text
+value is domain.persian.normalize'd first (no invisible direction controls reach the store, the
+signed minutes or the publication: R21); every number goes through the one parser of domain.persian
+(Persian or ASCII digits, grouping only by threes, ٫ as the decimal point: R01); identifiers through
+domain.identity; times through parse_jalali_datetime (a Tehran time that did not exist, or existed
+twice without an offset, is refused: R01).
 """
 from __future__ import annotations
 
@@ -8,34 +13,85 @@ import tomllib
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
-from domain.persian import normalize, parse_amount_rial, parse_jalali_date, parse_jalali_datetime
+from domain.persian import (
+    normalize,
+    parse_amount_rial,
+    parse_decimal,
+    parse_int,
+    parse_jalali_date,
+    parse_jalali_datetime,
+)
 from domain.reasons import DomainError, Reason
 
 BUNDLED = Path(__file__).parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "district-12-asphalt.toml"
 
 
+# The Persian name of each numeric key, for the parser's messages (the key path is reported too).
+NUMBER_LABELS = {
+    "small_max": "سقف معاملات کوچک", "medium_max": "سقف معاملات متوسط", "unit_price": "بهای واحد",
+    "quantity": "مقدار", "guarantee_rial": "مبلغ تضمین", "min_technical_score": "حداقل امتیاز فنی",
+    "min_valid_bids": "حداقل پیشنهاد معتبر", "signing_days": "مهلت امضا (روز)", "allowed_grades": "رتبهٔ مجاز",
+    "amount_rial": "مبلغ", "coefficient": "ضریب", "grade": "رتبه", "technical_score": "امتیاز فنی",
+    "retention": "کسر حسن انجام کار", "insurance": "کسر بیمه", "tax": "کسر مالیات",
+    "min_vehicles": "حداقل خودرو", "min_workers": "حداقل کارگر",
+    "penalty_per_missing_vehicle_rial": "جریمهٔ هر خودروی کم", "penalty_per_missing_worker_rial": "جریمهٔ هر کارگر کم",
+    "vehicles": "تعداد خودرو", "workers": "تعداد کارگر", "thresholds": "سال جدول نصاب",
+}
+
+
+def _why(exc: DomainError) -> str:
+    return exc.detail if exc.reason is Reason.INVALID_INPUT and exc.detail else exc.message_fa
+
+
 def _edge(fn):
-    """Turn a DomainError from an edge parser into a ValueError so pydantic reports the key."""
+    """Turn a DomainError from an edge parser into a Persian pydantic error so the key is reported."""
     def wrapped(cls, v):
         if v is None:
             return v
         try:
             return fn(v)
         except DomainError as exc:
-            raise ValueError(exc.message_fa) from None
+            raise PydanticCustomError("eproc_invalid", _why(exc)) from None
+    return classmethod(wrapped)
+
+
+def _number(parse):
+    """A before-validator reading a number (or a list of numbers) with the one parser of domain.persian."""
+    def wrapped(cls, v, info: ValidationInfo):
+        if v is None:
+            return v
+        label = NUMBER_LABELS.get(info.field_name or "", info.field_name or "عدد")
+        try:
+            return [parse(x, label) for x in v] if isinstance(v, list) else parse(v, label)
+        except DomainError as exc:
+            raise PydanticCustomError("eproc_invalid", _why(exc)) from None
     return classmethod(wrapped)
 
 
 _dt = _edge(lambda v: v if isinstance(v, datetime) else parse_jalali_datetime(str(v)))
 _d = _edge(lambda v: v if isinstance(v, date) else parse_jalali_date(str(v)))
-_rial = _edge(parse_amount_rial)
+_rial = _number(parse_amount_rial)
+_int = _number(parse_int)
+_dec = _number(parse_decimal)
 _text = _edge(lambda v: normalize(str(v)))
+
+
+def _clean(value: Any) -> Any:
+    """Every text of the file (keys too) normalised; other values as they are."""
+    if isinstance(value, str):
+        return normalize(value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 class _M(BaseModel):
@@ -67,6 +123,7 @@ class PriceListDef(_M):
 class Quantity(_M):
     code: str
     quantity: Decimal = Field(ge=0)
+    _v = field_validator("quantity", mode="before")(_dec)
 
 
 class TenderDef(_M):
@@ -91,6 +148,8 @@ class TenderDef(_M):
     _v_d = field_validator("guarantee_valid_until", mode="before")(_d)
     _v_r = field_validator("guarantee_rial", mode="before")(_rial)
     _v_t = field_validator("title", mode="before")(_text)
+    _v_i = field_validator("allowed_grades", "min_technical_score", "min_valid_bids", "signing_days",
+                           mode="before")(_int)
 
     @model_validator(mode="after")
     def _order(self) -> TenderDef:
@@ -125,12 +184,8 @@ class Price(_M):
     coefficient: Decimal | None = Field(default=None, gt=0, le=10)
     amount_rial: int | None = None
     _v_r = field_validator("amount_rial", mode="before")(_rial)
-
-    @field_validator("coefficient", mode="before")
-    @classmethod
-    def _coef(cls, v):
-        # TOML floats: keep the decimal the person wrote (0.93, not 0.9300000000000000488).
-        return Decimal(repr(v)) if isinstance(v, float) else v
+    # TOML floats keep the decimal the person wrote (0.93, not 0.9300000000000000488); text may use ٫.
+    _v_c = field_validator("coefficient", mode="before")(_dec)
 
     @model_validator(mode="after")
     def _one(self) -> Price:
@@ -155,6 +210,7 @@ class BidderDef(_M):
     _v_e = field_validator("economic_code", mode="before")(_edge(validate_economic_code))
     _v_dt = field_validator("submit_at", mode="before")(_dt)
     _v_t = field_validator("name", mode="before")(_text)
+    _v_i = field_validator("grade", "technical_score", mode="before")(_int)
 
 
 class Event(_M):
@@ -167,6 +223,7 @@ class Event(_M):
     technical_score: int | None = None
     price: Price | None = None
     _v_dt = field_validator("at", mode="before")(_dt)
+    _v_i = field_validator("technical_score", mode="before")(_int)
 
     @model_validator(mode="after")
     def _envelope(self) -> Event:
@@ -179,6 +236,7 @@ class Deductions(_M):
     retention: Decimal | None = None
     insurance: Decimal | None = None
     tax: Decimal | None = None
+    _v = field_validator("retention", "insurance", "tax", mode="before")(_dec)
 
 
 class ContractDef(_M):
@@ -195,6 +253,7 @@ class ContractDef(_M):
     _v = field_validator("supervisor", mode="before")(_edge(validate_national_id))
     _v_r = field_validator("penalty_per_missing_vehicle_rial", "penalty_per_missing_worker_rial",
                            mode="before")(_rial)
+    _v_i = field_validator("min_vehicles", "min_workers", mode="before")(_int)
 
 
 class StatementDef(_M):
@@ -205,6 +264,7 @@ class StatementDef(_M):
     workers: int | None = None
     signed_by_contractor: bool = True
     _v_dt = field_validator("at", mode="before")(_dt)
+    _v_i = field_validator("vehicles", "workers", mode="before")(_int)
 
 
 class PaymentDef(_M):
@@ -226,6 +286,21 @@ class Scenario(_M):
     contract: ContractDef | None = None
     status_statements: list[StatementDef] = Field(default_factory=list)
     payments: list[PaymentDef] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalised(cls, data: Any) -> Any:
+        return _clean(data)
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _years(cls, v: Any, info: ValidationInfo) -> Any:
+        if not isinstance(v, dict):
+            return v
+        try:
+            return {parse_int(year, NUMBER_LABELS["thresholds"]): table for year, table in v.items()}
+        except DomainError as exc:
+            raise PydanticCustomError("eproc_invalid", _why(exc)) from None
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -261,8 +336,41 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors())
+        problems = "؛ ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {_persian(e)}" for e in exc.errors())
         raise DomainError(Reason.INVALID_INPUT, f"{path}: {problems}") from None
+
+
+_ERRORS_FA = {
+    "missing": "الزامی است",
+    "extra_forbidden": "کلید ناشناخته است",
+    "string_type": "باید متن باشد",
+    "bool_type": "باید true یا false باشد",
+    "bool_parsing": "باید true یا false باشد",
+    "list_type": "باید فهرست باشد",
+    "dict_type": "باید جدول باشد",
+    "model_type": "باید جدول باشد",
+    "model_attributes_type": "باید جدول باشد",
+    "int_type": "باید عدد صحیح باشد",
+    "int_parsing": "باید عدد صحیح باشد",
+    "int_from_float": "باید عدد صحیح باشد",
+    "decimal_type": "باید عدد باشد",
+    "decimal_parsing": "باید عدد باشد",
+}
+
+
+def _persian(err: ErrorDetails) -> str:
+    """A pydantic error of the scenario as a Persian sentence."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind == "eproc_invalid":
+        return err["msg"]
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    bounds = {"greater_than": "باید بیشتر از {gt} باشد", "greater_than_equal": "باید دست‌کم {ge} باشد",
+              "less_than": "باید کمتر از {lt} باشد", "less_than_equal": "نباید بیشتر از {le} باشد",
+              "too_short": "دست‌کم {min_length} مورد لازم است", "literal_error": "باید یکی از {expected} باشد"}
+    if kind in bounds:
+        return bounds[kind].format(**{k: str(v) for k, v in ctx.items()})
+    return _ERRORS_FA.get(kind, err["msg"])
 
 
 def tender_id_of(scenario: Scenario) -> str:

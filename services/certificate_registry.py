@@ -1,14 +1,28 @@
 """The certificate registry of signing/ (its CertificateRegistry protocol) kept in the store, through
-the store's certificate repository."""
+the store's certificate and audit repositories.
+
+Issued certificates live in the `certificates` table, whose `revoked_at` column is the CA's own
+bookkeeping (what the next CRL will list) and is never read to judge a signature. What verifiers
+read is the CA-signed CRL: each CRL the CA signs is recorded in the append-only audit log, once per
+serial it newly lists (`certificate.revocation_listed`, entity id = the serial in hex, payload = the
+CRL's DER in base64), and `revocation_lists(serial)` returns the first and the last such record.
+"""
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from datetime import datetime
 
+from cryptography import x509
 from sqlalchemy.orm import sessionmaker
 
 from signing.registry import CertificateRecord
 from store.models import CertificateRow
 from store.uow import UnitOfWork
+
+CRL_LISTED = "certificate.revocation_listed"
+CA_ACTOR = "ca"
 
 
 def _record(row: CertificateRow) -> CertificateRecord:
@@ -56,3 +70,42 @@ class SqlCertificateRegistry:
     def revocations(self) -> list[tuple[int, datetime]]:
         with UnitOfWork(self._sessions) as uow:
             return uow.certificates.revocations()
+
+    def publish_crl(self, crl_der: bytes) -> None:
+        """Record the CA-signed CRL `crl_der` in the audit log for every serial it lists that no
+        earlier record lists, at the CRL's thisUpdate; one transaction (R05).
+
+        Raises: ValueError for bytes that are not a CRL with a CRL number (the CA never hands those)."""
+        crl = x509.load_der_x509_crl(crl_der)
+        number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        payload = {"crl_number": number, "crl_der": base64.b64encode(crl_der).decode("ascii")}
+        with UnitOfWork(self._sessions) as uow:
+            for entry in crl:
+                key = f"{entry.serial_number:x}"
+                if uow.audit.exists(CRL_LISTED, key):
+                    continue  # a revocation once listed stays listed; later CRLs repeat it
+                uow.record(at=crl.last_update_utc, actor=CA_ACTOR, action=CRL_LISTED, entity="certificate",
+                           entity_id=key, payload=payload | {"revoked_at": entry.revocation_date_utc.isoformat()})
+            uow.commit()
+
+    def revocation_lists(self, serial: int) -> list[bytes]:
+        """The CRLs (DER) recorded as listing `serial`: the first and the last record, so that one
+        appended later cannot hide the first and a rewritten first cannot hide behind a later one.
+        Unreadable records come back as empty bytes, which the verifier refuses.
+
+        Raises: nothing."""
+        key = f"{serial:x}"
+        with UnitOfWork(self._sessions) as uow:
+            first = uow.audit.first(CRL_LISTED, key)
+            last = uow.audit.last(CRL_LISTED, key)
+            entries = [e for e in (first, last) if e is not None]
+            if len(entries) == 2 and entries[0].seq == entries[1].seq:
+                entries = entries[:1]
+            return [_crl_der(e.payload_json) for e in entries]
+
+
+def _crl_der(payload_json: str) -> bytes:
+    try:
+        return base64.b64decode(json.loads(payload_json)["crl_der"], validate=True)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return b""

@@ -21,6 +21,8 @@ from store.uow import UnitOfWork
 
 RoleCheck = Callable[[str, str, str, datetime], bool]
 COMPANY_SIGNATORY = "company_signatory"
+# The transactions system signs as this role of this unit (receipts, notices, audit checkpoints).
+ENGINE_ROLE, ENGINE_UNIT = "transactions_system", "municipality"
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,49 @@ def role_checker(sessions: sessionmaker) -> RoleCheck:
 
 
 def trust_store(ca_cert: x509.Certificate, sessions: sessionmaker) -> TrustStore:
-    """The trust anchors (the municipal CA) with revocations from the certificate registry."""
-    return TrustStore.from_registry([ca_cert], SqlCertificateRegistry(sessions))
+    """The trust anchor (the municipal CA) with revocations taken only from CA-signed CRLs (R05;
+    "Stations and trust": revocation is judged from the CA-signed CRL, not from a database column).
+
+    Where the CRLs come from, and why there: every CRL the CA signs (`eproc ca revoke`, `eproc ca
+    crl`, the pilot's revocation event) is recorded by services.certificate_registry in the
+    append-only, hash-chained audit log, once under each serial it newly lists, and is verified
+    again here on every load (signature by `ca_cert`, thisUpdate/nextUpdate, the serial listed:
+    signing.verify.verified_crl). The store copy rather than the CA directory's crl.pem, because
+    - the engine's processes need no path to the CA's files (workers, pilots and tests all reach
+      the same store), and the CA's signature makes the copy as good as the file;
+    - records are per serial, so a revocation once published cannot be undone by anything an
+      insider can append: an older genuine CRL (which does not list the serial) appended later is
+      not read in place of the first record, and a forged or mismatching record makes the check
+      CERT_UNTRUSTED (fail closed) rather than being skipped. Deleting or rewriting a record means
+      rewriting the audit chain, which the published checkpoints expose (`eproc audit verify`);
+    - a later CRL cannot drop a serial either: the CA carries every entry of its previous CRL into
+      the next (signing.ca.MunicipalCA.crl), whatever the `certificates.revoked_at` column says.
+    Freshness (nextUpdate) is not required: a listed revocation stays a fact whatever the CRL's
+    age, and absence is concluded only from the records of every CRL the CA signed.
+    `certificates.revoked_at` is never read here.
+
+    Raises: nothing here; the returned store's `revoked_at` raises CERT_UNTRUSTED for a forged record,
+    which signing.verify.check_signature reports as that signature's reason."""
+    return TrustStore([ca_cert], crl_source=SqlCertificateRegistry(sessions).revocation_lists)
 
 
-def current_certificate(sessions: sessionmaker, national_id: str, at: datetime) -> tuple[x509.Certificate, str] | None:
-    """The person's newest certificate valid and unrevoked at `at`, with its key-transport mechanism."""
+def current_certificate(sessions: sessionmaker, national_id: str, at: datetime,
+                        trust: TrustStore | None = None) -> tuple[x509.Certificate, str] | None:
+    """The person's newest certificate valid and unrevoked at `at`, with its key-transport mechanism.
+
+    With `trust` (trust_store), revocation comes from the CA-signed CRLs, as verification judges it;
+    without it, from the registry's `revoked_at` column (a hint for choosing a token only: every
+    signature made with the certificate is verified against the CRL anyway).
+
+    Raises: CERT_UNTRUSTED when `trust` finds a forged CRL record for one of the certificates."""
     with UnitOfWork(sessions) as uow:
         rows = sorted(uow.certificates.for_person(national_id), key=lambda r: r.not_before, reverse=True)
-        for row in rows:
-            if row.not_before <= at < row.not_after and (row.revoked_at is None or row.revoked_at > at):
-                return x509.load_pem_x509_certificate(row.pem.encode("ascii")), row.key_transport or ""
+        found = [(x509.load_pem_x509_certificate(r.pem.encode("ascii")), r.key_transport or "", r.revoked_at)
+                 for r in rows if r.not_before <= at < r.not_after]
+    for cert, mechanism, column in found:
+        revoked = trust.revoked_at(cert.serial_number) if trust is not None else column
+        if revoked is None or revoked > at:
+            return cert, mechanism
     return None
 
 

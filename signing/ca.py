@@ -208,8 +208,31 @@ class MunicipalCA:
         assert record is not None
         return record
 
+    def _previous_revocations(self) -> dict[int, tuple[datetime, x509.ReasonFlags | None]]:
+        """The entries of the CRL this CA last wrote (crl.pem), when it is this CA's: a revocation
+        once published stays in every later CRL, whatever the registry says now (a database edit
+        of `revoked_at` cannot drop it)."""
+        try:
+            previous = x509.load_pem_x509_crl(self.crl_path.read_bytes())
+        except (FileNotFoundError, ValueError):
+            return {}
+        if previous.issuer != self.certificate.subject or not previous.is_signature_valid(self._key.public_key()):
+            return {}
+        found: dict[int, tuple[datetime, x509.ReasonFlags | None]] = {}
+        for entry in previous:
+            try:
+                flag: x509.ReasonFlags | None = entry.extensions.get_extension_for_class(x509.CRLReason).value.reason
+            except x509.ExtensionNotFound:
+                flag = None
+            found[entry.serial_number] = (entry.revocation_date_utc, flag)
+        return found
+
     def crl(self, clock: Clock) -> x509.CertificateRevocationList:
-        """Sign a CRL of every revocation up to now and write it to ca_dir/crl.pem."""
+        """Sign a CRL of every revocation up to now, hand it to the registry (which keeps it where
+        verifiers read it: services.certificate_registry), then write it to ca_dir/crl.pem.
+
+        Every revocation of the previous crl.pem is kept as it was published (date and reason); the
+        registry only adds new ones. The CRL number grows by one per CRL."""
         now = _seconds(clock.now())
         meta_path = self.ca_dir / META_FILE
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -220,16 +243,20 @@ class MunicipalCA:
                    .add_extension(x509.CRLNumber(meta["crl_number"]), critical=False)
                    .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                        self._key.public_key()), critical=False))
+        entries = {serial: found for serial, found in self._previous_revocations().items() if found[0] <= now}
         for serial, revoked_at in self.registry.revocations():
-            if revoked_at > now:
-                continue  # a revocation scheduled for later is not yet a fact
+            if revoked_at > now or serial in entries:
+                continue  # scheduled for later: not yet a fact; published already: stays as published
             record = self.registry.get(serial)
-            entry = (x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(revoked_at))
-            if record is not None and record.revoke_reason in REVOCATION_REASONS:
-                entry = entry.add_extension(x509.CRLReason(REVOCATION_REASONS[record.revoke_reason]),
-                                            critical=False)
+            flag = REVOCATION_REASONS.get(record.revoke_reason or "") if record is not None else None
+            entries[serial] = (revoked_at, flag)
+        for serial, (revoked_at, flag) in sorted(entries.items(), key=lambda item: (item[1][0], item[0])):
+            entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(revoked_at)
+            if flag is not None:
+                entry = entry.add_extension(x509.CRLReason(flag), critical=False)
             builder = builder.add_revoked_certificate(entry.build())
         crl = builder.sign(self._key, hashes.SHA256())
+        self.registry.publish_crl(crl.public_bytes(serialization.Encoding.DER))
         self.crl_path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
         meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         return crl

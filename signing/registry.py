@@ -66,6 +66,15 @@ class CertificateRegistry(Protocol):
 
     def revocations(self) -> list[tuple[int, datetime]]: ...
 
+    def publish_crl(self, crl_der: bytes) -> None:
+        """Keep a CRL the CA has just signed where verifiers read it (`revocation_lists`)."""
+        ...
+
+    def revocation_lists(self, serial: int) -> list[bytes]:
+        """The CA-signed CRLs (DER) kept as listing `serial`: empty when none lists it. Verifiers
+        check each (signing.verify.verified_crl); the registry itself vouches for nothing."""
+        ...
+
 
 def _unknown(serial: int) -> DomainError:
     return DomainError(Reason.INVALID_INPUT, f"گواهی با شمارهٔ سریال {serial:x} ثبت نشده است")
@@ -74,6 +83,7 @@ def _unknown(serial: int) -> DomainError:
 class InMemoryCertificateRegistry:
     def __init__(self) -> None:
         self._records: dict[int, CertificateRecord] = {}
+        self._crls: dict[int, list[bytes]] = {}
         self._lock = threading.Lock()
 
     def save(self, cert_record: CertificateRecord) -> None:
@@ -101,6 +111,17 @@ class InMemoryCertificateRegistry:
 
     def all(self) -> list[CertificateRecord]:
         return sorted(self._records.values(), key=lambda r: r.not_before)
+
+    def publish_crl(self, crl_der: bytes) -> None:
+        """Keep the first CRL that lists each serial (in memory; the JSON-file registry's CA also
+        writes crl.pem next to it)."""
+        crl = x509.load_der_x509_crl(crl_der)
+        with self._lock:
+            for entry in crl:
+                self._crls.setdefault(entry.serial_number, [crl_der])
+
+    def revocation_lists(self, serial: int) -> list[bytes]:
+        return list(self._crls.get(serial, []))
 
 
 class JsonFileCertificateRegistry(InMemoryCertificateRegistry):

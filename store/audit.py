@@ -3,6 +3,9 @@
 Each entry's hash covers its content and the previous entry's hash, so a changed, deleted or
 reordered entry breaks the chain at that point. UNIQUE(prev_hash) makes two concurrent
 appenders that read the same tail collide instead of forking the chain; the loser retries.
+The database refuses an insert anywhere but at the head (store/triggers.py). A chain recomputed
+from scratch, or cut short, still verifies by itself: the engine's signed checkpoints of the head
+(services/checkpoints.py, table `audit_checkpoints`) are what it no longer matches.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from domain.reasons import DomainError, Reason
-from store.models import AuditEntry
+from store.models import AuditCheckpoint, AuditEntry
 
 GENESIS = "0" * 64
 
@@ -63,13 +66,19 @@ class ChainReport:
                 "problem": self.problem}
 
 
-def iter_entries(session: Session) -> Iterator[AuditEntry]:
-    yield from session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000))
+def iter_entries(session: Session, after: int | None = None) -> Iterator[AuditEntry]:
+    """Entries in chain order (those with seq above `after` when given), streamed."""
+    q = select(AuditEntry)
+    if after is not None:
+        q = q.where(AuditEntry.seq > after)
+    yield from session.scalars(q.order_by(AuditEntry.seq).execution_options(yield_per=2000))
 
 
-def verify_chain(entries: Iterator[Any]) -> ChainReport:
-    """Recompute the chain; report the first entry whose link or content does not match."""
-    prev = GENESIS
+def verify_chain(entries: Iterator[Any], prev: str = GENESIS) -> ChainReport:
+    """Recompute the chain; report the first entry whose link or content does not match.
+
+    `prev`: the hash the first of `entries` must link to (GENESIS for the whole log, a checkpoint's
+    head hash for the entries after it)."""
     count = 0
     for e in entries:
         count += 1
@@ -97,12 +106,12 @@ def export_jsonl(session: Session, out) -> int:
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session: Session, _ctx, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, (AuditEntry, AuditCheckpoint)) and (obj in session.deleted or session.is_modified(obj)):
             raise DomainError(Reason.AUDIT_APPEND_ONLY)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _refuse_bulk_audit_changes(state: ORMExecuteState) -> None:
     if (state.is_update or state.is_delete) and state.bind_mapper is not None \
-            and state.bind_mapper.class_ is AuditEntry:
+            and state.bind_mapper.class_ in (AuditEntry, AuditCheckpoint):
         raise DomainError(Reason.AUDIT_APPEND_ONLY)

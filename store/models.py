@@ -269,7 +269,8 @@ class AuditEntry(Base):
     payload_json: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    # ix_audit_action: the readers that look an action up by entity (CRL records, receipts, finals).
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"), Index("ix_audit_action", "action", "entity_id"))
 
 
 class AuditCheckpoint(SurrogateKey, Base):
@@ -282,3 +283,17 @@ class AuditCheckpoint(SurrogateKey, Base):
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(String(160))
     xml: Mapped[bytes] = mapped_column(LargeBinary)  # the signed checkpoint document
+
+
+class AuthChallenge(Base):
+    """A login challenge of the API (issue 11): the nonce a person signs on their token, answerable
+    once (`used_at`) and only before `expires_at`. In the store rather than in a process's memory
+    because several API processes run behind one proxy: any of them may receive the answer."""
+
+    __tablename__ = "auth_challenges"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, hex
+    national_id: Mapped[str] = mapped_column(String(10))
+    nonce: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import IO, TYPE_CHECKING, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
-from domain.persian import normalize
+from domain.persian import normalize, parse_int
 from domain.reasons import DomainError, Reason
 from store import models as m
 
@@ -55,9 +56,12 @@ class UnitRepository(_Repo):
 
 class PersonRepository(_Repo):
     def add(self, national_id: str, full_name: str, mobile: str | None = None) -> m.Person:
+        """The person with this national ID (domain.identity rules), added with a normalised name if new.
+
+        Raises: INVALID_INPUT (national ID). Rule: R21."""
         nid = validate_national_id(national_id)
-        return self._get_or_add(m.Person, nid,
-                                lambda: m.Person(national_id=nid, full_name=normalize(full_name), mobile=mobile))
+        return self._get_or_add(m.Person, nid, lambda: m.Person(
+            national_id=nid, full_name=normalize(full_name), mobile=normalize(mobile) if mobile else None))
 
     def get(self, national_id: str) -> m.Person | None:
         return self.session.get(m.Person, validate_national_id(national_id))
@@ -66,10 +70,15 @@ class PersonRepository(_Repo):
 class CompanyRepository(_Repo):
     def add(self, national_id: str, name: str, economic_code: str, grade: int,
             ceo_national_id: str | None = None) -> m.Company:
+        """The company with this national ID, added if new: identifiers by domain.identity, the name
+        normalised, the grade read by domain.persian.parse_int.
+
+        Raises: INVALID_INPUT (an identifier or the grade). Rule: R21."""
         cid = validate_company_id(national_id)
         return self._get_or_add(m.Company, cid, lambda: m.Company(
             national_id=cid, name=normalize(name), economic_code=validate_economic_code(economic_code),
-            grade=int(grade), ceo_national_id=validate_national_id(ceo_national_id) if ceo_national_id else None))
+            grade=parse_int(grade, "رتبه"),
+            ceo_national_id=validate_national_id(ceo_national_id) if ceo_national_id else None))
 
     def get(self, national_id: str) -> m.Company | None:
         return self.session.get(m.Company, validate_company_id(national_id))
@@ -81,7 +90,8 @@ class RoleRepository(_Repo):
         if valid_until is not None and valid_until <= valid_from:
             raise DomainError(Reason.INVALID_INPUT, "پایان دورهٔ سمت باید پس از آغاز آن باشد")
         ra = m.RoleAssignment(national_id=validate_national_id(national_id), role=role, unit_id=unit_id,
-                              valid_from=valid_from, valid_until=valid_until, alternate_for=alternate_for)
+                              valid_from=valid_from, valid_until=valid_until,
+                              alternate_for=validate_national_id(alternate_for) if alternate_for else None)
         self.session.add(ra)
         return ra
 
@@ -328,6 +338,14 @@ class AuditRepository(_Repo):
                                                                    m.AuditEntry.entity_id == entity_id)
                                     .limit(1)).first() is not None
 
+    def payloads(self, action: str, entity_id: str) -> list[dict[str, Any]]:
+        """The payloads of every entry of that action on that entity, in chain order."""
+        import json
+
+        rows = self.session.scalars(select(m.AuditEntry.payload_json).where(
+            m.AuditEntry.action == action, m.AuditEntry.entity_id == entity_id).order_by(m.AuditEntry.seq)).all()
+        return [json.loads(r) for r in rows]
+
     def last(self, action: str, entity_id: str) -> m.AuditEntry | None:
         """The newest entry of that action on that entity."""
         return self.session.scalars(select(m.AuditEntry).where(m.AuditEntry.action == action,
@@ -350,6 +368,57 @@ class AuditRepository(_Repo):
         from store.audit import export_jsonl
 
         return export_jsonl(self.session, out)
+
+    def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the last entry, or None for an empty log."""
+        row = self.session.execute(select(m.AuditEntry.seq, m.AuditEntry.hash)
+                                   .order_by(m.AuditEntry.seq.desc()).limit(1)).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def hashes_at(self, seqs: Iterable[int]) -> dict[int, str]:
+        """seq -> hash of the stored entries among `seqs` (absent seqs are left out)."""
+        wanted = sorted(set(seqs))
+        found: dict[int, str] = {}
+        for i in range(0, len(wanted), 500):
+            found.update({int(s): str(h) for s, h in self.session.execute(
+                select(m.AuditEntry.seq, m.AuditEntry.hash).where(m.AuditEntry.seq.in_(wanted[i:i + 500])))})
+        return found
+
+    def verify_after(self, seq: int, head_hash: str) -> ChainReport:
+        """Recompute the chain from the entry `seq` (whose hash must be `head_hash`) to the head."""
+        from store.audit import iter_entries, verify_chain
+
+        return verify_chain(iter_entries(self.session, after=seq), prev=head_hash)
+
+
+class CheckpointRepository(_Repo):
+    """The engine's signed checkpoints of the audit chain head (append-only)."""
+
+    def latest(self) -> m.AuditCheckpoint | None:
+        return self.session.scalars(select(m.AuditCheckpoint).order_by(m.AuditCheckpoint.seq.desc())
+                                    .limit(1)).first()
+
+    def at(self, seq: int) -> m.AuditCheckpoint | None:
+        return self.session.scalars(select(m.AuditCheckpoint).where(m.AuditCheckpoint.seq == seq)).first()
+
+    def add_once(self, row: m.AuditCheckpoint) -> m.AuditCheckpoint:
+        """Insert `row`, or return the checkpoint already stored at its seq (another process was first)."""
+        existing = self.at(row.seq)
+        if existing is not None:
+            return existing
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            found = self.at(row.seq)
+            if found is None:
+                raise
+            return found
+        return row
+
+    def all(self) -> Sequence[m.AuditCheckpoint]:
+        """Every checkpoint, oldest head first."""
+        return self.session.scalars(select(m.AuditCheckpoint).order_by(m.AuditCheckpoint.seq)).all()
 
 
 class StatementRepository(_Repo):
@@ -390,3 +459,37 @@ class PaymentRepository(_Repo):
         """Whether the statement has been paid."""
         return self.session.scalars(select(m.Payment.id).where(m.Payment.statement_id == statement_id,
                                                                m.Payment.result == "paid").limit(1)).first() is not None
+
+
+class ChallengeRepository(_Repo):
+    """Login challenges of the API: each answerable once, before it expires (services.auth)."""
+
+    def add(self, row: m.AuthChallenge) -> m.AuthChallenge:
+        self.session.add(row)
+        return row
+
+    def get(self, challenge_id: str) -> m.AuthChallenge | None:
+        return self.session.get(m.AuthChallenge, challenge_id)
+
+    def take(self, challenge_id: str, at: datetime) -> m.AuthChallenge | None:
+        """Mark the challenge used at `at` if it is unused and unexpired then, and return it; None
+        otherwise. One conditional UPDATE, so of two processes answering the same challenge at once
+        exactly one gets it."""
+        taken = self.session.execute(
+            update(m.AuthChallenge)
+            .where(m.AuthChallenge.id == challenge_id, m.AuthChallenge.used_at.is_(None),
+                   m.AuthChallenge.expires_at > at)
+            .values(used_at=at)
+            .execution_options(synchronize_session=False))
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        row = self.session.get(m.AuthChallenge, challenge_id)
+        if row is not None:
+            self.session.refresh(row)
+        return row
+
+    def purge(self, before: datetime) -> int:
+        """Delete challenges that expired before `before`; how many were deleted."""
+        result = self.session.execute(delete(m.AuthChallenge).where(m.AuthChallenge.expires_at < before)
+                                      .execution_options(synchronize_session=False))
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -34,6 +34,8 @@ class UnitOfWork:
         self.payments = r.PaymentRepository(s)
         self.sessions_held = r.SessionRepository(s)
         self.audit = r.AuditRepository(s)
+        self.checkpoints = r.CheckpointRepository(s)
+        self.challenges = r.ChallengeRepository(s)
         self.legacy = LegacyRepository(s)
         self.reports = ReportQueries(s)
         return self

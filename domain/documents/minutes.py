@@ -11,7 +11,7 @@ from lxml import etree
 
 from domain.documents.xmlcommon import body_digest, body_of, canonical_bytes, new_document, sub, time_attrs, version_of
 from domain.formulas import Formula
-from domain.persian import format_jalali_date, format_rial, persian_digits
+from domain.persian import format_jalali_date, format_rial, normalize, persian_digits
 from domain.reasons import DomainError, Reason
 from domain.tender.commission import Member
 from domain.tender.evaluation import Outcome, TenderEvaluation, bid_report
@@ -51,7 +51,7 @@ def build_minutes(spec: TenderSpec, estimate: Estimate, evaluation: TenderEvalua
                  guarantee_valid_until_jalali=format_jalali_date(spec.guarantee_valid_until),
                  signing_days=spec.signing_days,
                  performance_guarantee_rate=_decimal_text(spec.performance_guarantee_rate))
-    sub(tender, "Title", spec.title)
+    sub(tender, "Title", normalize(spec.title))  # last guard: no invisible direction marks are signed (R21)
     sub(tender, "Deadline", **time_attrs(spec.deadline))
     sub(tender, "Opening", **time_attrs(spec.opening_at))
     if spec.price_opening_at is not None:
@@ -92,7 +92,7 @@ def build_minutes(spec: TenderSpec, estimate: Estimate, evaluation: TenderEvalua
 
     att = sub(body, "Attendees")
     for m in attendees:
-        sub(att, "Member", m.name or None, id=m.id, role=m.role.value, national_id=m.national_id,
+        sub(att, "Member", normalize(m.name) or None, id=m.id, role=m.role.value, national_id=m.national_id,
             alternate_for=m.alternate_for)
     return root
 

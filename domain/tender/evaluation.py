@@ -336,6 +336,8 @@ def _integrity(bid: BidRecord, letter: Letter) -> Outcome | None:
         return rejected(Reason.BIDDER_SIGNATURE_INVALID)
     if bid.tampered is letter:
         return rejected(Reason.ENVELOPE_TAMPERED)
+    if bid.invalid is not None and bid.invalid[0] is letter:
+        return rejected(bid.invalid[1])
     return None
 
 
@@ -429,6 +431,23 @@ def finish(spec: TenderSpec, estimate: int, evs: Mapping[str, BidEvaluation], ru
 
 
 Opener = Callable[[str, Letter], object]
+# Refusals of a decrypted envelope's own content (sealing.content.decode_envelope with the policy's
+# limits): the bid is excluded at that envelope with this reason, the session goes on.
+CONTENT_REFUSALS = frozenset({Reason.INVALID_INPUT, Reason.AMOUNT_OUT_OF_RANGE})
+
+
+def excluded(bid: BidRecord, letter: Letter, exc: DomainError) -> BidRecord:
+    """The bid marked as excluded at `letter` for an opening failure: ENVELOPE_TAMPERED,
+    BIDDER_SIGNATURE_INVALID, or a content refusal (CONTENT_REFUSALS). R08.
+
+    Raises: `exc` itself for any other failure (the session cannot go on)."""
+    if exc.reason is Reason.ENVELOPE_TAMPERED:
+        return replace(bid, tampered=letter)
+    if exc.reason is Reason.BIDDER_SIGNATURE_INVALID:
+        return replace(bid, signature_invalid=True)
+    if exc.reason in CONTENT_REFUSALS:
+        return replace(bid, invalid=(letter, exc.reason))
+    raise exc
 
 
 def evaluate_tender(spec: TenderSpec, estimate: int, bids: Iterable[BidRecord], rules: PriceRules,
@@ -442,7 +461,8 @@ def evaluate_tender(spec: TenderSpec, estimate: int, bids: Iterable[BidRecord], 
 
     opener(bidder_id, letter) decrypts an envelope on demand; it is called only for envelopes
     the rules need, and a DomainError ENVELOPE_TAMPERED or BIDDER_SIGNATURE_INVALID it raises
-    excludes the bid at that envelope.
+    excludes the bid at that envelope, as does a content refusal (CONTENT_REFUSALS: the bidder's own
+    content unreadable or out of the policy's bounds).
     """
     bids = list(bids)
     records = {b.bidder_id: b for b in bids}
@@ -455,11 +475,7 @@ def evaluate_tender(spec: TenderSpec, estimate: int, bids: Iterable[BidRecord], 
         try:
             content = opener(bid.bidder_id, letter)
         except DomainError as exc:
-            if exc.reason is Reason.ENVELOPE_TAMPERED:
-                return replace(bid, tampered=letter)
-            if exc.reason is Reason.BIDDER_SIGNATURE_INVALID:
-                return replace(bid, signature_invalid=True)
-            raise
+            return excluded(bid, letter, exc)
         if letter is Letter.A:
             return replace(bid, a=content)  # type: ignore[arg-type]
         if letter is Letter.B:

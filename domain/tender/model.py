@@ -191,7 +191,8 @@ class BidRecord:
 
     refused carries the submission's refusal (LATE_SUBMISSION, ...); tampered names the
     envelope whose ciphertext failed verification; signature_invalid is the bidder's
-    signature on the submission failing at opening.
+    signature on the submission failing at opening; invalid names the envelope whose decrypted
+    content broke the content rules (unreadable, out of the policy's bounds) and the reason code.
     """
 
     bidder_id: str
@@ -202,6 +203,7 @@ class BidRecord:
     tampered: Letter | None = None
     signature_invalid: bool = False
     refused: Reason | None = None
+    invalid: tuple[Letter, Reason] | None = None
 
     def __post_init__(self) -> None:
         _aware(self.receipt_at, "receipt_at")

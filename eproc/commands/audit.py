@@ -3,8 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from cryptography import x509
 
-from eproc.context import app_context
+from domain.reasons import DomainError, Reason
+from eproc.context import AppContext, app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json
 from store.audit import verify_chain
@@ -12,21 +14,70 @@ from store.audit import verify_chain
 app = typer.Typer(help="گزارش ممیزی زنجیره‌ای — hash-chained audit log", no_args_is_help=True)
 
 
-@app.command("verify", help="بازمحاسبهٔ زنجیره و گزارش نخستین ردیف شکسته — recompute the chain")
-def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON — JSON output")) -> None:
+@app.command("verify", help="بازمحاسبهٔ زنجیره و گزارش نخستین ردیف شکسته؛ با --checkpoints سنجش با نقطه‌های "
+                            "وارسی امضاشده و منتشرشده (بازنویسی یا کوتاه‌شدن) — recompute the chain; with "
+                            "--checkpoints, hold it against the published signed checkpoints. Exit 1: chain "
+                            "broken; exit 2: a checkpoint does not verify or no longer matches the log")
+def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON — JSON output"),
+           checkpoints: Path | None = typer.Option(
+               None, "--checkpoints", help="پرونده یا پوشهٔ نقطه‌های وارسی منتشرشده (*.xml) — a published "
+                                           "checkpoint file, or a directory of them"),
+           ca: Path | None = typer.Option(
+               None, "--ca", help="گواهی مرجع صدور گواهی (PEM)؛ پیش‌فرض EPROC_DATA_DIR/ca/ca-cert.pem — "
+                                  "the trust anchor")) -> None:
     def go() -> None:
+        from services.checkpoints import verify_checkpoints
+
         ctx = app_context()
         with ctx.uow() as uow:
             report = verify_chain(uow.audit.entries())
+        held = None
+        if checkpoints is not None:
+            documents = _read_checkpoints(checkpoints)
+            held = verify_checkpoints(ctx.sessions, _trust_anchor(ctx, ca), documents)
+        ok = report.ok and (held is None or held.ok)
         if json_out:
-            emit_json(report.to_dict())
+            emit_json({**report.to_dict(), "ok": ok, "chain_ok": report.ok,
+                       **({"checkpoints": held.to_dict()} if held is not None else {})})
         else:
             console.print(f"زنجیرهٔ ممیزی سالم است ({report.entries} ردیف)." if report.ok else
                           f"[red]زنجیره در ردیف {report.first_broken_seq} شکسته است:[/] {report.problem}")
+            if held is not None:
+                console.print(f"نقطه‌های وارسی: {held.checked} بررسی شد؛ تازه‌ترین ردیف امضاشده "
+                              f"{held.newest_seq or '—'}، آخرین ردیف موجود {held.stored_last_seq or '—'}.")
+                for p in held.problems:
+                    console.print(f"[red]{p.source} (ردیف {p.seq or '—'}) — {p.reason.value}:[/] {p.message}")
+                if held.ok:
+                    console.print("همهٔ نقطه‌های وارسی امضاشده با گزارش ممیزی می‌خوانند.")
+        if held is not None and not held.ok:
+            raise typer.Exit(2)
         if not report.ok:
             raise typer.Exit(1)
 
     run_command(go, json_out)
+
+
+def _read_checkpoints(path: Path) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the checkpoint file, or of every *.xml in the directory, by name."""
+    if path.is_dir():
+        files = sorted(path.glob("*.xml"))
+        if not files:
+            raise DomainError(Reason.INVALID_INPUT, f"در پوشهٔ «{path}» نقطهٔ وارسی (*.xml) نیست")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise DomainError(Reason.INVALID_INPUT, f"پرونده یا پوشهٔ «{path}» یافت نشد")
+    return [(f.name, f.read_bytes()) for f in files]
+
+
+def _trust_anchor(ctx: AppContext, ca: Path | None) -> x509.Certificate:
+    path = ca or ctx.settings.data_dir / "ca" / "ca-cert.pem"
+    if not path.is_file():
+        raise DomainError(Reason.INVALID_INPUT, f"گواهی مرجع صدور گواهی یافت نشد: {path}")
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except ValueError as exc:
+        raise DomainError(Reason.INVALID_INPUT, f"گواهی مرجع صدور گواهی خوانا نیست: {path}") from exc
 
 
 @app.command("export", help="خروجی JSONL گزارش ممیزی — export the log as JSON lines")

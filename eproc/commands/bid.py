@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from domain.limits import ContentLimits, check_size
+from domain.persian import normalize
 from domain.reasons import DomainError, Reason
 from eproc.context import app_context
 from eproc.errors import run_command
@@ -16,17 +18,20 @@ from eproc.output import console, emit_json
 app = typer.Typer(help="پیشنهاد مهروموم‌شده — sealed bids", no_args_is_help=True)
 
 
-def _read_envelope(letter: str, path: Path | None) -> bytes | None:
-    from domain.xmlsafe import parse_untrusted  # noqa: F401  (JSON only here; XML never)
-    from sealing.content import decode_envelope, encode_envelope
+def _read_envelope(letter: str, path: Path | None, limits: ContentLimits) -> bytes | None:
+    """The canonical content of one envelope file, refused (INVALID_INPUT, Persian) when it is larger
+    than the policy allows, is not strict JSON (a key given twice included) or breaks the policy's caps
+    on amounts, the coefficient and attachments (R08)."""
+    from sealing.content import LETTER_FA, decode_envelope, encode_envelope
 
     if path is None:
         return None
     try:
+        check_size(path.stat().st_size, limits.max_bid_bytes, f"پروندهٔ پاکت «{LETTER_FA[letter]}»")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پاکت {letter} پیدا نشد: {path}") from None
-    return encode_envelope(decode_envelope(letter, raw))  # validated and canonical before sealing
+    return encode_envelope(decode_envelope(letter, raw, limits))  # validated and canonical before sealing
 
 
 @app.command("seal", help="مهروموم پاکت‌ها با کلید بازگشایی مناقصه و امضا با توکن پیشنهاددهنده — "
@@ -52,14 +57,17 @@ def seal(tender: str = typer.Option(..., "--tender"), bidder: str = typer.Option
 
         ctx = app_context()
         cid = validate_company_id(company)
+        tender_id, bidder_id = normalize(tender), normalize(bidder)
+        limits = ctx.policy.content_limits()
+        envelopes = {k: v for k, v in (("A", _read_envelope("A", a, limits)), ("B", _read_envelope("B", b, limits)),
+                                        ("C", _read_envelope("C", c, limits))) if v is not None}
         key = opening_key
         if key is None:
             from services.tender import load
 
-            key = load(_deps(), tender).plan.public_key_b64
-        envelopes = {k: v for k, v in (("A", _read_envelope("A", a)), ("B", _read_envelope("B", b)),
-                                        ("C", _read_envelope("C", c))) if v is not None}
-        sealed = seal_bid(tender, bidder, envelopes, key)
+            key = load(_deps(), tender_id).plan.public_key_b64
+        sealed = seal_bid(tender_id, bidder_id, envelopes, key)
+        check_size(len(sealed.to_bytes()), limits.max_bid_bytes, "پیشنهاد")
         manifest = manifest_xml(sealed, ctx.clock.now())
         with Token(token) as tok:
             der = tok.certificate(key_label)
@@ -67,7 +75,7 @@ def seal(tender: str = typer.Option(..., "--tender"), bidder: str = typer.Option
                 raise DomainError(Reason.TOKEN_NOT_FOUND, f"گواهی روی توکن «{token}» نیست")
             signed = sign_document(manifest, tok, key_label, x509.load_der_x509_certificate(der), ctx.clock,
                                    make_signer_ref(COMPANY_SIGNATORY, cid))
-        out.write_text(json.dumps({"tender": tender, "bidder": bidder, "company": cid,
+        out.write_text(json.dumps({"tender": tender_id, "bidder": bidder_id, "company": cid,
                                    "sealed": base64.b64encode(sealed.to_bytes()).decode(),
                                    "manifest": base64.b64encode(etree.tostring(signed)).decode()}), "utf-8")
         console.print(f"پیشنهاد مهروموم شد: {out}  (چکیده‌ها: {sealed.hashes()})")
@@ -86,6 +94,7 @@ def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
            receipt: Path = typer.Option(None, "--receipt", help="محل ذخیرهٔ رسید — where to save the receipt"),
            json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
+        from domain.identity import validate_company_id
         from sealing.envelopes import SealedBid
         from services.tender import submit_bid
 
@@ -93,9 +102,10 @@ def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
             data = json.loads(path.read_text("utf-8"))
             sealed = SealedBid.from_bytes(base64.b64decode(data["sealed"]))
             manifest = base64.b64decode(data["manifest"])
+            tender_id, bidder_id = normalize(str(data["tender"])), normalize(str(data["bidder"]))
         except (OSError, ValueError, KeyError) as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پیشنهاد نامعتبر: {exc}") from None
-        result = submit_bid(_deps(), data["tender"], data["bidder"], data["company"], sealed, manifest)
+        result = submit_bid(_deps(), tender_id, bidder_id, validate_company_id(data["company"]), sealed, manifest)
         if result.accepted and receipt is not None:
             receipt.write_bytes(result.receipt_xml)
         info = {"accepted": result.accepted, "reason": result.reason.value if result.reason else None,

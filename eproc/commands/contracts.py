@@ -5,7 +5,8 @@ from pathlib import Path
 
 import typer
 
-from domain.persian import format_jalali_date
+from domain.persian import format_jalali_date, parse_int
+from domain.reasons import DomainError, Reason
 from eproc.context import app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json, err_console, table
@@ -19,7 +20,7 @@ ACTOR = "cli"
 def contracts(path: Path = typer.Argument(..., help="پروندهٔ CSV (UTF-8) یا xlsx — CSV (UTF-8) or xlsx file"),
               unit_column: str = typer.Option(None, "--unit-column",
                                               help="عنوان ستون واحد، اگر نام دیگری دارد — header of the unit column"),
-              batch_size: int = typer.Option(2_000, "--batch-size", min=1,
+              batch_size: str = typer.Option("2000", "--batch-size",
                                              help="ردیف در هر تراکنش — rows per transaction"),
               json_out: bool = typer.Option(False, "--json", help="خروجی JSON — JSON output")) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -27,13 +28,16 @@ def contracts(path: Path = typer.Argument(..., help="پروندهٔ CSV (UTF-8) 
     from services.legacy import estimate_rows, import_contracts
 
     def go() -> None:
+        size = parse_int(batch_size, "ردیف در هر تراکنش")  # the one number parser (Persian digits too)
+        if size < 1:
+            raise DomainError(Reason.INVALID_INPUT, f"ردیف در هر تراکنش باید دست‌کم ۱ باشد: «{batch_size}»")
         ctx = app_context()
         ctx.migrate()
         with Progress(TextColumn("ورود قراردادها"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err_console, disable=json_out, transient=True) as progress:
             task = progress.add_task("import", total=estimate_rows(path))
             result = import_contracts(path, sessions=ctx.sessions, policy=ctx.policy, clock=ctx.clock,
-                                      actor=ACTOR, unit_column=unit_column, batch_size=batch_size,
+                                      actor=ACTOR, unit_column=unit_column, batch_size=size,
                                       progress=lambda n: progress.advance(task, n))
         if json_out:
             emit_json(result.to_dict())

@@ -30,17 +30,19 @@ def _show(ctx: AppContext, report, json_out: bool, excel: Path | None) -> None:
 
 
 @app.command("monthly", help="قراردادهای منعقدشده و در جریان هر واحد به تفکیک نصاب — contracts per unit and class (R15)")
-def monthly(year: int = typer.Option(..., "--year", help="سال شمسی، مثل ۱۴۰۰ — Jalali year"),
-            month: int = typer.Option(..., "--month", help="ماه شمسی ۱ تا ۱۲ — Jalali month"),
+def monthly(year: str = typer.Option(..., "--year", help="سال شمسی، مثل ۱۴۰۰ — Jalali year"),
+            month: str = typer.Option(..., "--month", help="ماه شمسی ۱ تا ۱۲ — Jalali month"),
             unit: str = typer.Option(None, "--unit", help="فقط یک واحد — one unit only"),
             json_out: bool = typer.Option(False, "--json", help=JSON_HELP),
             excel: Path = typer.Option(None, "--excel", help=EXCEL_HELP)) -> None:
+    from domain.persian import parse_int
     from services.reports import monthly_report
 
     def go() -> None:
         ctx = app_context()
         ctx.migrate()
-        report = monthly_report(ctx.sessions, ctx.policy, year, month, unit)
+        # Typed as people write them: Persian digits yes, other scripts' digits no (domain.persian).
+        report = monthly_report(ctx.sessions, ctx.policy, parse_int(year, "سال"), parse_int(month, "ماه"), unit)
         _show(ctx, report, json_out, excel)
 
     run_command(go, json_out)

@@ -72,7 +72,7 @@ def schedule_tender(tender_id: str = typer.Argument(..., help="شناسهٔ من
 
         cfg = config_for(run_dir)
         os.environ.update(cfg.prefect_env())
-        os.environ.setdefault("EPROC_DATABASE_URL", cfg.db_url(cfg.app_db))
+        os.environ.setdefault("EPROC_DATABASE_URL", cfg.app_url)
         run = schedule(tender_id)
         if json_out:
             emit_json(run)

@@ -1,9 +1,10 @@
 """`eproc up` and `eproc down`: start and stop the stack in order, every process by its pid file.
 
 up:   PostgreSQL (private cluster unless an existing server is given) → the application database
-      migrated → the Prefect server on 127.0.0.1 with its database on PostgreSQL → the process work
-      pool → the zombie-run automation → deployments from prefect.yaml → N workers.
-down: workers → server → PostgreSQL (only the cluster `up` started)."""
+      migrated by its owner → the engine's own role (eproc.stack.postgres.ensure_app_role) → the Prefect server on 127.0.0.1 with its database on PostgreSQL → the process work
+      pool → the zombie-run automation → deployments from prefect.yaml → N workers → the transactions
+      API (`eproc serve` on 127.0.0.1:api_port, once the CA exists).
+down: workers and the API → server → PostgreSQL (only the cluster `up` started)."""
 from __future__ import annotations
 
 import os
@@ -19,10 +20,11 @@ import yaml
 
 from domain.reasons import DomainError, Reason
 from eproc.stack.config import POOL, ROOT, StackConfig
-from eproc.stack.postgres import PID_NAME as PG_PID, Cluster, ensure_database
+from eproc.stack.postgres import PID_NAME as PG_PID, Cluster, ensure_app_role, ensure_database
 from eproc.stack.procs import PidDir, spawn, stop
 
 SERVER = "prefect-server"
+API = "transactions-api"  # `eproc serve`
 PREFECT = [sys.executable, "-m", "prefect"]
 
 
@@ -34,10 +36,12 @@ class UpResult:
     deployments: list[str]
     skipped: list[str]
     pids: dict[str, int]
+    transactions_api_url: str | None = None  # None: not started (no CA yet)
 
     def to_dict(self) -> dict:
         return {"ui_url": self.ui_url, "api_url": self.api_url, "app_database_url": self.app_database_url,
-                "deployments": self.deployments, "skipped": self.skipped, "pids": self.pids}
+                "deployments": self.deployments, "skipped": self.skipped, "pids": self.pids,
+                "transactions_api_url": self.transactions_api_url}
 
 
 def worker_name(i: int) -> str:
@@ -48,6 +52,7 @@ def up(cfg: StackConfig, say: Callable[[str], None] = lambda _m: None) -> UpResu
     pids = PidDir(cfg.pids_dir)
     if any(r.alive() for r in pids.records()):
         raise DomainError(Reason.INVALID_INPUT, f"پشته از پیش در حال اجراست؛ نخست «eproc down» را اجرا کنید ({cfg.run_dir})")
+    cfg = cfg.with_secrets()
     cfg.save()
     try:
         if cfg.pg_url is None:
@@ -55,9 +60,11 @@ def up(cfg: StackConfig, say: Callable[[str], None] = lambda _m: None) -> UpResu
             cluster = Cluster(cfg.pg_dir, cfg.pg_port)
             cluster.init()
             cluster.start(pids)
-        app_url = ensure_database(cfg.admin_url, cfg.app_db)
+            cluster.set_password("postgres", str(cfg.pg_password))
+        owner_url = ensure_database(cfg.admin_url, cfg.app_db)
         ensure_database(cfg.admin_url, cfg.prefect_db)
-        _migrate(app_url)
+        _migrate(owner_url)  # as the owner of the tables; the engine's processes connect as app_role
+        app_url = ensure_app_role(cfg.admin_url, cfg.app_db, cfg.app_role, str(cfg.app_password))
         say("Prefect server")
         start_server(cfg, pids)
         say("work pool, automation, deployments")
@@ -68,15 +75,23 @@ def up(cfg: StackConfig, say: Callable[[str], None] = lambda _m: None) -> UpResu
         for i in range(1, cfg.workers + 1):
             start_worker(cfg, pids, i)
         wait_workers(cfg, {f"eproc-{worker_name(i)}" for i in range(1, cfg.workers + 1)})
+        transactions_api = None
+        if ca_present():
+            say("transactions API (eproc serve)")
+            start_api(cfg, pids)
+            transactions_api = cfg.transactions_api_url
+        else:
+            say("transactions API not started: no CA yet («eproc ca init», then «eproc down» and «eproc up»)")
     except BaseException:
         down(cfg)
         raise
     return UpResult(cfg.ui_url, cfg.api_url, app_url, deployed, skipped,
-                    {r.name: r.pid for r in pids.records()})
+                    {r.name: r.pid for r in pids.records()}, transactions_api)
 
 
 def down(cfg: StackConfig) -> list[str]:
-    """Stop workers, then the server, then PostgreSQL; return the names of processes stopped."""
+    """Stop workers and the transactions API, then the server, then PostgreSQL; return the names of
+    processes stopped."""
     pids = PidDir(cfg.pids_dir)
     stopped = []
     records = pids.records()
@@ -112,6 +127,34 @@ def wait_healthy(cfg: StackConfig, pids: PidDir, timeout: float = 180.0) -> None
             pass
         time.sleep(0.5)
     raise DomainError(Reason.INVALID_INPUT, f"سرور Prefect در {int(timeout)} ثانیه آماده نشد")
+
+
+def ca_present() -> bool:
+    """Whether the CA certificate `eproc serve` needs exists (EPROC_DATA_DIR/ca/ca-cert.pem): the
+    transactions API trusts nothing else, so it starts only once `eproc ca init` has run."""
+    from config.settings import get_settings
+
+    return (get_settings().data_dir / "ca" / "ca-cert.pem").exists()
+
+
+def start_api(cfg: StackConfig, pids: PidDir, timeout: float = 120.0) -> None:
+    """`eproc serve` on 127.0.0.1:api_port, as the engine's role; waits for /v1/health."""
+    env = {**os.environ, **cfg.api_env()}
+    eproc = str(Path(sys.executable).parent / "eproc")
+    spawn(pids, API, [eproc, "serve", "--host", "127.0.0.1", "--port", str(cfg.api_port)], env,
+          cfg.logs_dir / "api.log", ROOT)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rec = pids.read(API)
+        if rec is None or not rec.alive():
+            raise DomainError(Reason.INVALID_INPUT, f"رابط سامانهٔ معاملات اجرا نشد؛ گزارش: {cfg.logs_dir / 'api.log'}")
+        try:
+            if httpx.get(f"{cfg.transactions_api_url}/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise DomainError(Reason.INVALID_INPUT, f"رابط سامانهٔ معاملات در {int(timeout)} ثانیه آماده نشد")
 
 
 def start_worker(cfg: StackConfig, pids: PidDir, i: int) -> None:

@@ -2,7 +2,8 @@
 
 A notice must state the submission and signature rules in force (the phrases come from the
 policy calendar for that unit and date) and carry its documents; a published version never
-changes, and republishing the same version is a no-op.
+changes, and republishing the same version is a no-op. The portal also publishes the engine's
+audit checkpoints (R21), which never change either.
 """
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from domain.persian import normalize
 from domain.reasons import DomainError, Reason
-from integrations.announcement import Notice, NoticeDocument, PublishedNotice
-from integrations.stubs._db import StubSystem, canonical_json, is_blank, sha256_hex
-from store.stub_tables import ExtNotice, ExtNoticeDocument
+from integrations.announcement import Notice, NoticeDocument, PublishedCheckpoint, PublishedNotice
+from integrations.stubs._db import StubSystem, canonical_json, inserted, is_blank, sha256_hex
+from store.stub_tables import ExtNotice, ExtNoticeDocument, ExtPublishedCheckpoint
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -91,6 +92,31 @@ class AnnouncementPortalStub(StubSystem):
                 raise DomainError(Reason.FIELD_MISSING, f"محتوای سند «{name}» بارگذاری نشده است")
             return doc.content
 
+    def publish_checkpoint(self, seq: int, signed_xml: bytes) -> PublishedCheckpoint:
+        """Publish an audit checkpoint; a published one never changes (R21).
+
+        Raises: INVALID_INPUT (seq not positive, empty document, another document for that seq)."""
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+            raise DomainError(Reason.INVALID_INPUT, f"شمارهٔ نقطهٔ وارسی نامعتبر: {seq!r}")
+        if not signed_xml:
+            raise DomainError(Reason.INVALID_INPUT, "سند نقطهٔ وارسی خالی است")
+        digest = sha256_hex(signed_xml)
+        with self._sessions() as session:
+            inserted(session, ExtPublishedCheckpoint(seq=seq, sha256=digest, xml=signed_xml,
+                                                     published_at=self._clock.now()))
+            row = session.scalar(select(ExtPublishedCheckpoint).where(ExtPublishedCheckpoint.seq == seq))
+            if row is None:
+                raise DomainError(Reason.STORE_UNREACHABLE, f"انتشار نقطهٔ وارسی {seq} انجام نشد")
+            if row.sha256 != digest:
+                raise DomainError(Reason.INVALID_INPUT,
+                                  f"نقطهٔ وارسی ردیف {seq} با سند دیگری منتشر شده است و تغییر نمی‌کند")
+            return _checkpoint(row)
+
+    def checkpoints(self) -> list[PublishedCheckpoint]:
+        with self._sessions() as session:
+            return [_checkpoint(r) for r in session.scalars(select(ExtPublishedCheckpoint)
+                                                             .order_by(ExtPublishedCheckpoint.seq))]
+
     @staticmethod
     def _row(session: Session, tender_id: str, version: int) -> ExtNotice | None:
         return session.scalar(select(ExtNotice).where(ExtNotice.tender_id == tender_id,
@@ -104,6 +130,10 @@ class AnnouncementPortalStub(StubSystem):
                                text=row.text, published_at=row.published_at,
                                documents=tuple(NoticeDocument(d.name, d.sha256, d.size_bytes, d.content)
                                                for d in docs))
+
+
+def _checkpoint(row: ExtPublishedCheckpoint) -> PublishedCheckpoint:
+    return PublishedCheckpoint(seq=row.seq, sha256=row.sha256, xml=row.xml, published_at=row.published_at)
 
 
 def _check(notice: Notice, required_phrases: Sequence[str]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
-from domain.persian import format_jalali_date, normalize, normalize_digits
+from domain.persian import clean_identifier, format_jalali_date, normalize
 from domain.reasons import DomainError, Reason
 from integrations.contractor_registry import MAX_GRADE, MIN_GRADE, BlacklistEntry, Company, QualificationDecision
 from integrations.stubs._db import StubSystem, inserted, is_blank
@@ -43,7 +43,7 @@ class ContractorRegistryStub(StubSystem):
         return clean
 
     def company(self, national_id: str) -> Company | None:
-        key = normalize_digits(str(national_id)).strip()
+        key = clean_identifier(national_id)
         with self._sessions() as session:
             row = session.get(ExtCompany, key)
             if row is None:
@@ -58,8 +58,8 @@ class ContractorRegistryStub(StubSystem):
         if decision.decision not in DECISION_LABELS_FA:
             raise DomainError(Reason.INVALID_INPUT, f"تصمیم صلاحیت نامعتبر: {decision.decision!r}")
         _require(work_field=decision.work_field, reason=decision.reason, decided_by=decision.decided_by)
-        clean = replace(decision, company_id=company_id, reason=normalize(decision.reason),
-                        decided_by=normalize(decision.decided_by))
+        clean = replace(decision, company_id=company_id, work_field=normalize(decision.work_field),
+                        reason=normalize(decision.reason), decided_by=normalize(decision.decided_by))
         with self._sessions() as session:
             if inserted(session, ExtQualification(company_id=clean.company_id, work_field=clean.work_field,
                                                   decision=clean.decision, reason=clean.reason,
@@ -74,12 +74,12 @@ class ContractorRegistryStub(StubSystem):
 
     def qualification(self, national_id: str, work_field: str | None = None) -> list[QualificationDecision]:
         """Decisions for the company, oldest first; the last one per field is in force."""
-        key = normalize_digits(str(national_id)).strip()
+        key = clean_identifier(national_id)
         with self._sessions() as session:
             query = (select(ExtQualification).where(ExtQualification.company_id == key)
                      .order_by(ExtQualification.decided_on, ExtQualification.id))
             if work_field is not None:
-                query = query.where(ExtQualification.work_field == work_field)
+                query = query.where(ExtQualification.work_field == normalize(work_field))
             return [_decision(r) for r in session.scalars(query)]
 
     def is_qualified(self, national_id: str, work_field: str, on_date: date) -> bool:
@@ -114,7 +114,7 @@ class ContractorRegistryStub(StubSystem):
         return [e for e in entries if on_date is None or e.active_on(on_date)]
 
     def is_blacklisted(self, national_id: str, on_date: date) -> bool:
-        key = normalize_digits(str(national_id)).strip()
+        key = clean_identifier(national_id)
         return any(e.company_id == key for e in self.blacklist(on_date))
 
     # --- publication (R25) --------------------------------------------------------------

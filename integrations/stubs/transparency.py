@@ -5,6 +5,10 @@ them all), identifiers must be well formed and, when a contractor registry is at
 the registry's; attached files must match their recorded hash. Contracts concluded before the
 policy's publication cutoff ([publication].cutoff, 1396/06/05) are never published: they are
 reported as skipped (domain.contract.fields.publishable).
+
+Releases reach the site two ways: pushed in-process (`publish`, the pilot's path) or read from the
+transactions system's API (`fetch`, over integrations.transactions_http: R21, the site reads from
+the transactions system directly); both store the release as built by integrations.ocds.
 """
 from __future__ import annotations
 
@@ -140,6 +144,39 @@ class TransparencyPublisherStub(StubSystem):
         if differing:
             raise DomainError(Reason.INVALID_INPUT,
                               "با فهرست پیمانکاران یکسان نیست: " + ", ".join(f"contractor.{f}" for f in differing))
+
+    def fetch(self, source: ocds.ReleaseSource, ocid: str | None = None) -> list[str]:
+        """Read published releases from the transactions system (R21: the site reads from it
+        directly): the release package of `ocid`, or every page of the release list. Each package
+        is checked against the official package schema and each new release stored as received
+        (a release already held, same id, is kept once). Returns the ids of the releases read.
+
+        Raises: NOT_FOUND when nothing is published under `ocid`; INVALID_INPUT for a package that
+        is not valid OCDS 1.1.5; STORE_UNREACHABLE when the transactions system cannot be read."""
+        if ocid is not None:
+            package = source.release_package(ocid)
+            if package is None:
+                raise DomainError(Reason.NOT_FOUND, f"برای «{ocid}» انتشاری در سامانهٔ معاملات نیست")
+            errors = ocds.package_errors(package)
+            if errors:
+                raise DomainError(Reason.INVALID_INPUT, "; ".join(errors[:5]))
+            releases: Iterable[dict[str, Any]] = package["releases"]
+        else:
+            releases = source.releases()
+        ids = []
+        for release in releases:
+            if ocid is None:
+                errors = ocds.release_errors(release)
+                if errors:
+                    raise DomainError(Reason.INVALID_INPUT, f"{release.get('id')}: " + "; ".join(errors[:5]))
+            contract = (release.get("contracts") or [{}])[0]
+            code = str((contract.get("tehran") or {}).get("contractCode") or contract.get("id") or "")
+            with self._sessions() as session:
+                inserted(session, ExtTpRelease(release_id=release["id"], ocid=release["ocid"], contract_code=code,
+                                               release_json=json.dumps(release, ensure_ascii=False),
+                                               published_at=self._clock.now()))
+            ids.append(release["id"])
+        return ids
 
     def skipped(self) -> list[str]:
         with self._sessions() as session:

@@ -93,7 +93,8 @@ def sign_contract_document(deps: Deps, row: m.Contract, reg: ContractRegistratio
     doc = deps.signers.get(nid).sign(doc, deps.clock, claimed, unit)
     xml = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
     checks = verify_document(xml, trust_store(deps.ca_cert, deps.sessions), deps.role_check, [(claimed, unit)]
-                             + _signed_pairs(existing))
+                             + _signed_pairs(existing), received_at=deps.clock.now(),
+                             max_skew=deps.policy.signing_time_skew())  # only the new (last) one is judged
     if not checks:
         raise DomainError(Reason.SIGNATURE_INVALID, f"امضای قرارداد {row.tracking_number}")
     last = checks[-1]

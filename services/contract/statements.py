@@ -218,7 +218,8 @@ def _sign_along(deps, contract: m.Contract, key: str, doc, path: tuple[str, ...]
             nid = _person_for(deps, role, contract, fields)
             doc = deps.signers.get(nid).sign(doc, deps.clock, claimed, unit)
             xml = etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
-            checks = verify_document(xml, trust, deps.role_check, required)
+            checks = verify_document(xml, trust, deps.role_check, required, received_at=deps.clock.now(),
+                                     max_skew=deps.policy.signing_time_skew())  # the new (last) one counts
             last = checks[-1]
             if last.reason is not None:
                 raise DomainError(last.reason, f"امضای {role} بر صورت‌وضعیت {req.ref}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.contract.fields import COMMON_FIELDS
-from domain.persian import format_jalali_date, normalize
+from domain.persian import format_jalali_date, needs_normalize, normalize
 from domain.reasons import DomainError, Reason
 
 LIST_FIELDS = ("employer_signatories", "commission_members", "contractor_signatories")
@@ -204,12 +204,11 @@ def _blank(value: Any) -> bool:
 # --- cells as text ------------------------------------------------------------------------
 
 _normalize_cached = lru_cache(maxsize=4_096)(normalize)
-# What normalize() would change besides outer whitespace; text without it skips the regex work.
-_NEEDS_NORMALIZE = re.compile("[۰-۹٠-٩يىكۀة\u200b-\u200f\ufeff\u00ad\u00a0\u2009\u202f\t]|  ")
 
 
 def _normalize(text: str) -> str:
-    return _normalize_cached(text) if _NEEDS_NORMALIZE.search(text) else text.strip()
+    # domain.persian.needs_normalize is the cheap test of what normalize() would change.
+    return _normalize_cached(text) if needs_normalize(text) else text.strip()
 
 
 def _text(value: Any) -> str:

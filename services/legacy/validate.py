@@ -19,7 +19,16 @@ from domain.contract.code import parse_contract_code, validate_contract_code
 from domain.contract.fields import COMMON_FIELDS, GENERAL, missing_fields, publishable, threshold_class
 from domain.contract.payment import FINAL_STAGE
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
-from domain.persian import TEHRAN, format_jalali_date, jalali_year, parse_amount_rial, parse_int, parse_jalali_date
+from domain.persian import (
+    TEHRAN,
+    format_jalali_date,
+    jalali_year,
+    needs_normalize,
+    normalize,
+    parse_amount_rial,
+    parse_int,
+    parse_jalali_date,
+)
 from domain.reasons import DomainError, Reason
 from services.legacy.read import FIELD_LABELS, LIST_FIELDS, header_key
 from store.legacy_repository import ImportedContract
@@ -28,6 +37,7 @@ UNASSIGNED = "unassigned"  # inbox of rows that name no unit at all
 LEGACY_STAGE = "legacy"
 PERSON_FIELDS = ("contractor_ceo", "supervisor")
 TEXT_LIMITS = {"budget_line": 60, "expense_factor": 60, "selection_method": 200, "subject": 1000}
+FREE_TEXT = tuple(TEXT_LIMITS)  # stored and published as typed, so normalised (no invisible direction marks)
 
 _FINAL_WORDS = {"final", "finalized", "concluded", "نهایی", "نهایی شده", "منعقد شده", "منعقدشده", "قطعی"}
 _FINAL_KEYS = {header_key(w) for w in _FINAL_WORDS}
@@ -106,6 +116,11 @@ def _day(text: str, cutoff: date) -> DayInfo:
                    publishable=publishable(day, cutoff))
 
 
+def _clean_text(text: str) -> str:
+    """Free text as domain.persian.normalize makes it (the reader normalises only some cells; R21)."""
+    return normalize(text) if needs_normalize(text) else text
+
+
 def _positive_amount(text: str) -> int:
     amount = parse_amount_rial(text, "مبلغ قرارداد")
     if amount <= 0:
@@ -161,6 +176,8 @@ class RowValidator:
         """
         problems: list[Problem] = []
         data: dict[str, Any] = {name: raw.get(name, "") for name in COMMON_FIELDS}
+        for name in FREE_TEXT:
+            data[name] = _clean_text(data[name])
         for name in LIST_FIELDS:
             data[name] = [p.strip() for p in _LIST_SPLIT.split(data[name]) if p.strip()]
         data["threshold_class"] = "pending"  # computed below; its own problems name amount or date
@@ -204,7 +221,7 @@ class RowValidator:
                           problems, dict(raw), sha256_text(canonical_json(raw)))
 
         assert unit is not None and day is not None and amount is not None and klass is not None
-        status = raw.get("status", "")
+        status = _clean_text(raw.get("status", ""))
         stage = FINAL_STAGE if self._final(status) else LEGACY_STAGE
         data.update(contract_date=day.jalali, contract_date_gregorian=day.iso, contract_amount_rial=amount,
                     threshold_class=klass, legacy_id=legacy_id, legacy_status=status or None, source="legacy",

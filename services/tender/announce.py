@@ -19,8 +19,9 @@ from domain.tender.commission import Member, opening_key_seats
 from domain.tender.model import TenderSpec
 from sealing.opening_key import OpeningKeyPlan, create_opening_key
 from services import codec
+from services.checkpoints import checkpoint
 from services.deps import Deps
-from services.signers import CertKeyWrapper, current_certificate
+from services.signers import CertKeyWrapper, current_certificate, trust_store
 from services.tender.view import ENGINE_ACTOR, price_list_of
 from store import models as m
 
@@ -94,6 +95,7 @@ def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list
         uow.commit()
     if deps.portal is not None:
         _publish_notice(deps.portal, deps.policy, spec, text, data, announced_at)
+    checkpoint(deps, f"notice:{spec.id}")
     return spec.id
 
 
@@ -112,8 +114,9 @@ def _check_procedure_fits_threshold(policy: Policy, spec: TenderSpec, estimate: 
 def _opening_key(deps: Deps, spec: TenderSpec, members: Sequence[Member], now: datetime) -> OpeningKeyPlan:
     """Shares go only to members holding a valid certificate now; readiness reports the others."""
     recipients: dict[str, tuple[x509.Certificate, str]] = {}
+    trust = trust_store(deps.ca_cert, deps.sessions)  # revocation from the CA-signed CRL
     for mem in members:
-        found = current_certificate(deps.sessions, mem.national_id, now)
+        found = current_certificate(deps.sessions, mem.national_id, now, trust)
         if found is not None:
             recipients[mem.id] = found
     seats = opening_key_seats(members, recipients, deps.policy.defaults.quorum)

@@ -15,6 +15,7 @@ from domain.reasons import DomainError, Reason
 from domain.tender import evaluation as ev
 from domain.tender.status import SessionStatus, TenderStatus
 from domain.xmlsafe import parse_untrusted
+from services.checkpoints import checkpoint
 from services.deps import Deps
 from services.faults import crash_point
 from services.ports import Confirmation
@@ -89,8 +90,11 @@ def sign_minutes(deps: Deps, tender_id: str, participants_ids: list[str]) -> Min
         save_minutes(deps, tender_id, "article13", row.version, doc, final=False)
         signed_by.add(ref)
         crash_point("article13.signed")
+    # Signed in the session and received as each was stored: between the minutes' generation and now.
     checks = verify_document(etree.tostring(doc), trust_store(deps.ca_cert, deps.sessions), deps.role_check,
-                             [(mm.role.value, view.spec.unit) for mm in participants])
+                             [(mm.role.value, view.spec.unit) for mm in participants],
+                             received_at=deps.clock.now(), received_from=row.created_at,
+                             max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
     if failed is not None or len(checks) < len(participants):
         raise DomainError(failed if failed is not None else Reason.QUORUM_NOT_MET, "صورتجلسه نهایی نشد")
@@ -132,7 +136,9 @@ def save_minutes(deps: Deps, tender_id: str, kind: str, version: int, doc, final
         if final and kind == "article13":
             set_status(uow, tender_id, TenderStatus.MINUTES_FINAL, None, now, record=False)
         uow.commit()
-        return row
+    if final:
+        checkpoint(deps, f"minutes:{tender_id}/{kind}/{version}")
+    return row
 
 
 def _minutes_result(deps: Deps, view: TenderView, row: m.Minutes) -> MinutesResult:
@@ -176,9 +182,13 @@ def verified_final(deps: Deps, tender_id: str, kind: str, required: list[tuple[s
             raise DomainError(Reason.WRONG_STAGE, f"سند «{kind}» هنوز نهایی نشده است")
         entry = uow.audit.last(f"{kind}.final", tender_id)
     recorded = json.loads(entry.payload_json).get("sha256") if entry is not None else None
-    if recorded != hashlib.sha256(row.xml).hexdigest():
+    if entry is None or recorded != hashlib.sha256(row.xml).hexdigest():
         raise DomainError(Reason.SIGNATURE_INVALID, f"سند ذخیره‌شدهٔ «{kind}» با گزارش ممیزی نمی‌خواند")
-    checks = verify_document(row.xml, trust_store(deps.ca_cert, deps.sessions), deps.role_check, required)
+    # Judged as of when the document became final (the audit entry's time), so a later revocation
+    # does not undo it (R05).
+    checks = verify_document(row.xml, trust_store(deps.ca_cert, deps.sessions), deps.role_check, required,
+                             received_at=entry.at, received_from=row.created_at,
+                             max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
     if failed is not None:
         raise DomainError(failed, f"امضای سند ذخیره‌شدهٔ «{kind}»")

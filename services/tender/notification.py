@@ -52,7 +52,8 @@ def notify_winner(deps: Deps, tender_id: str, bidder_id: str, version: int = 1) 
     chair = chair_of(view, signers)
     doc = deps.signers.get(chair.national_id).sign(doc, deps.clock, chair.role.value, view.spec.unit)
     checks = verify_document(etree.tostring(doc), trust_store(deps.ca_cert, deps.sessions), deps.role_check,
-                             [(chair.role.value, view.spec.unit)])
+                             [(chair.role.value, view.spec.unit)], received_at=deps.clock.now(),
+                             max_skew=deps.policy.signing_time_skew())
     failed = checks[0].reason if checks else Reason.SIGNATURE_INVALID
     if failed is not None:
         raise DomainError(failed, "ابلاغ ماده ۱۸")

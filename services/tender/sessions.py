@@ -22,9 +22,14 @@ from services import codec
 from services.deps import Deps
 from services.faults import crash_point
 from services.ports import Attendance
-from services.signers import TokenShareUnwrapper, current_certificate
+from services.signers import TokenShareUnwrapper, current_certificate, trust_store
 from services.tender.status import set_status
-from services.tender.submission import check_bidder_signature, signed_envelope_hash
+from services.tender.submission import (
+    audited_receipts,
+    check_bidder_signature,
+    check_receipt_audited,
+    signed_envelope_hash,
+)
 from services.tender.view import ENGINE_ACTOR, TenderView, load
 from store import models as m
 
@@ -57,10 +62,11 @@ def participants_for(deps: Deps, view: TenderView, present: Iterable[str], at: d
 
     Returns the members taking part (domain.tender.commission.session_participants). Raises nothing."""
     invalid = []
+    trust = trust_store(deps.ca_cert, deps.sessions)  # revocation from the CA-signed CRL, as signatures are judged
     for mem in view.members:
         role = mem.role.value
         holds = deps.role_check(mem.national_id, role, view.spec.unit, at)
-        if current_certificate(deps.sessions, mem.national_id, at) is None or not holds:
+        if current_certificate(deps.sessions, mem.national_id, at, trust) is None or not holds:
             invalid.append(mem.id)
     session = session_participants(view.members, present, invalid)
     return list(session.participants)
@@ -124,19 +130,21 @@ def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m
 
 def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], private_key, technical_scores=None):
     opened: list[tuple[str, str]] = []
+    audited = audited_receipts(deps, view.spec.id)
 
     def opener(bidder_id: str, letter: Letter):
         row = rows[bidder_id]
+        check_receipt_audited(row, audited)
         if letter == Letter.A:
             # The bidder's signature is checked again at opening, against the stored manifest.
-            check_bidder_signature(deps, row.manifest_xml, row.company_id)
+            check_bidder_signature(deps, row.manifest_xml, row.company_id, row.received_at)
         sealed = SealedBid.from_bytes(row.sealed)
         expected = signed_envelope_hash(deps, row, sealed, letter.value)
         plain = open_envelope(sealed, letter.value, private_key, expected, tender_id=view.spec.id,
                               bidder_id=bidder_id)
         opened.append((bidder_id, letter.value))
         crash_point("envelope.decrypted")
-        content = codec.to_domain(letter.value, sealed_content.decode_envelope(letter.value, plain))
+        content = codec.to_domain(letter.value, sealed_content.decode_envelope(letter.value, plain, deps.policy.content_limits()))
         if letter == Letter.B and technical_scores is not None:
             content = replace(content, technical_score=technical_scores.get(bidder_id))
         return content
@@ -191,7 +199,7 @@ def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord],
             try:
                 rec = replace(rec, a=opener(rec.bidder_id, Letter.A))
             except DomainError as exc:
-                rec = _integrity_failure(rec, exc, Letter.A)
+                rec = ev.excluded(rec, Letter.A, exc)
         evs[rec.bidder_id] = ev.open_a(view.spec, rec)
         loaded[rec.bidder_id] = rec
     for bid_id, e in list(evs.items()):
@@ -199,7 +207,7 @@ def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord],
             try:
                 loaded[bid_id] = replace(loaded[bid_id], b=opener(bid_id, Letter.B))
             except DomainError as exc:
-                loaded[bid_id] = _integrity_failure(loaded[bid_id], exc, Letter.B)
+                loaded[bid_id] = ev.excluded(loaded[bid_id], Letter.B, exc)
             evs[bid_id] = ev.open_b(view.spec, loaded[bid_id], e, ev.BStage.QUALIFICATION)
     qualified = [b for b, e in evs.items() if ev.wants(e, Letter.B) or (e.b is not None and e.b.accepted
                                                                          and not e.b_complete)]
@@ -214,14 +222,6 @@ def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord],
         evs[bid_id] = ev.open_b(view.spec, rec, evs[bid_id], ev.BStage.TECHNICAL)
     opened_all.extend(opened)
     return {"bids": evs, "opened": opened_all, "scores": scores, "qualified": sorted(qualified)}
-
-
-def _integrity_failure(rec: BidRecord, exc: DomainError, letter: Letter) -> BidRecord:
-    if exc.reason is Reason.ENVELOPE_TAMPERED:
-        return replace(rec, tampered=letter)
-    if exc.reason is Reason.BIDDER_SIGNATURE_INVALID:
-        return replace(rec, signature_invalid=True)
-    raise exc
 
 
 def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> SessionOutcome:

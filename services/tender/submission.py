@@ -10,20 +10,20 @@ from datetime import datetime
 from lxml import etree
 
 from domain.documents.receipt import build_receipt, check_envelope, receipt_hashes
+from domain.limits import check_size
 from domain.persian import format_jalali_datetime
 from domain.reasons import DomainError, Reason
 from domain.tender.state import check_submission_time
 from domain.xmlsafe import parse_untrusted
 from sealing.envelopes import SealedBid, check_manifest, manifest_hashes
+from services.checkpoints import checkpoint
 from services.deps import Deps
 from services.notify import notify
-from services.signers import COMPANY_SIGNATORY, trust_store
+from services.signers import COMPANY_SIGNATORY, ENGINE_ROLE, ENGINE_UNIT, trust_store
 from services.tender.view import load
 from signing.verify import verify_document
 from signing.xmldsig import signed_document_root
 from store import models as m
-
-ENGINE_ROLE, ENGINE_UNIT = "transactions_system", "municipality"
 
 
 @dataclass(frozen=True)
@@ -43,15 +43,18 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
 
     The deadline is judged at the engine's receipt time; the manifest's signature must be the company's
     registered signatory's; the envelopes must match the manifest and this tender's opening key. A
-    refusal is stored and audited and returned (never raised): LATE_SUBMISSION, MALFORMED_XML,
+    refusal is stored and audited and returned (never raised): LATE_SUBMISSION, INVALID_INPUT (larger than
+    the policy's max_bid_bytes), MALFORMED_XML,
     BIDDER_SIGNATURE_INVALID, BID_NOT_OWNED, ENVELOPE_TAMPERED. The same bid sent again gets the same receipt; a new
     bid of the same bidder supersedes the earlier one."""
     now = deps.clock.now()
     view = load(deps, tender_id)
     try:
         check_submission_time(now, view.spec.deadline)
+        check_size(len(sealed.to_bytes()) + len(signed_manifest), deps.policy.content_limits().max_bid_bytes,
+                   "پیشنهاد")  # R08: a bid larger than the policy's cap is refused before any other work
         manifest_doc = parse_untrusted(signed_manifest)
-        check_bidder_signature(deps, signed_manifest, company_id)
+        check_bidder_signature(deps, signed_manifest, company_id, now)
         check_owner(deps, tender_id, bidder_ref, company_id)
         manifest = signed_document_root(manifest_doc)
         check_manifest(sealed, manifest)
@@ -83,8 +86,10 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
                            received_at=now, sealed=sealed.to_bytes(), manifest_xml=signed_manifest,
                            receipt_xml=receipt_bytes), sealed.hashes())
         uow.record(at=now, actor=bidder_ref, action="bid.received", entity="tender", entity_id=tender_id,
-                   payload={"bidder": bidder_ref, "seq": seq, "hashes": sealed.hashes(), "supersedes": supersedes})
+                   payload={"bidder": bidder_ref, "seq": seq, "hashes": sealed.hashes(), "supersedes": supersedes,
+                            "receipt_sha256": hashlib.sha256(receipt_bytes).hexdigest()})
         uow.commit()
+    checkpoint(deps, f"receipt:{tender_id}/{bidder_ref}/{seq}")
     notify(deps, bidder_ref, "bid_receipt", {"tender_title": view.spec.title,
                                              "received_at": format_jalali_datetime(now),
                                              "receipt_id": f"{tender_id}/{bidder_ref}/{seq}"},
@@ -103,12 +108,15 @@ def check_owner(deps: Deps, tender_id: str, bidder_ref: str, company_id: str) ->
         raise DomainError(Reason.BID_NOT_OWNED, f"پیشنهاددهندهٔ «{bidder_ref}»")
 
 
-def check_bidder_signature(deps: Deps, signed: bytes, company_id: str) -> None:
-    """Verify a document signed by a company's signatory (chain, revocation, role at signing time).
+def check_bidder_signature(deps: Deps, signed: bytes, company_id: str, received_at: datetime) -> None:
+    """Verify a document signed by a company's signatory: chain, and validity, CRL revocation and role
+    at `received_at`, when the engine received it (at submission the clock's now, at opening the bid's
+    stored receipt time), with the claimed signing time within the policy's skew of it (R05, R07).
 
-    Raises: BIDDER_SIGNATURE_INVALID (the detail names the signing reason code)."""
+    Raises: BIDDER_SIGNATURE_INVALID (the detail names the signing reason code, e.g. SIGNING_TIME_SKEW)."""
     checks = verify_document(signed, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
-                             [(COMPANY_SIGNATORY, company_id)])
+                             [(COMPANY_SIGNATORY, company_id)], received_at=received_at,
+                             max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
     if not checks or failed is not None:
         raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, failed.value if failed else "بدون امضا")
@@ -128,19 +136,41 @@ def _record_refused_submission(deps: Deps, tender_id: str, bidder_ref: str, comp
 
 
 
-def verified_receipt(deps: Deps, receipt_xml: bytes) -> etree._Element:
-    """The engine's signed receipt, after verifying the transactions system's signature on it.
+def verified_receipt(deps: Deps, receipt_xml: bytes, received_at: datetime) -> etree._Element:
+    """The engine's signed receipt, after verifying the transactions system's signature on it as of
+    `received_at`, the bid's stored receipt time (the engine signs the receipt when it receives the bid).
 
     Raises: ENVELOPE_TAMPERED when the stored receipt is missing, altered or not signed by the
     transactions system (R08: what the store holds is verified before it feeds a decision)."""
     if not receipt_xml:
         raise DomainError(Reason.ENVELOPE_TAMPERED, "رسید پیشنهاد در سامانه نیست")
     checks = verify_document(receipt_xml, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
-                             [(ENGINE_ROLE, ENGINE_UNIT)])
+                             [(ENGINE_ROLE, ENGINE_UNIT)], received_at=received_at,
+                             max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
     if not checks or failed is not None:
         raise DomainError(Reason.ENVELOPE_TAMPERED, f"امضای رسید نامعتبر است ({failed.value if failed else '—'})")
     return signed_document_root(parse_untrusted(receipt_xml))
+
+
+def audited_receipts(deps: Deps, tender_id: str) -> dict[tuple[str, int], str]:
+    """SHA-256 of every receipt the engine issued for the tender, as the audit log recorded it when
+    the bid was received: (bidder ref, seq) -> hex digest (one read for a whole opening)."""
+    out: dict[tuple[str, int], str] = {}
+    with deps.uow() as uow:
+        for payload in uow.audit.payloads("bid.received", tender_id):
+            if payload.get("receipt_sha256"):
+                out[(str(payload["bidder"]), int(payload["seq"]))] = str(payload["receipt_sha256"])
+    return out
+
+
+def check_receipt_audited(row: m.Bid, audited: dict[tuple[str, int], str]) -> None:
+    """The stored receipt is byte for byte the one the audit log recorded at receipt (R08).
+
+    Raises: ENVELOPE_TAMPERED when it differs or was never recorded."""
+    digest = hashlib.sha256(row.receipt_xml or b"").hexdigest()
+    if audited.get((row.bidder_ref, row.seq)) != digest:
+        raise DomainError(Reason.ENVELOPE_TAMPERED, f"رسید ذخیره‌شدهٔ {row.bidder_ref} با گزارش ممیزی نمی‌خواند")
 
 
 def signed_envelope_hash(deps: Deps, row: m.Bid, sealed: SealedBid, letter: str) -> str:
@@ -150,7 +180,7 @@ def signed_envelope_hash(deps: Deps, row: m.Bid, sealed: SealedBid, letter: str)
 
     Raises: ENVELOPE_TAMPERED when the stored bid, manifest or receipt disagree or are altered."""
     manifest = signed_document_root(parse_untrusted(row.manifest_xml))
-    receipt = verified_receipt(deps, row.receipt_xml or b"")
+    receipt = verified_receipt(deps, row.receipt_xml or b"", row.received_at)
     env = next((e for e in sealed.envelopes if e.letter == letter), None)
     if env is None:
         raise DomainError(Reason.ENVELOPE_TAMPERED, f"پاکت {letter} در پیشنهاد ذخیره‌شده نیست", letter=letter)

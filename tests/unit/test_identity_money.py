@@ -13,7 +13,7 @@ def _nid_check(nine: str) -> str:
     return nine + str(s if s < 2 else 11 - s)
 
 
-@given(st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda s: len(set(s)) > 1))
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9).filter(lambda s: len(set(s)) > 1 and s[3:] != "000000"))
 def test_every_correct_check_digit_is_accepted_and_others_refused(nine):
     good = _nid_check(nine)
     assert validate_national_id(good) == good

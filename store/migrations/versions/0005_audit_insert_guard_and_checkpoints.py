@@ -38,15 +38,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_checkpoints')),
     sa.UniqueConstraint('seq', name=op.f('uq_audit_checkpoints_seq'))
     )
-    op.create_table('ext_ann_checkpoints',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('seq', sa.BigInteger(), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('xml', sa.LargeBinary(), nullable=False),
-    sa.Column('published_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_ann_checkpoints')),
-    sa.UniqueConstraint('seq', name=op.f('uq_ext_ann_checkpoints_seq'))
-    )
+    # A process that ran store.stub_tables.create_stub_tables with this code before the upgrade
+    # has created the stub's table already.
+    if not sa.inspect(op.get_bind()).has_table('ext_ann_checkpoints'):
+        op.create_table('ext_ann_checkpoints',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('seq', sa.BigInteger(), nullable=False),
+        sa.Column('sha256', sa.String(length=64), nullable=False),
+        sa.Column('xml', sa.LargeBinary(), nullable=False),
+        sa.Column('published_at', store.stub_tables.UtcDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_ext_ann_checkpoints')),
+        sa.UniqueConstraint('seq', name=op.f('uq_ext_ann_checkpoints_seq'))
+        )
+    op.create_index('ix_audit_action', 'audit_log', ['action', 'entity_id'], unique=False)
     dialect = op.get_bind().dialect.name
     for stmt in insert_guard_statements(dialect) + checkpoint_statements(dialect):
         op.execute(stmt)
@@ -58,3 +62,4 @@ def downgrade() -> None:
         op.execute(stmt)
     op.drop_table('ext_ann_checkpoints')
     op.drop_table('audit_checkpoints')
+    op.drop_index('ix_audit_action', table_name='audit_log')

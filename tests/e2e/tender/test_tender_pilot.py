@@ -25,7 +25,7 @@ def estimate_of(raw: dict) -> int:
 
 
 def bidder(bid: str, n: int, submit_at: str, coefficient: str, **over) -> dict:
-    base = {"id": bid, "name": f"شرکت آزمون {n}", "national_id": company_id(f"10{n:08d}"),
+    base = {"id": bid, "name": f"شرکت آزمون {n}", "national_id": company_id(f"10{n + 1_234_567:08d}"),
             "economic_code": f"4111111{n:05d}", "grade": 2, "submit_at": submit_at,
             "guarantee": {"amount_rial": 650_000_000, "valid_until": "1400/07/30"},
             "documents": ["articles_of_association", "grade_certificate", "signed_tender_documents"],

@@ -39,7 +39,7 @@ def national_id(seed: int) -> str:
 
 
 def company_id(seed: int) -> str:
-    body = f"{(seed * 104_729 + 1_000_000_007) % 10_000_000_000:010d}"
+    body = f"{(seed * 104_729 + 1_000_100_007) % 10_000_000_000:010d}"  # digits 4-9 never all zero (R21)
     d = int(body[9]) + 2
     total = sum((d + int(body[i])) * _COMPANY_WEIGHTS[i] for i in range(10)) % 11
     return body + str(0 if total == 10 else total)

@@ -1,0 +1,182 @@
+"""Audit checkpoints (R21; tender-rules "Stations and trust"): the engine's own token signs the
+audit chain's head (sequence and hash) at every notice, receipt and final minutes and at least
+hourly (deployment `audit-checkpoint`). Each checkpoint is stored (`audit_checkpoints`, append-only)
+and published on the announcement portal; the pilot's evidence bundle carries them too.
+`verify_checkpoints` (`eproc audit verify --checkpoints`) holds the stored log against published
+checkpoints: a log rewritten with recomputed hashes, or cut short, no longer matches them.
+
+Call `checkpoint` only after the caller's own unit of work has ended: it opens its own (two short
+ones around the token's signature), and on SQLite a unit of work holds the write lock."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography import x509
+from lxml import etree
+from sqlalchemy.orm import sessionmaker
+
+from domain.documents.checkpoint import ChainHead, build_checkpoint, check_head, checkpoint_head
+from domain.reasons import DomainError, Reason
+from domain.xmlsafe import parse_untrusted
+from services.deps import Deps
+from services.signers import ENGINE_ROLE, ENGINE_UNIT, RoleCheck, role_checker, trust_store
+from signing.verify import TrustStore, missing_roles, verify_document
+from signing.xmldsig import signed_document_root
+from store import models as m
+from store.uow import UnitOfWork
+
+# The engine signs as the transactions system (as its receipts: services.tender.submission).
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A stored checkpoint: the head it signs (`seq`, `head_hash`), when and why it was taken, and
+    the signed XML as stored and published."""
+
+    seq: int
+    head_hash: str
+    taken_at: datetime
+    occasion: str
+    xml: bytes
+
+    def to_dict(self) -> dict[str, object]:
+        return {"seq": self.seq, "hash": self.head_hash, "taken_at": self.taken_at.isoformat(),
+                "occasion": self.occasion}
+
+
+def checkpoint(deps: Deps, reason: str) -> Checkpoint | None:
+    """Sign and store the audit chain's current head, and publish it on the portal (when wired).
+
+    `reason`: the occasion, e.g. "notice:T-1", "receipt:T-1/b3/1", "minutes:T-1/article13",
+    "hourly". Idempotent and cheap: when the newest checkpoint already covers the head, it is
+    returned (and published again, a no-op) without signing. Before signing, the entries since the
+    newest checkpoint are checked to extend it, so the engine never vouches for a rewritten or
+    truncated log. Returns None for an empty log. Rule: "Stations and trust", R21.
+
+    Raises: AUDIT_APPEND_ONLY (the log no longer extends the newest checkpoint), TOKEN_NOT_FOUND
+    (no engine signer), TOKEN_PIN_INVALID."""
+    with deps.uow() as uow:
+        found = uow.audit.head()
+        if found is None:
+            return None
+        head = ChainHead(*found)
+        latest = uow.checkpoints.latest()
+        if latest is not None:
+            _check_extends(uow, latest, head)
+        current = _of(latest) if latest is not None and latest.seq == head.seq else None
+    if current is None:
+        # The token signs outside any unit of work: it is slow, and SQLite's write lock must not wait on it.
+        signed = deps.engine().sign(build_checkpoint(head, deps.clock.now(), reason), deps.clock,
+                                    ENGINE_ROLE, ENGINE_UNIT)
+        xml = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
+        with deps.uow() as uow:
+            row = uow.checkpoints.add_once(m.AuditCheckpoint(seq=head.seq, head_hash=head.hash,
+                                                             taken_at=deps.clock.now(), reason=reason[:160], xml=xml))
+            current = _of(row)
+            uow.commit()
+    if deps.portal is not None:
+        deps.portal.publish_checkpoint(current.seq, current.xml)
+    return current
+
+
+def stored_checkpoints(deps: Deps) -> list[Checkpoint]:
+    """Every stored checkpoint, oldest head first (the evidence bundle publishes them)."""
+    with deps.uow() as uow:
+        return [_of(r) for r in uow.checkpoints.all()]
+
+
+def _check_extends(uow: UnitOfWork, latest: m.AuditCheckpoint, head: ChainHead) -> None:
+    stored = uow.audit.hashes_at([latest.seq]).get(latest.seq)
+    check_head(ChainHead(latest.seq, latest.head_hash), stored, head.seq)
+    report = uow.audit.verify_after(latest.seq, latest.head_hash)
+    if not report.ok:
+        raise DomainError(Reason.AUDIT_APPEND_ONLY, f"ردیف {report.first_broken_seq}: {report.problem}",
+                          problem="broken", seq=report.first_broken_seq)
+
+
+def _of(row: m.AuditCheckpoint) -> Checkpoint:
+    return Checkpoint(seq=int(row.seq), head_hash=row.head_hash, taken_at=row.taken_at, occasion=row.reason,
+                      xml=bytes(row.xml))
+
+
+# --- verification against published checkpoints ---------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckpointProblem:
+    """One checkpoint that failed: where it came from, the head it states (when readable), the
+    reason code and the Persian message; `problem` says "truncated", "missing", "rewritten" or
+    "signature"."""
+
+    source: str
+    seq: int | None
+    reason: Reason
+    message: str
+    problem: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "seq": self.seq, "reason": self.reason.value, "message": self.message,
+                "problem": self.problem}
+
+
+@dataclass(frozen=True)
+class CheckpointReport:
+    """The outcome of holding the stored log against published checkpoints: how many were given,
+    the newest signed head, the stored head's sequence, and every failure."""
+
+    checked: int
+    newest_seq: int | None
+    stored_last_seq: int | None
+    problems: list[CheckpointProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "checked": self.checked, "newest_seq": self.newest_seq,
+                "stored_last_seq": self.stored_last_seq, "problems": [p.to_dict() for p in self.problems]}
+
+
+def verify_checkpoints(sessions: sessionmaker, ca_cert: x509.Certificate,
+                       documents: Sequence[tuple[str, bytes]]) -> CheckpointReport:
+    """Hold the stored audit log against published checkpoints `documents` ((source name, signed
+    XML) pairs). Each must carry a valid signature of the transactions system (chain to `ca_cert`,
+    revocation, role at signing time) and the stored log must still hold, at its sequence, the hash
+    it states; the log must not end before the newest. Rule: "Stations and trust", R21.
+
+    Returns every failure (never raises for a bad checkpoint): reason codes MALFORMED_XML,
+    SIGNATURE_INVALID, CERT_UNTRUSTED, CERT_EXPIRED, CERT_REVOKED, SIGNER_NOT_IN_ROLE (the
+    signature), AUDIT_APPEND_ONLY (the log was rewritten, or truncated before the checkpoint)."""
+    trust, roles = trust_store(ca_cert, sessions), role_checker(sessions)
+    problems: list[CheckpointProblem] = []
+    heads: list[tuple[str, ChainHead]] = []
+    for source, xml in documents:
+        try:
+            heads.append((source, _signed_head(xml, trust, roles)))
+        except DomainError as exc:
+            problems.append(CheckpointProblem(source, None, exc.reason, exc.message_fa, "signature"))
+    with UnitOfWork(sessions) as uow:
+        last = uow.audit.head()
+        stored = uow.audit.hashes_at(h.seq for _s, h in heads)
+    last_seq = last[0] if last is not None else None
+    for source, head in sorted(heads, key=lambda sh: sh[1].seq):
+        try:
+            check_head(head, stored.get(head.seq), last_seq)
+        except DomainError as exc:
+            problems.append(CheckpointProblem(source, head.seq, exc.reason, exc.message_fa,
+                                              str(exc.context.get("problem", "rewritten"))))
+    newest = max((h.seq for _s, h in heads), default=None)
+    return CheckpointReport(len(documents), newest, last_seq, problems)
+
+
+def _signed_head(xml: bytes, trust: TrustStore, roles: RoleCheck) -> ChainHead:
+    required = [(ENGINE_ROLE, ENGINE_UNIT)]
+    checks = verify_document(xml, trust, roles, required)
+    failed = next((c.reason for c in checks if c.reason is not None), None)
+    if failed is not None:
+        raise DomainError(failed, "امضای نقطهٔ وارسی")
+    if not checks or missing_roles(checks, required):
+        raise DomainError(Reason.SIGNATURE_INVALID, "نقطهٔ وارسی امضای سامانهٔ معاملات را ندارد")
+    return checkpoint_head(signed_document_root(parse_untrusted(xml)))
