@@ -22,6 +22,8 @@ def register(app: typer.Typer) -> None:
 def up(workers: int = typer.Option(1, "--workers", min=1, help="تعداد کارگرها — number of workers"),
        port: int = typer.Option(4200, "--port", help="درگاه سرور Prefect روی 127.0.0.1 — Prefect server port"),
        pg_port: int = typer.Option(54340, "--pg-port", help="درگاه PostgreSQL خصوصی — private PostgreSQL port"),
+       api_port: int = typer.Option(8400, "--api-port", help="درگاه API سامانهٔ معاملات روی 127.0.0.1 — the "
+                                    "transactions system's API port (eproc serve)"),
        pg_url: str = typer.Option(None, "--pg-url", help="PostgreSQL موجود (نشانی مدیر) — existing PostgreSQL admin URL"),
        pg_dir: Path = typer.Option(None, "--pg-dir", help="پوشهٔ خوشهٔ PostgreSQL — PostgreSQL cluster directory"),
        run_dir: Path = typer.Option(None, "--run-dir", help=RUN_DIR_HELP),
@@ -34,7 +36,7 @@ def up(workers: int = typer.Option(1, "--workers", min=1, help="تعداد کا�
 
         rd = config_for(run_dir).run_dir
         cfg = StackConfig(run_dir=rd, pg_dir=pg_dir or default_pg_dir(rd), pg_port=pg_port, port=port,
-                          workers=workers, pg_url=pg_url, zombie_after=zombie_after)
+                          workers=workers, pg_url=pg_url, zombie_after=zombie_after, api_port=api_port)
         result = stack_up(cfg, say=(lambda m: None) if json_out else (lambda m: console.print(f"… {m}")))
         if json_out:
             emit_json(result.to_dict())
