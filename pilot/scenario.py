@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
 from domain.persian import (
@@ -28,6 +28,7 @@ from domain.persian import (
     parse_jalali_datetime,
 )
 from domain.reasons import DomainError, Reason
+from domain.validation_fa import problems_fa
 
 BUNDLED = Path(__file__).parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "district-12-asphalt.toml"
@@ -336,41 +337,7 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        problems = "؛ ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {_persian(e)}" for e in exc.errors())
-        raise DomainError(Reason.INVALID_INPUT, f"{path}: {problems}") from None
-
-
-_ERRORS_FA = {
-    "missing": "الزامی است",
-    "extra_forbidden": "کلید ناشناخته است",
-    "string_type": "باید متن باشد",
-    "bool_type": "باید true یا false باشد",
-    "bool_parsing": "باید true یا false باشد",
-    "list_type": "باید فهرست باشد",
-    "dict_type": "باید جدول باشد",
-    "model_type": "باید جدول باشد",
-    "model_attributes_type": "باید جدول باشد",
-    "int_type": "باید عدد صحیح باشد",
-    "int_parsing": "باید عدد صحیح باشد",
-    "int_from_float": "باید عدد صحیح باشد",
-    "decimal_type": "باید عدد باشد",
-    "decimal_parsing": "باید عدد باشد",
-}
-
-
-def _persian(err: ErrorDetails) -> str:
-    """A pydantic error of the scenario as a Persian sentence."""
-    kind, ctx = err.get("type", ""), err.get("ctx") or {}
-    if kind == "eproc_invalid":
-        return err["msg"]
-    if kind == "value_error" and "error" in ctx:
-        return str(ctx["error"])
-    bounds = {"greater_than": "باید بیشتر از {gt} باشد", "greater_than_equal": "باید دست‌کم {ge} باشد",
-              "less_than": "باید کمتر از {lt} باشد", "less_than_equal": "نباید بیشتر از {le} باشد",
-              "too_short": "دست‌کم {min_length} مورد لازم است", "literal_error": "باید یکی از {expected} باشد"}
-    if kind in bounds:
-        return bounds[kind].format(**{k: str(v) for k, v in ctx.items()})
-    return _ERRORS_FA.get(kind, err["msg"])
+        raise DomainError(Reason.INVALID_INPUT, f"{path}: {problems_fa(exc.errors())}") from None
 
 
 def tender_id_of(scenario: Scenario) -> str:

@@ -1,38 +1,6 @@
-"""Sealed bid envelopes and the tender's opening key split among the Article 13 commission."""
-from sealing.content import (
-    EnvelopeA,
-    EnvelopeB,
-    EnvelopeC,
-    Guarantee,
-    decode_envelope,
-    encode_envelope,
-    envelope_from_dict,
-)
-from sealing.envelopes import (
-    LETTERS,
-    SealedBid,
-    SealedEnvelope,
-    check_manifest,
-    manifest_hashes,
-    manifest_xml,
-    open_envelope,
-    seal_bid,
-)
-from sealing.opening_key import (
-    SECURITY_ROLE,
-    EncryptedShare,
-    KeyWrapper,
-    OpeningKeyPlan,
-    ShareUnwrapper,
-    create_opening_key,
-    rebuild_private_key,
-    unlock_shares,
-)
+"""Sealed bid envelopes and the tender's opening key split among the Article 13 commission.
 
-__all__ = [
-    "LETTERS", "SECURITY_ROLE", "EncryptedShare", "EnvelopeA", "EnvelopeB", "EnvelopeC",
-    "Guarantee", "KeyWrapper", "OpeningKeyPlan", "SealedBid", "SealedEnvelope", "ShareUnwrapper",
-    "check_manifest", "create_opening_key", "decode_envelope", "encode_envelope",
-    "envelope_from_dict", "manifest_hashes", "manifest_xml", "open_envelope",
-    "rebuild_private_key", "seal_bid", "unlock_shares",
-]
+- `content`: what each envelope holds (A guarantee, B documents, C price), strictly validated;
+- `envelopes`: sealing and opening (AES-256-GCM per envelope), the bidder's signed manifest;
+- `opening_key`: the tender's X25519 opening key split among the commission's seats.
+"""

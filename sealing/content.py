@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
@@ -28,6 +27,7 @@ from domain.limits import ContentLimits, check_coefficient, check_sealed_amount,
 from domain.money import check_rial, to_decimal
 from domain.persian import format_jalali_date, normalize, parse_decimal, parse_jalali_date
 from domain.reasons import DomainError, Reason
+from domain.validation_fa import problems_fa
 
 LETTER_FA = {"A": "الف", "B": "ب", "C": "ج"}
 _COEFFICIENT = re.compile(r"[0-9]{1,6}(\.[0-9]{1,12})?", re.ASCII)
@@ -287,25 +287,6 @@ def envelope_from_dict(letter: str, parsed: object, limits: ContentLimits | None
     try:
         return cast(EnvelopeContent, model.model_validate(parsed, strict=True, context={"limits": limits}))
     except ValidationError as exc:
-        problems = "؛ ".join(_describe(err) for err in exc.errors())
-        raise DomainError(Reason.INVALID_INPUT, f"محتوای پاکت «{name}» نامعتبر است: {problems}") from exc
+        raise DomainError(Reason.INVALID_INPUT,
+                          f"محتوای پاکت «{name}» نامعتبر است: {problems_fa(exc.errors(), 'پاکت')}") from exc
 
-
-_ERROR_FA = {
-    "missing": "الزامی است",
-    "extra_forbidden": "فیلد ناشناخته است",
-    "int_type": "باید عدد صحیح باشد",
-    "int_from_float": "باید عدد صحیح باشد",
-    "string_type": "باید متن باشد",
-    "list_type": "باید فهرست باشد",
-    "model_type": "باید شیء JSON باشد",
-    "dict_type": "باید شیء JSON باشد",
-    "model_attributes_type": "باید شیء JSON باشد",
-}
-
-
-def _describe(err: Mapping[str, Any]) -> str:
-    where = ".".join(str(part) for part in err.get("loc", ())) or "پاکت"
-    if err.get("type") == "eproc_invalid":
-        return f"{where}: {err['msg']}"
-    return f"{where}: {_ERROR_FA.get(err.get('type', ''), 'نامعتبر است')}"

@@ -114,19 +114,26 @@ def start_server(cfg: StackConfig, pids: PidDir) -> None:
     wait_healthy(cfg, pids)
 
 
-def wait_healthy(cfg: StackConfig, pids: PidDir, timeout: float = 180.0) -> None:
+def _wait_http(pids: PidDir, name: str, url: str, what_fa: str, log: Path, timeout: float, pause: float) -> None:
+    """Wait until `url` answers 200 while the process `name` lives; refuse (INVALID_INPUT, with the log's
+    path) when it dies or does not answer within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        rec = pids.read(SERVER)
+        rec = pids.read(name)
         if rec is None or not rec.alive():
-            raise DomainError(Reason.INVALID_INPUT, f"سرور Prefect اجرا نشد؛ گزارش: {cfg.logs_dir / 'server.log'}")
+            raise DomainError(Reason.INVALID_INPUT, f"{what_fa} اجرا نشد؛ گزارش: {log}")
         try:
-            if httpx.get(f"{cfg.api_url}/health", timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
-    raise DomainError(Reason.INVALID_INPUT, f"سرور Prefect در {int(timeout)} ثانیه آماده نشد")
+        time.sleep(pause)
+    raise DomainError(Reason.INVALID_INPUT, f"{what_fa} در {int(timeout)} ثانیه آماده نشد")
+
+
+def wait_healthy(cfg: StackConfig, pids: PidDir, timeout: float = 180.0) -> None:
+    """The Prefect server answers its health check."""
+    _wait_http(pids, SERVER, f"{cfg.api_url}/health", "سرور Prefect", cfg.logs_dir / "server.log", timeout, 0.5)
 
 
 def ca_present() -> bool:
@@ -143,18 +150,8 @@ def start_api(cfg: StackConfig, pids: PidDir, timeout: float = 120.0) -> None:
     eproc = str(Path(sys.executable).parent / "eproc")
     spawn(pids, API, [eproc, "serve", "--host", "127.0.0.1", "--port", str(cfg.api_port)], env,
           cfg.logs_dir / "api.log", ROOT)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rec = pids.read(API)
-        if rec is None or not rec.alive():
-            raise DomainError(Reason.INVALID_INPUT, f"رابط سامانهٔ معاملات اجرا نشد؛ گزارش: {cfg.logs_dir / 'api.log'}")
-        try:
-            if httpx.get(f"{cfg.transactions_api_url}/v1/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise DomainError(Reason.INVALID_INPUT, f"رابط سامانهٔ معاملات در {int(timeout)} ثانیه آماده نشد")
+    _wait_http(pids, API, f"{cfg.transactions_api_url}/v1/health", "رابط سامانهٔ معاملات", cfg.logs_dir / "api.log",
+               timeout, 0.3)
 
 
 def start_worker(cfg: StackConfig, pids: PidDir, i: int) -> None:

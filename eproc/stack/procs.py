@@ -21,6 +21,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def listening(port: int) -> list[str]:
+    """Local addresses (hex, as the kernel lists them) listening on TCP `port`, from /proc/net/tcp and
+    tcp6: how the stack's checks see that a server binds to loopback only."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(name).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.rsplit(":", 1)
+            if state == "0A" and int(p, 16) == port:
+                out.append(addr)
+    return out
+
+
 def start_time(pid: int) -> str | None:
     """Process start time in clock ticks since boot (field 22 of /proc/<pid>/stat)."""
     try:

@@ -13,23 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eproc.stack.procs import free_port
+from eproc.stack.procs import free_port, listening
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 EPROC = str(Path(sys.executable).parent / "eproc")
 
 
-def _listening(port: int) -> list[str]:
-    """Local addresses listening on `port` (from /proc/net/tcp and tcp6)."""
-    out = []
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(name).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            addr, p = local.rsplit(":", 1)
-            if state == "0A" and int(p, 16) == port:
-                out.append(addr)
-    return out
 
 
 def _data_dir(base: Path, with_ca: bool) -> Path:
@@ -83,7 +73,7 @@ def test_eproc_serve_answers_health_and_openapi_on_localhost(tmp_path):
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.3)
         assert health.status_code == 200 and health.json() == {"status": "ok"}
-        assert _listening(port) == ["0100007F"]  # 127.0.0.1 only
+        assert listening(port) == ["0100007F"]  # 127.0.0.1 only
         doc = httpx.get(f"{base}/openapi.json", timeout=10).json()
         assert doc["info"]["title"] == "سامانهٔ جامع معاملات شهرداری تهران — Tehran municipality transactions system"
         assert {"/v1/health", "/v1/auth/challenge", "/v1/auth/session"} <= set(doc["paths"])
@@ -140,7 +130,7 @@ def test_the_stack_starts_the_api_by_pid_file_and_down_stops_it(tmp_path, monkey
         rec = pids.read(API)
         assert rec is not None and rec.alive()
         assert httpx.get(f"{cfg.transactions_api_url}/v1/health", timeout=5).json() == {"status": "ok"}
-        assert _listening(cfg.api_port) == ["0100007F"]
+        assert listening(cfg.api_port) == ["0100007F"]
         assert down(cfg) == [API]
         assert not rec.alive() and pids.records() == []
     finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from eproc.stack.config import POOL
 from eproc.stack.postgres import Cluster
-from eproc.stack.procs import PidDir, parent_of, stop
+from eproc.stack.procs import PidDir, listening, parent_of, stop
 from tests.e2e.stack.conftest import ARTIFACTS
 
 # One xdist worker keeps the whole stack session (servers, workers) to itself.
@@ -25,16 +24,6 @@ CHAIR = "5260181591"  # the district-12 chair's national ID (pilot/scenarios/dis
 FULL_ATTENDANCE = {**{f"member_{i}": True for i in range(5)}, "confirmed": True, "answered_by": CHAIR}
 
 
-def _listening(port: int) -> list[str]:
-    """Local addresses listening on `port` (from /proc/net/tcp and tcp6)."""
-    out = []
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(name).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            addr, p = local.rsplit(":", 1)
-            if state == "0A" and int(p, 16) == port:
-                out.append(addr)
-    return out
 
 
 def test_up_starts_every_process_bound_to_localhost_with_deployments(stack, api):
@@ -43,7 +32,7 @@ def test_up_starts_every_process_bound_to_localhost_with_deployments(stack, api)
     assert set(records) == {"postgres", "prefect-server", "worker-1", "worker-2"}
     assert all(r.alive() for r in records.values())
     for port in (cfg.port, cfg.pg_port):
-        assert _listening(port) == ["0100007F"], port  # 127.0.0.1 only
+        assert listening(port) == ["0100007F"], port  # 127.0.0.1 only
     deployments = {d["name"]: d for d in api.http.post("/deployments/filter", json={}).json()}
     assert {"tender", "monthly-reports"} <= set(deployments)
     assert all(d["work_pool_name"] == POOL for d in deployments.values())
