@@ -51,6 +51,7 @@ class Reason(str, Enum):
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     NOT_AUTHORISED = "NOT_AUTHORISED"
     RULE_CHANGE_NOT_APPROVED = "RULE_CHANGE_NOT_APPROVED"
+    STORE_TAMPERED = "STORE_TAMPERED"
     # Added codes (the spec allows additions, never renames).
     TOKEN_NOT_FOUND = "TOKEN_NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
@@ -115,6 +116,7 @@ MESSAGES_FA: dict[Reason, str] = {
     Reason.BLACKLISTED: "پیمانکار در فهرست سیاه منتشرشده است.",
     Reason.NOT_AUTHENTICATED: "درخواست احراز هویت معتبر با توکن ندارد.",
     Reason.NOT_AUTHORISED: "این شخص در آن واحد و در آن تاریخ سمت لازم برای این اقدام را ندارد.",
+    Reason.STORE_TAMPERED: "آنچه در پایگاه داده است با آنچه امضا یا در گزارش ممیزی ثبت شده نمی‌خواند.",
     Reason.RULE_CHANGE_NOT_APPROVED: "تغییر تقویم قواعد بدون تأیید لازم است یا قاعده‌ای را دوباره خاموش می‌کند.",
     Reason.TOKEN_NOT_FOUND: "توکنی با این برچسب پیدا نشد یا از دستگاه جدا شده است.",
     Reason.INVALID_INPUT: "ورودی نامعتبر است.",

@@ -20,7 +20,7 @@ from services import tender as svc
 from tasks.tender import draft_minutes, notify, open_envelopes, sign_minutes
 
 BLOCKING = {Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT, Reason.TOKEN_PIN_INVALID, Reason.TOKEN_NOT_FOUND,
-            Reason.NOT_AUTHORISED}
+            Reason.NOT_AUTHORISED, Reason.STORE_TAMPERED}
 STATUS_FA = {"accepted": "پذیرفته", "rejected": "رد", "returned_unopened": "بازنشده مسترد",
              "not_submitted": "ارسال نشده"}
 ROLE_FA = {"chair": "رئیس کمیسیون", "finance": "مدیر مالی", "technical": "مدیر فنی", "legal": "نمایندهٔ حقوقی",

@@ -227,6 +227,12 @@ class BidRepository(_Repo):
             m.Bid.tender_id == tender_id, m.Bid.bidder_ref == bidder_ref, m.Bid.refused_reason.is_(None))
             .order_by(m.Bid.seq).limit(1)).first()
 
+    def refs_of_company(self, tender_id: str, company_id: str) -> Sequence[str]:
+        """The bidder references under which the company has accepted bids in the tender."""
+        return self.session.scalars(select(m.Bid.bidder_ref).where(
+            m.Bid.tender_id == tender_id, m.Bid.company_id == company_id, m.Bid.refused_reason.is_(None))
+            .distinct()).all()
+
     def all_for(self, tender_id: str) -> Sequence[m.Bid]:
         """Every submission of the tender, accepted or refused, in submission order."""
         return self.session.scalars(select(m.Bid).where(m.Bid.tender_id == tender_id).order_by(m.Bid.seq,
@@ -493,3 +499,50 @@ class ChallengeRepository(_Repo):
         result = self.session.execute(delete(m.AuthChallenge).where(m.AuthChallenge.expires_at < before)
                                       .execution_options(synchronize_session=False))
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+class PriceListImportRepository(_Repo):
+    """Price-list versions imported and awaiting (or past) the deputy's approval (R09)."""
+
+    def add(self, row: m.PriceListImport) -> m.PriceListImport:
+        self.session.add(row)
+        return row
+
+    def get(self, list_id: str, version: int) -> m.PriceListImport | None:
+        return self.session.scalars(select(m.PriceListImport).where(
+            m.PriceListImport.list_id == list_id, m.PriceListImport.version == version)).first()
+
+
+class ApprovalRepository(_Repo):
+    """Token-signed approvals of price-list and formula versions (R09)."""
+
+    def add(self, row: m.Approval) -> m.Approval:
+        self.session.add(row)
+        return row
+
+    def get(self, kind: str, subject: str, version: int) -> m.Approval | None:
+        return self.session.scalars(select(m.Approval).where(
+            m.Approval.kind == kind, m.Approval.subject == subject, m.Approval.version == version)).first()
+
+
+class TenderDraftRepository(_Repo):
+    """Tenders created from a tender file, before (and after) their notice is published."""
+
+    def add(self, row: m.TenderDraft) -> m.TenderDraft:
+        self.session.add(row)
+        return row
+
+    def get(self, tender_id: str) -> m.TenderDraft | None:
+        return self.session.get(m.TenderDraft, tender_id)
+
+
+class TenderNoticeRepository(_Repo):
+    """The signed notices published for tenders, newest version last."""
+
+    def add(self, row: m.TenderNotice) -> m.TenderNotice:
+        self.session.add(row)
+        return row
+
+    def latest(self, tender_id: str) -> m.TenderNotice | None:
+        return self.session.scalars(select(m.TenderNotice).where(m.TenderNotice.tender_id == tender_id)
+                                    .order_by(m.TenderNotice.version.desc()).limit(1)).first()

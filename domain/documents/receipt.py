@@ -24,8 +24,10 @@ def sha256_hex(data: bytes) -> str:
 
 def build_receipt(tender_id: str, bidder_id: str, received_at: datetime, envelope_sha256: Mapping[str, str],
                   receipt_id: str | None = None, supersedes: str | None = None,
-                  version: int = 1) -> etree._Element:
-    """envelope_sha256 maps A/B/C to the hex SHA-256 of each sealed envelope as received."""
+                  version: int = 1, manifest_signer_serial: int | None = None) -> etree._Element:
+    """envelope_sha256 maps A/B/C to the hex SHA-256 of each sealed envelope as received;
+    manifest_signer_serial is the serial of the certificate that signed the bidder's manifest, so a
+    manifest re-signed later by anyone else no longer matches the engine's receipt (R08)."""
     if not envelope_sha256 or set(envelope_sha256) - set(LETTERS):
         raise DomainError(Reason.INVALID_INPUT, "پاکت‌های رسید باید از الف، ب، ج باشند")
     root, body = new_document(NS, "Receipt", version)
@@ -34,6 +36,8 @@ def build_receipt(tender_id: str, bidder_id: str, received_at: datetime, envelop
     sub(body, "ReceivedAt", **time_attrs(received_at))
     if receipt_id is not None or supersedes is not None:
         sub(body, "Sequence", receipt_id=receipt_id, supersedes=supersedes)
+    if manifest_signer_serial is not None:
+        sub(body, "ManifestSigner", cert_serial=str(manifest_signer_serial))
     envs = sub(body, "Envelopes")
     for letter in LETTERS:
         if letter in envelope_sha256:
@@ -53,3 +57,15 @@ def check_envelope(doc: etree._Element, letter: str, sealed: bytes) -> None:
     expected = receipt_hashes(doc).get(letter)
     if expected is None or not hmac.compare_digest(expected, sha256_hex(sealed)):
         raise DomainError(Reason.ENVELOPE_TAMPERED, f"پاکت {letter}")
+
+
+def receipt_facts(doc: etree._Element) -> tuple[str, str, str, int | None]:
+    """What a receipt states beside its hashes: (tender id, bidder id, received-at UTC text, the
+    manifest signer's certificate serial or None). Raises: MALFORMED_XML when it is not a receipt."""
+    body = body_of(doc)
+    tender, bidder, at = (body.find(f"{{{NS}}}{n}") for n in ("Tender", "Bidder", "ReceivedAt"))
+    if tender is None or bidder is None or at is None:
+        raise DomainError(Reason.MALFORMED_XML, "سند، رسید پیشنهاد نیست")
+    signer = body.find(f"{{{NS}}}ManifestSigner")
+    serial = int(str(signer.get("cert_serial"))) if signer is not None else None
+    return str(tender.get("id")), str(bidder.get("id")), str(at.get("utc")), serial

@@ -180,7 +180,7 @@ def verified_final(deps: Deps, tender_id: str, kind: str, required: list[tuple[s
         row = uow.minutes.latest(tender_id, kind)
         if row is None or not row.final:
             raise DomainError(Reason.WRONG_STAGE, f"سند «{kind}» هنوز نهایی نشده است")
-        entry = uow.audit.last(f"{kind}.final", tender_id)
+        entry = uow.audit.first(f"{kind}.final", tender_id)  # the entry written then, not a later append
     recorded = json.loads(entry.payload_json).get("sha256") if entry is not None else None
     if entry is None or recorded != hashlib.sha256(row.xml).hexdigest():
         raise DomainError(Reason.SIGNATURE_INVALID, f"سند ذخیره‌شدهٔ «{kind}» با گزارش ممیزی نمی‌خواند")

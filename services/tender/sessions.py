@@ -9,6 +9,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from domain.documents.receipt import receipt_facts
+from domain.documents.xmlcommon import utc_text
 from domain.money import to_decimal
 from domain.reasons import DomainError, Reason
 from domain.tender import evaluation as ev
@@ -28,7 +30,9 @@ from services.tender.submission import (
     audited_receipts,
     check_bidder_signature,
     check_receipt_audited,
+    receipt_time,
     signed_envelope_hash,
+    verified_receipt,
 )
 from services.tender.view import ENGINE_ACTOR, TenderView, load
 from store import models as m
@@ -116,35 +120,70 @@ def _record_started(deps: Deps, tender_id: str, kind: str, present: Iterable[str
         uow.commit()
 
 
-def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m.Bid]]:
+def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m.Bid], dict[int, Any]]:
     """The effective bids (domain.tender.model.effective_bids: the last on-time submission per
-    bidder, art. 16) and the stored row of each accepted one."""
+    bidder, art. 16), the stored row of each accepted one, and per accepted row its engine receipt as
+    verified (or the refusal to raise when its envelopes are opened).
+
+    What decides which bids count is checked against what was signed and audited, not the mutable
+    columns: every submission the audit log recorded as received must be in the store, accepted,
+    and no accepted row may lack that record (STORE_TAMPERED, the session does not open); the receipt
+    time is the one the engine signed (R08)."""
     with deps.uow() as uow:
         rows = list(uow.bids.all_for(view.spec.id))
-    submissions = [BidRecord(bidder_id=b.bidder_ref, receipt_at=b.received_at,
-                             refused=Reason(b.refused_reason) if b.refused_reason else None) for b in rows]
-    records = effective_bids(view.spec, submissions)
-    stored = {(b.bidder_ref, b.received_at): b for b in rows if b.refused_reason is None}
-    return records, {r.bidder_id: stored[(r.bidder_id, r.receipt_at)] for r in records if r.refused is None}
-
-
-def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], private_key, technical_scores=None):
-    opened: list[tuple[str, str]] = []
     audited = audited_receipts(deps, view.spec.id)
+    accepted = {(b.bidder_ref, b.seq): b for b in rows if b.refused_reason is None}
+    missing = sorted(set(audited) - set(accepted))
+    unknown = sorted(set(accepted) - set(audited))
+    if missing or unknown:
+        raise DomainError(Reason.STORE_TAMPERED, "پیشنهادهای ذخیره‌شده با رسیدهای ثبت‌شده در گزارش ممیزی نمی‌خوانند: "
+                          + "، ".join(f"{b}#{n}" for b, n in missing + unknown))
+    receipts: dict[int, Any] = {}
+    submissions = []
+    for b in rows:
+        at = b.received_at
+        if b.refused_reason is None:
+            try:
+                check_receipt_audited(b, audited)
+                receipt = verified_receipt(deps, b.receipt_xml or b"")
+                tender, bidder, signed_at, _ = receipt_facts(receipt)
+                if (tender, bidder) != (view.spec.id, b.bidder_ref):
+                    raise DomainError(Reason.ENVELOPE_TAMPERED, f"رسید به پیشنهاد دیگری تعلق دارد: {bidder}")
+                if utc_text(at) != signed_at:  # the column was changed: the signed time decides
+                    at = receipt_time(receipt)
+                receipts[b.id] = receipt
+            except DomainError as exc:
+                receipts[b.id] = exc
+        submissions.append(BidRecord(bidder_id=b.bidder_ref, receipt_at=at,
+                                     refused=Reason(b.refused_reason) if b.refused_reason else None))
+    records = effective_bids(view.spec, submissions)
+    by_time = {(r.bidder_id, r.receipt_at): b for r, b in zip(submissions, rows) if b.refused_reason is None}
+    return records, {r.bidder_id: by_time[(r.bidder_id, r.receipt_at)] for r in records if r.refused is None}, receipts
+
+
+def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], receipts: dict[int, Any], private_key,
+            technical_scores=None):
+    opened: list[tuple[str, str]] = []
 
     def opener(bidder_id: str, letter: Letter):
         row = rows[bidder_id]
-        check_receipt_audited(row, audited)
+        receipt = receipts[row.id]
+        if isinstance(receipt, DomainError):
+            raise receipt
         if letter == Letter.A:
-            # The bidder's signature is checked again at opening, against the stored manifest.
-            check_bidder_signature(deps, row.manifest_xml, row.company_id, row.received_at)
+            # The bidder's signature is checked again at opening, against the stored manifest, and must
+            # be the one the engine's receipt recorded (a manifest re-signed later is not the bid).
+            serial = check_bidder_signature(deps, row.manifest_xml, row.company_id, receipt_time(receipt))
+            if receipt_facts(receipt)[3] != serial:
+                raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, "امضاکنندهٔ فهرست با رسید سامانه یکی نیست")
         sealed = SealedBid.from_bytes(row.sealed)
-        expected = signed_envelope_hash(deps, row, sealed, letter.value)
+        expected = signed_envelope_hash(row, receipt, sealed, letter.value)
         plain = open_envelope(sealed, letter.value, private_key, expected, tender_id=view.spec.id,
                               bidder_id=bidder_id)
         opened.append((bidder_id, letter.value))
         crash_point("envelope.decrypted")
-        content = codec.to_domain(letter.value, sealed_content.decode_envelope(letter.value, plain, deps.policy.content_limits()))
+        content = codec.to_domain(letter.value, sealed_content.decode_envelope(letter.value, plain,
+                                                                               deps.policy.content_limits()))
         if letter == Letter.B and technical_scores is not None:
             content = replace(content, technical_score=technical_scores.get(bidder_id))
         return content
@@ -170,17 +209,17 @@ def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
     participants = participants_for(deps, view, stored.present if stored else present, now)
     _record_started(deps, tender_id, kind, present, participants)
     private_key = _unlock_key(deps, view, participants)
-    records, rows = _records(deps, view)
+    records, rows, receipts = _records(deps, view)
     rules = deps.policy.price_rules(view.formulas["abnormally-low"])
     estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
     if view.spec.procedure.value == "one_stage":
-        opener, opened = _opener(deps, view, rows, private_key)
+        opener, opened = _opener(deps, view, rows, receipts, private_key)
         evaluation = ev.evaluate_tender(view.spec, estimate, records, rules, opener=opener)
         _record_session(deps, tender_id, kind, now, present, participants, opened, evaluation.bids, None)
         return SessionOutcome(kind, [p.id for p in participants], evaluation)
     # Two-stage: A and B now; the commission scores B; C waits for the price session.
     scores = stored.technical_scores if stored and stored.technical_scores is not None else technical_scores
-    evs = _two_stage_technical(deps, view, records, rows, private_key, scores)
+    evs = _two_stage_technical(deps, view, records, rows, receipts, private_key, scores)
     if evs["scores"] is None:
         return SessionOutcome(kind, [p.id for p in participants], None, evs["bids"], awaiting_scores=evs["qualified"])
     _record_session(deps, tender_id, kind, now, present, participants, evs["opened"], evs["bids"],
@@ -189,9 +228,9 @@ def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
 
 
 def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord], rows: dict[str, m.Bid],
-                         private_key: Any, scores: dict[str, int] | None) -> dict[str, Any]:
+                         receipts: dict[int, Any], private_key: Any, scores: dict[str, int] | None) -> dict[str, Any]:
     opened_all: list[tuple[str, str]] = []
-    opener, opened = _opener(deps, view, rows, private_key)
+    opener, opened = _opener(deps, view, rows, receipts, private_key)
     evs: dict[str, ev.BidEvaluation] = {}
     loaded: dict[str, BidRecord] = {}
     for rec in records:
@@ -239,9 +278,9 @@ def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> Session
     participants = participants_for(deps, view, stored.present if stored else present, now)
     _record_started(deps, tender_id, "price_opening", present, participants)
     private_key = _unlock_key(deps, view, participants)
-    records, rows = _records(deps, view)
+    records, rows, receipts = _records(deps, view)
     scores = technical.technical_scores
-    opener, opened = _opener(deps, view, rows, private_key, technical_scores=scores)
+    opener, opened = _opener(deps, view, rows, receipts, private_key, technical_scores=scores)
     estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
     # Replaying A and B with the recorded scores is deterministic; C is read only for qualified bids.
     evaluation = ev.evaluate_tender(view.spec, estimate, records, deps.policy.price_rules(view.formulas["abnormally-low"]),

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from lxml import etree
 
-from domain.documents.receipt import build_receipt, check_envelope, receipt_hashes
+from domain.documents.receipt import build_receipt, check_envelope, receipt_facts, receipt_hashes
 from domain.limits import check_size
 from domain.persian import format_jalali_datetime
 from domain.reasons import DomainError, Reason
@@ -54,7 +54,7 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
         check_size(len(sealed.to_bytes()) + len(signed_manifest), deps.policy.content_limits().max_bid_bytes,
                    "پیشنهاد")  # R08: a bid larger than the policy's cap is refused before any other work
         manifest_doc = parse_untrusted(signed_manifest)
-        check_bidder_signature(deps, signed_manifest, company_id, now)
+        signer_serial = check_bidder_signature(deps, signed_manifest, company_id, now)
         check_owner(deps, tender_id, bidder_ref, company_id)
         manifest = signed_document_root(manifest_doc)
         check_manifest(sealed, manifest)
@@ -79,7 +79,7 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
                 old.superseded = True
                 supersedes = f"{tender_id}/{bidder_ref}/{old.seq}"
         receipt = build_receipt(tender_id, bidder_ref, now, sealed.hashes(), receipt_id=f"{tender_id}/{bidder_ref}/{seq}",
-                                supersedes=supersedes)
+                                supersedes=supersedes, manifest_signer_serial=signer_serial)
         signed_receipt = deps.engine().sign(receipt, deps.clock, ENGINE_ROLE, ENGINE_UNIT)
         receipt_bytes = etree.tostring(signed_receipt, xml_declaration=True, encoding="UTF-8")
         uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=seq,
@@ -98,28 +98,34 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
 
 
 def check_owner(deps: Deps, tender_id: str, bidder_ref: str, company_id: str) -> None:
-    """A bid belongs to the company whose signatory signed it: only that company may replace it
-    ("Stations and trust"; art. 16 of the Tender Law).
+    """A bid belongs to the company whose signatory signed it: only that company may replace it,
+    and a company has one bid in a tender ("Stations and trust"; art. 16 of the Tender Law).
 
-    Raises: BID_NOT_OWNED when an accepted bid under `bidder_ref` belongs to another company."""
+    Raises: BID_NOT_OWNED when an accepted bid under `bidder_ref` belongs to another company;
+    DUPLICATE_BID when the company already has an accepted bid under another reference."""
     with deps.uow() as uow:
         owner = uow.bids.owner(tender_id, bidder_ref)
+        refs = set(uow.bids.refs_of_company(tender_id, company_id))
     if owner is not None and owner != company_id:
         raise DomainError(Reason.BID_NOT_OWNED, f"پیشنهاددهندهٔ «{bidder_ref}»")
+    if refs - {bidder_ref}:
+        raise DomainError(Reason.DUPLICATE_BID, f"این شرکت با شناسهٔ «{sorted(refs)[0]}» پیشنهاد داده است")
 
 
-def check_bidder_signature(deps: Deps, signed: bytes, company_id: str, received_at: datetime) -> None:
+def check_bidder_signature(deps: Deps, signed: bytes, company_id: str, received_at: datetime) -> int:
     """Verify a document signed by a company's signatory: chain, and validity, CRL revocation and role
     at `received_at`, when the engine received it (at submission the clock's now, at opening the bid's
     stored receipt time), with the claimed signing time within the policy's skew of it (R05, R07).
 
+    Returns the serial of the signer's certificate (the engine's receipt records it).
     Raises: BIDDER_SIGNATURE_INVALID (the detail names the signing reason code, e.g. SIGNING_TIME_SKEW)."""
     checks = verify_document(signed, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
                              [(COMPANY_SIGNATORY, company_id)], received_at=received_at,
                              max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
-    if not checks or failed is not None:
-        raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, failed.value if failed else "بدون امضا")
+    if len(checks) != 1 or failed is not None or checks[0].cert_serial is None:
+        raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, failed.value if failed else "یک امضای معتبر لازم است")
+    return checks[0].cert_serial
 
 
 def _record_refused_submission(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, now: datetime,
@@ -136,21 +142,33 @@ def _record_refused_submission(deps: Deps, tender_id: str, bidder_ref: str, comp
 
 
 
-def verified_receipt(deps: Deps, receipt_xml: bytes, received_at: datetime) -> etree._Element:
+def verified_receipt(deps: Deps, receipt_xml: bytes, received_at: datetime | None = None) -> etree._Element:
     """The engine's signed receipt, after verifying the transactions system's signature on it as of
-    `received_at`, the bid's stored receipt time (the engine signs the receipt when it receives the bid).
+    `received_at`, or (None) as of the receipt time the receipt itself states: the signature covers
+    it, so a changed `bids.received_at` column cannot make a genuine receipt fail (the engine signs
+    the receipt when it receives the bid).
 
     Raises: ENVELOPE_TAMPERED when the stored receipt is missing, altered or not signed by the
     transactions system (R08: what the store holds is verified before it feeds a decision)."""
     if not receipt_xml:
         raise DomainError(Reason.ENVELOPE_TAMPERED, "رسید پیشنهاد در سامانه نیست")
+    if received_at is None:
+        received_at = receipt_time(signed_document_root(parse_untrusted(receipt_xml)))
     checks = verify_document(receipt_xml, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
                              [(ENGINE_ROLE, ENGINE_UNIT)], received_at=received_at,
                              max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
-    if not checks or failed is not None:
+    if len(checks) != 1 or failed is not None:
         raise DomainError(Reason.ENVELOPE_TAMPERED, f"امضای رسید نامعتبر است ({failed.value if failed else '—'})")
+    # The engine knows its own certificate: a role granted in the registry does not make a receipt.
+    if checks[0].cert_serial != deps.engine().cert.serial_number:
+        raise DomainError(Reason.ENVELOPE_TAMPERED, "رسید را سامانهٔ معاملات امضا نکرده است")
     return signed_document_root(parse_untrusted(receipt_xml))
+
+
+def receipt_time(receipt: etree._Element) -> datetime:
+    """The receipt time (UTC) a receipt states. Raises: MALFORMED_XML when it is not a receipt."""
+    return datetime.strptime(receipt_facts(receipt)[2], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
 
 
 def audited_receipts(deps: Deps, tender_id: str) -> dict[tuple[str, int], str]:
@@ -159,8 +177,10 @@ def audited_receipts(deps: Deps, tender_id: str) -> dict[tuple[str, int], str]:
     out: dict[tuple[str, int], str] = {}
     with deps.uow() as uow:
         for payload in uow.audit.payloads("bid.received", tender_id):
-            if payload.get("receipt_sha256"):
-                out[(str(payload["bidder"]), int(payload["seq"]))] = str(payload["receipt_sha256"])
+            key = (str(payload.get("bidder")), int(payload.get("seq") or 0))
+            # The first entry for a submission is the one written at receipt; later ones are not trusted.
+            if payload.get("receipt_sha256") and key not in out:
+                out[key] = str(payload["receipt_sha256"])
     return out
 
 
@@ -173,14 +193,14 @@ def check_receipt_audited(row: m.Bid, audited: dict[tuple[str, int], str]) -> No
         raise DomainError(Reason.ENVELOPE_TAMPERED, f"رسید ذخیره‌شدهٔ {row.bidder_ref} با گزارش ممیزی نمی‌خواند")
 
 
-def signed_envelope_hash(deps: Deps, row: m.Bid, sealed: SealedBid, letter: str) -> str:
+def signed_envelope_hash(row: m.Bid, receipt: etree._Element, sealed: SealedBid, letter: str) -> str:
     """The SHA-256 (hex) of envelope `letter` as both signed documents state it, after checking the
     stored ciphertext against them: the bidder's signed manifest and the engine's signed receipt.
-    The mutable `envelopes.sha256` column is never trusted for this (R08).
+    The mutable `envelopes.sha256` column is never trusted for this (R08). `receipt`: the receipt's
+    content as `verified_receipt` returned it.
 
     Raises: ENVELOPE_TAMPERED when the stored bid, manifest or receipt disagree or are altered."""
     manifest = signed_document_root(parse_untrusted(row.manifest_xml))
-    receipt = verified_receipt(deps, row.receipt_xml or b"", row.received_at)
     env = next((e for e in sealed.envelopes if e.letter == letter), None)
     if env is None:
         raise DomainError(Reason.ENVELOPE_TAMPERED, f"پاکت {letter} در پیشنهاد ذخیره‌شده نیست", letter=letter)

@@ -139,3 +139,97 @@ def test_r08_killed_during_decryption_leaves_a_trace_and_the_rerun_never_lowers_
     (status,) = db.execute("SELECT status FROM tenders").fetchone()
     db.close()
     assert status == "contracted" and statuses[-1] == "tender.contracted"
+
+
+def _sql(world, *statements):
+    db = sqlite3.connect(world.base_dir / "eproc.db")
+    for stmt, args in statements:
+        db.execute(stmt, args)
+    db.commit()
+    db.close()
+
+
+def test_r08_the_bid_set_is_what_the_engine_receipted_not_what_the_columns_say(tmp_path):
+    """Three single statements that used to make b4 win by dropping b3: a later received_at, a deleted
+    row, a bid marked refused. The signed receipts and the audit log decide; the session does not open
+    on a bid set that differs from what was receipted."""
+    import pytest
+
+    from domain.reasons import DomainError, Reason
+
+    world, scenario = world_with_bids(tmp_path / "late")
+    _sql(world, ("UPDATE bids SET received_at='2021-07-03 10:00:00.000000' WHERE bidder_ref='b3'", ()))
+    outcome = _open(world, scenario)
+    assert outcome.evaluation.award.winner == "b3"  # the signed receipt time counts, not the column
+
+    for name, stmt in (("deleted", "DELETE FROM bids WHERE bidder_ref='b3'"),
+                       ("refused", "UPDATE bids SET refused_reason='LATE_SUBMISSION' WHERE bidder_ref='b3'")):
+        world, scenario = world_with_bids(tmp_path / name)
+        if name == "deleted":
+            _sql(world, ("DELETE FROM envelopes WHERE bid_id IN (SELECT id FROM bids WHERE bidder_ref='b3')", ()))
+        _sql(world, (stmt, ()))
+        with pytest.raises(DomainError) as err:
+            _open(world, scenario)
+        assert err.value.reason is Reason.STORE_TAMPERED, name
+
+
+def test_r08_an_insider_who_makes_himself_signatory_and_engine_cannot_replace_a_bid(tmp_path):
+    """A commission member edits the registry (made CEO of b4's company, given the engine's role),
+    re-seals b4 lower, signs the manifest and a new receipt on his own token and appends a matching
+    audit entry: the receipt is not the engine's, so b4 is excluded and b3 still wins."""
+    import hashlib
+    import json
+
+    from lxml import etree
+
+    from domain.documents.receipt import build_receipt
+    from pilot.bidders import envelope_contents, seal_and_sign
+    from services import tender as svc
+    from services.signers import COMPANY_SIGNATORY  # noqa: F401  (the role the forged manifest claims)
+
+    world, scenario = world_with_bids(tmp_path)
+    tender_id = scenario.scenario.name
+    b4 = next(b for b in scenario.bidders if b.id == "b4")
+    insider = next(m.national_id for m in scenario.commission if m.role == "finance")
+    _sql(world, ("UPDATE companies SET ceo_national_id=? WHERE national_id=?", (insider, b4.national_id)),
+         ("INSERT INTO role_assignments (national_id, role, unit_id, valid_from) "
+          "VALUES (?, 'transactions_system', 'municipality', '2020-01-01')", (insider,)))
+    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    cheaper = b4.price.model_copy(update={"coefficient": Decimal("0.94")})
+    signer = world.signer(insider)
+    sealed, manifest = seal_and_sign(tender_id, "b4", b4.national_id, envelope_contents(
+        b4.guarantee, b4.documents, b4.grade, b4.technical_score, cheaper), public_key, signer, world.clock)
+    db = sqlite3.connect(world.base_dir / "eproc.db")
+    (bid_id, received_at) = db.execute("SELECT id, received_at FROM bids WHERE bidder_ref='b4'").fetchone()
+    db.close()
+    receipt = build_receipt(tender_id, "b4", world.clock.now(), sealed.hashes(), receipt_id=f"{tender_id}/b4/1",
+                            manifest_signer_serial=signer.cert.serial_number)
+    forged = etree.tostring(signer.sign(receipt, world.clock, "transactions_system", "municipality"),
+                            xml_declaration=True, encoding="UTF-8")
+    _sql(world, ("UPDATE bids SET sealed=?, manifest_xml=?, receipt_xml=? WHERE id=?",
+                 (sealed.to_bytes(), manifest, forged, bid_id)))
+    with world.deps.uow() as uow:  # an append at the head is all the insert guard allows
+        uow.record(at=world.clock.now(), actor="b4", action="bid.received", entity="tender", entity_id=tender_id,
+                   payload={"bidder": "b4", "seq": 1, "hashes": sealed.hashes(), "supersedes": None,
+                            "receipt_sha256": hashlib.sha256(forged).hexdigest()})
+        uow.commit()
+    outcome = _open(world, scenario)
+    assert outcome.evaluation.bids["b4"].reason.value == "ENVELOPE_TAMPERED"
+    assert outcome.evaluation.award.winner == "b3"
+    assert json is not None
+
+
+def test_r08_a_company_has_one_bid_and_cannot_squat_another_reference(tmp_path):
+    from pilot.bidders import envelope_contents, seal_and_sign
+    from services import tender as svc
+
+    world, scenario = world_with_bids(tmp_path)
+    tender_id = scenario.scenario.name
+    b1 = next(b for b in scenario.bidders if b.id == "b1")
+    world.clock.set(scenario.tender.deadline.replace(hour=0))
+    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    sealed, manifest = seal_and_sign(tender_id, "b1-second", b1.national_id, envelope_contents(
+        b1.guarantee, b1.documents, b1.grade, b1.technical_score, b1.price), public_key,
+        world.signer(world.bidder_signatory["b1"]), world.clock)
+    result = svc.submit_bid(world.deps, tender_id, "b1-second", b1.national_id, sealed, manifest)
+    assert not result.accepted and result.reason.value == "DUPLICATE_BID"
