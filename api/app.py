@@ -42,6 +42,8 @@ TAGS = [
 ROUTERS = (
     "api.routers.auth",
     "api.routers.publication",
+    "api.routers.pricelists",
+    "api.routers.tenders",
 )
 
 meta = APIRouter(prefix="/v1", tags=["system / سامانه"])

@@ -37,10 +37,9 @@ class _Strict(BaseModel):
 
 
 def _jalali(value: object) -> date:
-    if isinstance(value, date):
-        return value
+    # Jalali text only: a TOML native date (`from = 1399-10-01`) is Gregorian, and parse_jalali_date refuses it.
     try:
-        return parse_jalali_date(str(value))
+        return parse_jalali_date(value)
     except DomainError as exc:  # pydantic then reports it with the key path
         raise ValueError(exc.message_fa) from None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -39,10 +39,24 @@ def _char_class(points: list[int]) -> str:
 
 # Every format character (Unicode category Cf: bidi controls U+061C, U+200E-F, U+202A-E, U+2066-9,
 # zero-width space and joiner, BOM, soft hyphen, tags, ...) but ZWNJ, and the C0/C1 controls but tab,
-# newline and carriage return; from the running Python's Unicode tables.
+# newline and carriage return; from the running Python's Unicode tables. Then the rest of Unicode's
+# Default_Ignorable_Code_Point (which Python's tables do not expose, so listed from
+# DerivedCoreProperties.txt): characters that are not Cf yet render as nothing, and a blank that
+# looks like a space but is a letter of its own.
 _PLANES = (*range(0x20000), *range(0xE0000, 0xE1000))  # every Cf code point lives in these
+_IGNORABLE_NOT_CF = [
+    0x034F,                      # combining grapheme joiner
+    0x115F, 0x1160, 0x3164, 0xFFA0,  # Hangul choseong/jungseong fillers, Hangul filler, halfwidth filler
+    0x17B4, 0x17B5,              # Khmer inherent vowels
+    *range(0x180B, 0x1810),      # Mongolian free variation selectors and vowel separator (U+180E)
+    *range(0x2060, 0x2070),      # the format block's unassigned code points too
+    *range(0xFE00, 0xFE10),      # variation selectors 1-16
+    *range(0xFFF0, 0xFFF9),      # unassigned before the interlinear annotation controls
+    *range(0xE0000, 0xE1000),    # tags and variation selectors 17-256 (U+E0100-E01EF), assigned or not
+    0x2800,                      # braille pattern blank: drawn as a space, not a space
+]
 _INVISIBLE_POINTS = [c for c in _PLANES if unicodedata.category(chr(c)) == "Cf" and chr(c) != ZWNJ] + [
-    *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+    *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), *_IGNORABLE_NOT_CF]
 _ODD_SPACES = [c for c in range(0x10000) if chr(c).isspace() and chr(c) not in " \n"]
 _INVISIBLE = re.compile(_char_class(_INVISIBLE_POINTS))
 _ZWNJ_RUN = re.compile(f"{ZWNJ}{{2,}}")
@@ -57,8 +71,9 @@ def normalize(text: str) -> str:
 
     Arabic ي/ك to Persian ی/ک; Persian/Arabic-Indic digits to ASCII; every invisible format character
     removed (bidi embeddings, overrides and isolates, LRM/RLM/ALM, zero-width space and joiner, BOM, soft
-    hyphen, the rest of Unicode category Cf) except ZWNJ where a word needs it, and control characters
-    but the line break; spaces collapsed; trimmed. Raises: nothing (None stays None)."""
+    hyphen, the rest of Unicode category Cf, and every other default-ignorable character: combining
+    grapheme joiner, Hangul fillers, variation selectors, Mongolian vowel separator; and the braille
+    blank) except ZWNJ where a word needs it, and control characters but the line break; spaces collapsed; trimmed. Raises: nothing (None stays None)."""
     if text is None:
         return text
     text = str(text).translate(_DIGITS).translate(_LETTERS).replace("\r\n", "\n").replace("\r", "\n")
@@ -104,8 +119,10 @@ def clean_identifier(value: object) -> str:
 
 # --- numbers ------------------------------------------------------------------------------------
 
-_GROUP_SEPARATORS = ",٬_ "  # comma, Arabic thousands separator, underscore, space (NBSP/thin become space)
-_NUMBER = re.compile(r"(?P<sign>-?)(?P<int>[0-9][0-9,٬_ ]*)(?:[.٫](?P<frac>[0-9]+))?", re.ASCII)
+# Comma, Arabic thousands separator, space (NBSP/thin become space). Not Python's underscore: people
+# do not write it, and `12_000` taken as twelve thousand is a program's reading, not a person's.
+_GROUP_SEPARATORS = ",٬ "
+_NUMBER = re.compile(r"(?P<sign>-?)(?P<int>[0-9][0-9,٬ ]*)(?:[.٫](?P<frac>[0-9]+))?", re.ASCII)
 
 
 def _foreign_digits(text: str) -> list[str]:
@@ -120,6 +137,9 @@ def _number_parts(value: object, field: str) -> tuple[str, str, str | None]:
     if foreign:
         raise DomainError(Reason.INVALID_INPUT, f"{field}: «{shown}» رقمی از خطی جز فارسی، عربی یا لاتین دارد "
                                                 f"(«{foreign[0]}»)؛ عدد را با رقم‌های فارسی یا لاتین بنویسید")
+    if "_" in shown:
+        raise DomainError(Reason.INVALID_INPUT, f"{field}: «{shown}» خط زیر («_») جداکنندهٔ هزارگان نیست؛ "
+                                                f"رقم‌ها را با «,» یا «٬» سه‌تا‌سه‌تا جدا کنید، مانند ۱۲٬۹۶۷٬۵۰۰")
     match = _NUMBER.fullmatch(shown)
     if not match:
         raise DomainError(Reason.INVALID_INPUT, f"{field}: «{shown}» عدد نیست")
@@ -131,16 +151,24 @@ def _number_parts(value: object, field: str) -> tuple[str, str, str | None]:
             raise DomainError(Reason.INVALID_INPUT,
                               f"{field}: «{shown}» جداکنندهٔ هزارگان نادرست است؛ رقم‌ها از راست سه‌تا‌سه‌تا "
                               f"جدا می‌شوند، مانند ۱۲٬۹۶۷٬۵۰۰ (ممیز: «٫» یا «.»)")
-    return match.group("sign"), "".join(groups), match.group("frac")
+    digits, frac = "".join(groups), match.group("frac")
+    if match.group("sign") and not (digits + (frac or "")).strip("0"):
+        raise _negative_zero(field, shown)
+    return match.group("sign"), digits, frac
+
+
+def _negative_zero(field: str, shown: object) -> DomainError:
+    # A signed zero is never what was meant, and Decimal keeps the sign into documents ("-0").
+    return DomainError(Reason.INVALID_INPUT, f"{field}: «{shown}» صفر منفی است؛ «0» بنویسید")
 
 
 def parse_int(text: object, field: str = "عدد") -> int:
     """An integer as people write it: Persian, Arabic-Indic or ASCII digits, an optional minus, and
-    grouping by `,` `٬` `_` or a space only between groups of three counted from the right
+    grouping by `,` `٬` or a space only between groups of three counted from the right
     (`12,967,500` yes, `12,967,500,00` no). A Python int passes as it is.
 
     Raises: INVALID_INPUT (a Persian message naming `field`) for a fraction, a float, a misplaced
-    separator, digits of another script (Devanagari, fullwidth, ...) or anything else. Rule: R01."""
+    separator, Python's `_` as a separator (`12_000`), a negative zero (`-0`), digits of another script (Devanagari, fullwidth, ...) or anything else. Rule: R01."""
     if isinstance(text, bool):
         raise DomainError(Reason.INVALID_INPUT, f"{field}: «{text}» عدد صحیح نیست")
     if isinstance(text, int):
@@ -163,7 +191,8 @@ def parse_decimal(text: object, field: str = "عدد") -> Decimal:
     (0.93, not 0.9300000000000000488); int and Decimal pass as they are.
 
     Raises: INVALID_INPUT (a Persian message naming `field`): not a number, NaN or infinity, a misplaced
-    separator, digits of another script. Rule: R01."""
+    separator or `_`, a negative zero (`-0`, `-0.0`: the sign would reach documents as "-0"), digits of
+    another script. Rule: R01."""
     if isinstance(text, bool):
         raise DomainError(Reason.INVALID_INPUT, f"{field}: «{text}» عدد نیست")
     if isinstance(text, int):
@@ -173,6 +202,8 @@ def parse_decimal(text: object, field: str = "عدد") -> Decimal:
     if isinstance(text, Decimal):
         if not text.is_finite():
             raise DomainError(Reason.INVALID_INPUT, f"{field}: «{text}» عدد نیست")
+        if text.is_zero() and text.is_signed():
+            raise _negative_zero(field, text)
         return text
     sign, digits, frac = _number_parts(text, field)
     return Decimal(f"{sign}{digits}.{frac}" if frac is not None else f"{sign}{digits}")
@@ -192,16 +223,17 @@ _DATE_RE = re.compile(r"^(\d{4})[/\-](\d{1,2})[/\-](\d{1,2})"
                       r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s?([+-])(\d{2}):?(\d{2}))?)?$", re.ASCII)
 
 
-def parse_jalali_date(text: str) -> date:
+def parse_jalali_date(text: object) -> date:
     """'1400/04/20' (Persian, Arabic-Indic or ASCII digits) to a Gregorian date.
 
     Raises: INVALID_INPUT (quoting the text) for another shape, a time, digits of another script,
-    1400/13/01, or 1400/12/30 in a non-leap year. Rule: R01."""
+    1400/13/01, or 1400/12/30 in a non-leap year, and for a date/datetime/time object (a TOML file's
+    native `2021-07-04`: Gregorian and zone-less, never Jalali text). Rule: R01."""
     y, m, d, *_ = _split(text, allow_time=False)
     return _jdate(y, m, d, text).togregorian()
 
 
-def parse_jalali_datetime(text: str) -> datetime:
+def parse_jalali_datetime(text: object) -> datetime:
     """'1400/04/12 14:00' Tehran wall time to an aware UTC datetime; an explicit offset
     ('1400/06/30 23:30+03:30') says which of two equal wall times is meant.
 
@@ -209,6 +241,9 @@ def parse_jalali_datetime(text: str) -> datetime:
     repeated one in autumn (zoneinfo Asia/Tehran says which): a wall time in the skipped hour does not
     exist and is refused; one in the repeated hour is refused unless an offset is given; a given offset
     must be one Tehran had at that wall time.
+
+    A date/datetime/time object (a TOML file's native `2021-07-04T10:00:00`: Gregorian, usually without
+    a zone) is refused, not taken as Tehran time: one rule for every file people write.
 
     Raises: INVALID_INPUT with a Persian message naming the time. Rule: R01."""
     y, m, d, hh, mm, ss, offset = _split(text, allow_time=True)
@@ -249,7 +284,18 @@ def _tehran_to_utc(wall: datetime, offset: timedelta | None, shown: str) -> date
                       f"«{plain}{_offset_text(second.utcoffset())}» برای بار دوم")
 
 
-def _split(text: str, allow_time: bool) -> tuple[int, int, int, int, int, int, timedelta | None]:
+def _native_time(value: date | time, allow_time: bool) -> DomainError:
+    """A file's own date or time value (TOML `2021-07-04T10:00:00`, `2021-07-04`, `10:00`): Gregorian,
+    with no Tehran zone, and its text would read as a Jalali year 2021. People write Jalali text."""
+    example = "1400/04/13 10:00" if allow_time else "1400/04/13"
+    return DomainError(Reason.INVALID_INPUT, f"«{value.isoformat()}» تاریخ یا ساعت میلادی بی‌منطقهٔ زمانی است و "
+                                             f"پذیرفته نمی‌شود؛ آن را به صورت متن شمسی در گیومه بنویسید، مانند "
+                                             f"\"{example}\"")
+
+
+def _split(text: object, allow_time: bool) -> tuple[int, int, int, int, int, int, timedelta | None]:
+    if isinstance(text, (date, time)):  # datetime is a date
+        raise _native_time(text, allow_time)
     raw = normalize(str(text))
     match = _DATE_RE.match(raw)
     if not match or (match.group(4) is not None and not allow_time):
@@ -267,7 +313,7 @@ def _split(text: str, allow_time: bool) -> tuple[int, int, int, int, int, int, t
     return y, m, d, hh, mm, ss, offset
 
 
-def _jdate(y: int, m: int, d: int, text: str) -> jdatetime.date:
+def _jdate(y: int, m: int, d: int, text: object) -> jdatetime.date:
     if not 1 <= m <= 12:
         raise DomainError(Reason.INVALID_INPUT, f"ماه باید بین ۱ و ۱۲ باشد: «{text}»")
     try:

@@ -5,7 +5,8 @@ value is domain.persian.normalize'd first (no invisible direction controls reach
 signed minutes or the publication: R21); every number goes through the one parser of domain.persian
 (Persian or ASCII digits, grouping only by threes, ٫ as the decimal point: R01); identifiers through
 domain.identity; times through parse_jalali_datetime (a Tehran time that did not exist, or existed
-twice without an offset, is refused: R01).
+twice without an offset, is refused: R01); dates and times only as Jalali text (a TOML native date or
+datetime is refused: R01).
 """
 from __future__ import annotations
 
@@ -76,8 +77,9 @@ def _number(parse):
     return classmethod(wrapped)
 
 
-_dt = _edge(lambda v: v if isinstance(v, datetime) else parse_jalali_datetime(str(v)))
-_d = _edge(lambda v: v if isinstance(v, date) else parse_jalali_date(str(v)))
+# Only Jalali text: a TOML native date or datetime (Gregorian, zone-less) is refused by the parsers.
+_dt = _edge(parse_jalali_datetime)
+_d = _edge(parse_jalali_date)
 _rial = _number(parse_amount_rial)
 _int = _number(parse_int)
 _dec = _number(parse_decimal)

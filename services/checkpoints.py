@@ -171,6 +171,14 @@ def verify_checkpoints(sessions: sessionmaker, ca_cert: x509.Certificate,
     return CheckpointReport(len(documents), newest, last_seq, problems)
 
 
+def stored_checkpoint_documents(sessions: sessionmaker) -> list[tuple[str, bytes]]:
+    """The engine's own stored checkpoints as (source name, signed XML) pairs, oldest head first,
+    for `verify_checkpoints`: `eproc audit verify` holds the log against them even when no published
+    copy is given. Source names read "audit_checkpoints:<seq>". Rule: "Stations and trust", R21."""
+    with UnitOfWork(sessions) as uow:
+        return [(f"audit_checkpoints:{int(r.seq)}", bytes(r.xml)) for r in uow.checkpoints.all()]
+
+
 def _signed_head(xml: bytes, trust: TrustStore, roles: RoleCheck) -> ChainHead:
     required = [(ENGINE_ROLE, ENGINE_UNIT)]
     checks = verify_document(xml, trust, roles, required)

@@ -297,3 +297,70 @@ class AuthChallenge(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PriceListImport(SurrogateKey, Base):
+    """A price-list version as an operator imported it (issue 11 part 3), waiting for the deputy's
+    token-signed approval (R09). Only an approved version reaches `price_lists`, the table tenders
+    are priced from; `items_json` holds [[code, unit, unit price in rials], ...] in code order and
+    `items_sha256` its digest, the value the approval names."""
+
+    __tablename__ = "price_list_imports"
+    list_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    domain: Mapped[str] = mapped_column(String(60))
+    items_json: Mapped[str] = mapped_column(Text)
+    items_sha256: Mapped[str] = mapped_column(String(64))
+    imported_by: Mapped[str] = mapped_column(String(10))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    request_xml: Mapped[bytes] = mapped_column(LargeBinary)  # the operator's signed import document
+    __table_args__ = (UniqueConstraint("list_id", "version"),)
+
+
+class Approval(SurrogateKey, Base):
+    """A token-signed approval (R09): of a price-list version or a formula version, by the deputy,
+    with the technical council's reference; `xml` is the signed document as received."""
+
+    __tablename__ = "approvals"
+    kind: Mapped[str] = mapped_column(String(20))  # price_list | formula
+    subject: Mapped[str] = mapped_column(String(100))  # list id or formula id
+    version: Mapped[int] = mapped_column(Integer)
+    content_sha256: Mapped[str] = mapped_column(String(64))  # items digest, or the expression's
+    signer_national_id: Mapped[str] = mapped_column(String(10))
+    signer_role: Mapped[str] = mapped_column(String(40))
+    signer_unit: Mapped[str] = mapped_column(String(64))
+    cert_serial: Mapped[str] = mapped_column(String(64))
+    technical_council_ref: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    __table_args__ = (UniqueConstraint("kind", "subject", "version"),)
+
+
+class TenderDraft(Base):
+    """A tender created from a tender file (issue 11 part 3), before its notice is signed: the
+    operator's signed request, the parsed specification, commission, price list and formulas
+    (`data_json`), the estimate, and the opening-key plan (public material and wrapped shares only)."""
+
+    __tablename__ = "tender_drafts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    request_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    data_json: Mapped[str] = mapped_column(Text)
+    estimate_rial: Mapped[int] = mapped_column(BigInteger)
+    opening_plan_json: Mapped[str] = mapped_column(Text)
+
+
+class TenderNotice(SurrogateKey, Base):
+    """The published notice of a tender: signed by the unit's signatory, countersigned by the engine
+    (the XML bidders verify before sealing)."""
+
+    __tablename__ = "tender_notices"
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signer_national_id: Mapped[str] = mapped_column(String(10))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("tender_id", "version"),)

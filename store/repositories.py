@@ -359,6 +359,7 @@ class AuditRepository(_Repo):
                                     .order_by(m.AuditEntry.seq.desc()).limit(1)).first()
 
     def first(self, action: str, entity_id: str) -> m.AuditEntry | None:
+        """The oldest entry of that action on that entity: what was recorded first decides."""
         return self.session.scalars(select(m.AuditEntry).where(m.AuditEntry.action == action,
                                                                m.AuditEntry.entity_id == entity_id)
                                     .order_by(m.AuditEntry.seq).limit(1)).first()

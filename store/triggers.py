@@ -6,12 +6,15 @@ head: its `seq` above every stored one and its `prev_hash` the hash of the last 
 connection set `PRAGMA recursive_triggers`), so the conflict itself is refused before the insert:
 no insert may replace an entry, whatever the connection's pragmas. PostgreSQL's
 `INSERT ... ON CONFLICT DO UPDATE` is an UPDATE and refused as such.
-`audit_checkpoints` (the engine's signed chain heads) takes no UPDATE and no DELETE.
+`audit_checkpoints` (the engine's signed chain heads) takes no UPDATE and no DELETE, and an INSERT
+only above the newest checkpoint: no replace of an existing id or seq (SQLite's `INSERT OR REPLACE`
+would silently delete it), no seq at or below the current maximum (issue 10, R21).
 
 `create_statements`/`drop_statements` cover the audit log (migration 0001 creates them, and a
 database administrator's tampering in the tests drops and restores them); migration 0005 adds the
 insert guard to databases created before it (`insert_guard_statements`, idempotent) and guards the
-checkpoints (`checkpoint_statements`).
+checkpoints (`checkpoint_statements`); migration 0008 adds the checkpoints' insert guard
+(`checkpoint_insert_guard_statements`, idempotent).
 """
 from __future__ import annotations
 
@@ -97,6 +100,38 @@ _PG_CHECKPOINTS_DROP = ["DROP TRIGGER IF EXISTS audit_checkpoints_no_change ON a
                         "DROP TRIGGER IF EXISTS audit_checkpoints_no_truncate ON audit_checkpoints",
                         "DROP FUNCTION IF EXISTS audit_checkpoints_append_only()"]
 
+_SQLITE_CHECKPOINTS_INSERT_GUARD = [
+    # Before the insert, so REPLACE never gets to delete the checkpoint it conflicts with (an automatic
+    # id is -1 here and conflicts with nothing).
+    "CREATE TRIGGER IF NOT EXISTS audit_checkpoints_insert_at_head BEFORE INSERT ON audit_checkpoints "
+    "WHEN EXISTS (SELECT 1 FROM audit_checkpoints WHERE id = NEW.id OR seq = NEW.seq) "
+    "OR NEW.seq <= (SELECT max(seq) FROM audit_checkpoints) "
+    "BEGIN SELECT RAISE(ABORT, 'audit_checkpoints is append-only: insert only above the newest checkpoint, "
+    "never in place of one'); END",
+]
+_SQLITE_CHECKPOINTS_INSERT_GUARD_DROP = ["DROP TRIGGER IF EXISTS audit_checkpoints_insert_at_head"]
+# The same seq stored already is a unique violation (services' add_once reads another process's
+# checkpoint on IntegrityError); a seq below the newest breaks the table's order (check violation).
+_PG_CHECKPOINTS_INSERT_GUARD = [
+    "CREATE OR REPLACE FUNCTION audit_checkpoints_insert_at_head() RETURNS trigger AS $$ "
+    "DECLARE newest bigint; "
+    "BEGIN "
+    "IF EXISTS (SELECT 1 FROM audit_checkpoints WHERE id = NEW.id OR seq = NEW.seq) THEN "
+    "RAISE EXCEPTION 'audit_checkpoints is append-only: checkpoint % is stored already', NEW.seq "
+    "USING ERRCODE = 'unique_violation'; "
+    "END IF; "
+    "SELECT max(seq) INTO newest FROM audit_checkpoints; "
+    "IF newest IS NOT NULL AND NEW.seq <= newest THEN "
+    "RAISE EXCEPTION 'audit_checkpoints is append-only: seq % is not above the newest checkpoint %', "
+    "NEW.seq, newest USING ERRCODE = 'check_violation'; "
+    "END IF; "
+    "RETURN NEW; END; $$ LANGUAGE plpgsql",
+    "CREATE OR REPLACE TRIGGER audit_checkpoints_insert_at_head BEFORE INSERT ON audit_checkpoints "
+    "FOR EACH ROW EXECUTE FUNCTION audit_checkpoints_insert_at_head()",
+]
+_PG_CHECKPOINTS_INSERT_GUARD_DROP = ["DROP TRIGGER IF EXISTS audit_checkpoints_insert_at_head ON audit_checkpoints",
+                                     "DROP FUNCTION IF EXISTS audit_checkpoints_insert_at_head()"]
+
 
 def create_statements(dialect: str) -> list[str]:
     """Every guard of `audit_log` (idempotent)."""
@@ -123,3 +158,12 @@ def checkpoint_statements(dialect: str) -> list[str]:
 
 def checkpoint_drop_statements(dialect: str) -> list[str]:
     return _PG_CHECKPOINTS_DROP if dialect == "postgresql" else _SQLITE_CHECKPOINTS_DROP
+
+
+def checkpoint_insert_guard_statements(dialect: str) -> list[str]:
+    """The insert guard of `audit_checkpoints` (idempotent): migration 0008."""
+    return _PG_CHECKPOINTS_INSERT_GUARD if dialect == "postgresql" else _SQLITE_CHECKPOINTS_INSERT_GUARD
+
+
+def checkpoint_insert_guard_drop_statements(dialect: str) -> list[str]:
+    return _PG_CHECKPOINTS_INSERT_GUARD_DROP if dialect == "postgresql" else _SQLITE_CHECKPOINTS_INSERT_GUARD_DROP

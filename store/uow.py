@@ -36,6 +36,10 @@ class UnitOfWork:
         self.audit = r.AuditRepository(s)
         self.checkpoints = r.CheckpointRepository(s)
         self.challenges = r.ChallengeRepository(s)
+        self.price_list_imports = r.PriceListImportRepository(s)
+        self.approvals = r.ApprovalRepository(s)
+        self.tender_drafts = r.TenderDraftRepository(s)
+        self.notices = r.TenderNoticeRepository(s)
         self.legacy = LegacyRepository(s)
         self.reports = ReportQueries(s)
         return self

@@ -14,10 +14,11 @@ from store.audit import verify_chain
 app = typer.Typer(help="گزارش ممیزی زنجیره‌ای — hash-chained audit log", no_args_is_help=True)
 
 
-@app.command("verify", help="بازمحاسبهٔ زنجیره و گزارش نخستین ردیف شکسته؛ با --checkpoints سنجش با نقطه‌های "
-                            "وارسی امضاشده و منتشرشده (بازنویسی یا کوتاه‌شدن) — recompute the chain; with "
-                            "--checkpoints, hold it against the published signed checkpoints. Exit 1: chain "
-                            "broken; exit 2: a checkpoint does not verify or no longer matches the log")
+@app.command("verify", help="بازمحاسبهٔ زنجیره و گزارش نخستین ردیف شکسته، و سنجش آن با نقطه‌های وارسی "
+                            "امضاشدهٔ ذخیره‌شده در پایگاه داده؛ با --checkpoints سنجش با نقطه‌های وارسی منتشرشده نیز "
+                            "(بازنویسی یا کوتاه‌شدن) — recompute the chain and hold it against the signed "
+                            "checkpoints stored in the database; with --checkpoints, against the published ones too. "
+                            "Exit 1: chain broken; exit 2: a checkpoint does not verify or no longer matches the log")
 def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON — JSON output"),
            checkpoints: Path | None = typer.Option(
                None, "--checkpoints", help="پرونده یا پوشهٔ نقطه‌های وارسی منتشرشده (*.xml) — a published "
@@ -26,22 +27,33 @@ def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON 
                None, "--ca", help="گواهی مرجع صدور گواهی (PEM)؛ پیش‌فرض EPROC_DATA_DIR/ca/ca-cert.pem — "
                                   "the trust anchor")) -> None:
     def go() -> None:
-        from services.checkpoints import verify_checkpoints
+        from services.checkpoints import CheckpointReport, stored_checkpoint_documents, verify_checkpoints
 
         ctx = app_context()
         with ctx.uow() as uow:
             report = verify_chain(uow.audit.entries())
+        # The engine's own stored checkpoints, always: a log cut below, or rewritten at, a stored
+        # signed head fails even when no published copy is at hand (R21).
+        stored_documents = stored_checkpoint_documents(ctx.sessions)
+        anchor = _trust_anchor(ctx, ca) if stored_documents or checkpoints is not None else None
+        stored = (verify_checkpoints(ctx.sessions, anchor, stored_documents) if anchor is not None and stored_documents
+                  else CheckpointReport(0, None, None))
         held = None
         if checkpoints is not None:
             documents = _read_checkpoints(checkpoints)
-            held = verify_checkpoints(ctx.sessions, _trust_anchor(ctx, ca), documents)
-        ok = report.ok and (held is None or held.ok)
+            held = verify_checkpoints(ctx.sessions, anchor, documents)
+        ok = report.ok and stored.ok and (held is None or held.ok)
         if json_out:
-            emit_json({**report.to_dict(), "ok": ok, "chain_ok": report.ok,
+            emit_json({**report.to_dict(), "ok": ok, "chain_ok": report.ok, "stored_checkpoints": stored.to_dict(),
                        **({"checkpoints": held.to_dict()} if held is not None else {})})
         else:
             console.print(f"زنجیرهٔ ممیزی سالم است ({report.entries} ردیف)." if report.ok else
                           f"[red]زنجیره در ردیف {report.first_broken_seq} شکسته است:[/] {report.problem}")
+            if stored.checked:
+                console.print(f"نقطه‌های وارسی ذخیره‌شده: {stored.checked} بررسی شد؛ تازه‌ترین ردیف امضاشده "
+                              f"{stored.newest_seq or '—'}، آخرین ردیف موجود {stored.stored_last_seq or '—'}.")
+                for p in stored.problems:
+                    console.print(f"[red]{p.source} (ردیف {p.seq or '—'}) — {p.reason.value}:[/] {p.message}")
             if held is not None:
                 console.print(f"نقطه‌های وارسی: {held.checked} بررسی شد؛ تازه‌ترین ردیف امضاشده "
                               f"{held.newest_seq or '—'}، آخرین ردیف موجود {held.stored_last_seq or '—'}.")
@@ -49,7 +61,7 @@ def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON 
                     console.print(f"[red]{p.source} (ردیف {p.seq or '—'}) — {p.reason.value}:[/] {p.message}")
                 if held.ok:
                     console.print("همهٔ نقطه‌های وارسی امضاشده با گزارش ممیزی می‌خوانند.")
-        if held is not None and not held.ok:
+        if not stored.ok or (held is not None and not held.ok):
             raise typer.Exit(2)
         if not report.ok:
             raise typer.Exit(1)

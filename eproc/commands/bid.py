@@ -1,21 +1,36 @@
-"""`eproc bid seal` (the bidder's side: nothing readable leaves the bidder's machine) and
-`eproc bid submit` (the engine's side: signature and deadline checks, a signed receipt)."""
+"""`eproc bid seal` and `eproc bid submit`: the bidder's station (issue 11 part 4; R07, R08).
+
+    eproc bid seal --tender D12-1400-017 --company 50752917036 --a a.json --b b.json --c c.json \\
+        --token ceo-b1 --server https://eproc.example --out bid.sealed
+    eproc bid submit bid.sealed --server https://eproc.example --token ceo-b1 --receipt receipt.xml
+
+`seal` takes the encryption material only from the tender's signed notice (`--notice FILE`, or
+fetched with `--server` from GET /v1/tenders/{id}/notice), after verifying its signatures and their
+chain to the CA (`--ca FILE`, or GET /v1/trust/ca): never from the engine's database. Plaintext never
+leaves the bidder's machine; the manifest of envelope hashes is signed on the company signatory's
+token. `submit` streams the sealed file to the API, where the deadline is judged at the engine's
+receipt time, and verifies the engine's signed receipt (its signature, and that it states the
+hashes of the envelopes sent) before saving it. Seal shortly before submitting: the manifest's
+signing time must lie within the policy's skew (5 minutes by default) of the engine's receipt.
+"""
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from domain.limits import ContentLimits, check_size
-from domain.persian import normalize
+from domain.persian import format_jalali_datetime, normalize
 from domain.reasons import DomainError, Reason
 from eproc.context import app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json
 
 app = typer.Typer(help="پیشنهاد مهروموم‌شده — sealed bids", no_args_is_help=True)
+
+SERVER_HELP = "نشانی سامانهٔ معاملات — the transactions system's URL (eproc serve)"
+CA_HELP = "گواهی مرجع (PEM)؛ بی آن از GET /v1/trust/ca — the CA certificate; default: fetched from the server"
 
 
 def _read_envelope(letter: str, path: Path | None, limits: ContentLimits) -> bytes | None:
@@ -34,89 +49,131 @@ def _read_envelope(letter: str, path: Path | None, limits: ContentLimits) -> byt
     return encode_envelope(decode_envelope(letter, raw, limits))  # validated and canonical before sealing
 
 
-@app.command("seal", help="مهروموم پاکت‌ها با کلید بازگشایی مناقصه و امضا با توکن پیشنهاددهنده — "
-                          "seal envelopes to the tender's opening key and sign with the bidder's token")
-def seal(tender: str = typer.Option(..., "--tender"), bidder: str = typer.Option(..., "--bidder"),
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DomainError(Reason.INVALID_INPUT, f"{what} خوانده نشد: {path} ({exc.strerror})") from None
+
+
+def _notice_and_ca(tender_id: str, notice: Path | None, server: str | None, ca: Path | None) -> tuple[bytes, bytes]:
+    """The signed notice and the CA certificate, from files or from the server's public endpoints."""
+    from eproc.station import Api
+
+    if notice is None and server is None:
+        raise DomainError(Reason.INVALID_INPUT, "آگهی امضاشده لازم است: --notice پرونده یا --server نشانی")
+    if ca is None and server is None:
+        raise DomainError(Reason.INVALID_INPUT, "گواهی مرجع لازم است: --ca پرونده یا --server نشانی")
+    xml = _read(notice, "آگهی") if notice is not None else b""
+    pem = _read(ca, "گواهی مرجع") if ca is not None else b""
+    if server is not None and (not xml or not pem):
+        with Api(server) as api:
+            xml = xml or api.get(f"/v1/tenders/{tender_id}/notice").content
+            pem = pem or api.ca_pem()
+    return xml, pem
+
+
+@app.command("seal", help="مهروموم پاکت‌ها با کلید عمومی آگهی امضاشده و امضا با توکن پیشنهاددهنده — seal "
+                          "envelopes to the signed notice's opening key and sign with the bidder's token")
+def seal(tender: str = typer.Option(..., "--tender", help="شناسهٔ مناقصه — tender id"),
          company: str = typer.Option(..., "--company", help="شناسهٔ ملی شرکت — company national ID"),
+         bidder: str = typer.Option(None, "--bidder", help="شناسهٔ پیشنهاددهنده؛ پیش‌فرض شناسهٔ ملی شرکت — bidder ref"),
          a: Path = typer.Option(None, "--a", help="پاکت الف (JSON) — envelope A"),
          b: Path = typer.Option(None, "--b", help="پاکت ب (JSON)"), c: Path = typer.Option(None, "--c", help="پاکت ج (JSON)"),
          token: str = typer.Option(..., "--token", help="برچسب توکن امضاکنندهٔ شرکت — signatory's token"),
          key_label: str = typer.Option("sign", "--key-label"),
-         opening_key: str = typer.Option(None, "--opening-key", help="کلید عمومی بازگشایی از آگهی — from the notice"),
-         out: Path = typer.Option(..., "--out", help="پروندهٔ خروجی — output file")) -> None:
+         notice: Path = typer.Option(None, "--notice", help="آگهی امضاشده (XML) — the signed notice"),
+         server: str = typer.Option(None, "--server", help=SERVER_HELP + "; آگهی و گواهی مرجع از آن"),
+         ca: Path = typer.Option(None, "--ca", help=CA_HELP),
+         out: Path = typer.Option(..., "--out", help="پروندهٔ خروجی — output file"),
+         json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
-        from cryptography import x509
         from lxml import etree
 
         from domain.identity import validate_company_id
+        from eproc.station import token_signer, verify_notice
         from sealing.envelopes import manifest_xml, seal_bid
         from services.signers import COMPANY_SIGNATORY
-        from signing.token import Token
-        from signing.verify import make_signer_ref
-        from signing.xmldsig import sign_document
+        from services.tender.files import BidFile, pack_bid_file
 
         ctx = app_context()
         cid = validate_company_id(company)
-        tender_id, bidder_id = normalize(tender), normalize(bidder)
+        tender_id, bidder_id = normalize(tender), normalize(bidder or cid)
         limits = ctx.policy.content_limits()
         envelopes = {k: v for k, v in (("A", _read_envelope("A", a, limits)), ("B", _read_envelope("B", b, limits)),
                                         ("C", _read_envelope("C", c, limits))) if v is not None}
-        key = opening_key
-        if key is None:
-            from services.tender import load
-
-            key = load(_deps(), tender_id).plan.public_key_b64
-        sealed = seal_bid(tender_id, bidder_id, envelopes, key)
+        xml, pem = _notice_and_ca(tender_id, notice, server, ca)
+        content = verify_notice(xml, pem)  # signatures and chain first: the key is taken from nothing else
+        if content.tender_id != tender_id:
+            raise DomainError(Reason.INVALID_INPUT, f"آگهی از آنِ مناقصهٔ «{content.tender_id}» است")
+        now = ctx.clock.now()
+        if now >= content.deadline and not json_out:
+            console.print(f"[yellow]مهلت ارسال ({format_jalali_datetime(content.deadline)}) گذشته است؛ سامانه پیشنهاد "
+                          "را نمی‌پذیرد.[/]")
+        sealed = seal_bid(tender_id, bidder_id, envelopes, content.opening_public_key_b64)
         check_size(len(sealed.to_bytes()), limits.max_bid_bytes, "پیشنهاد")
-        manifest = manifest_xml(sealed, ctx.clock.now())
-        with Token(token) as tok:
-            der = tok.certificate(key_label)
-            if der is None:
-                raise DomainError(Reason.TOKEN_NOT_FOUND, f"گواهی روی توکن «{token}» نیست")
-            signed = sign_document(manifest, tok, key_label, x509.load_der_x509_certificate(der), ctx.clock,
-                                   make_signer_ref(COMPANY_SIGNATORY, cid))
-        out.write_text(json.dumps({"tender": tender_id, "bidder": bidder_id, "company": cid,
-                                   "sealed": base64.b64encode(sealed.to_bytes()).decode(),
-                                   "manifest": base64.b64encode(etree.tostring(signed)).decode()}), "utf-8")
-        console.print(f"پیشنهاد مهروموم شد: {out}  (چکیده‌ها: {sealed.hashes()})")
-
-    run_command(go)
-
-
-def _deps():
-    from eproc import wiring
-
-    return wiring.production()
-
-
-@app.command("submit", help="ارسال پیشنهاد مهروموم‌شده و دریافت رسید امضاشده — submit and get a signed receipt")
-def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
-           receipt: Path = typer.Option(None, "--receipt", help="محل ذخیرهٔ رسید — where to save the receipt"),
-           json_out: bool = typer.Option(False, "--json")) -> None:
-    def go() -> None:
-        from domain.identity import validate_company_id
-        from sealing.envelopes import SealedBid
-        from services.tender import submit_bid
-
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            sealed = SealedBid.from_bytes(base64.b64decode(data["sealed"]))
-            manifest = base64.b64decode(data["manifest"])
-            tender_id, bidder_id = normalize(str(data["tender"])), normalize(str(data["bidder"]))
-        except (OSError, ValueError, KeyError) as exc:
-            raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پیشنهاد نامعتبر: {exc}") from None
-        result = submit_bid(_deps(), tender_id, bidder_id, validate_company_id(data["company"]), sealed, manifest)
-        if result.accepted and receipt is not None:
-            receipt.write_bytes(result.receipt_xml)
-        info = {"accepted": result.accepted, "reason": result.reason.value if result.reason else None,
-                "seq": result.seq}
+        signer = token_signer(token, key_label)
+        manifest = etree.tostring(signer.sign(manifest_xml(sealed, now), ctx.clock, COMPANY_SIGNATORY, cid),
+                                  xml_declaration=True, encoding="UTF-8")
+        out.write_bytes(pack_bid_file(BidFile(tender_id, bidder_id, cid, sealed, manifest)))
+        info = {"out": str(out), "tender": tender_id, "bidder": bidder_id, "company": cid, "hashes": sealed.hashes(),
+                "deadline": content.deadline.isoformat()}
         if json_out:
             emit_json(info)
-        elif result.accepted:
-            console.print(f"پیشنهاد پذیرفته شد (نسخهٔ {result.seq}).")
         else:
-            console.print(f"[red]پیشنهاد پذیرفته نشد ({result.reason.value}):[/] {result.reason.message_fa}")
-        if not result.accepted:
-            raise typer.Exit(2)
+            console.print(f"پیشنهاد مهروموم شد: {out}  (چکیده‌ها: {sealed.hashes()})")
 
     run_command(go, json_out)
+
+
+@app.command("submit", help="ارسال پیشنهاد مهروموم‌شده به سامانه و وارسی رسید امضاشده — submit a sealed bid and "
+                            "verify the signed receipt")
+def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
+           server: str = typer.Option(..., "--server", help=SERVER_HELP),
+           token: str = typer.Option(..., "--token", help="برچسب توکن امضاکنندهٔ شرکت — signatory's token"),
+           key_label: str = typer.Option("sign", "--key-label"),
+           ca: Path = typer.Option(None, "--ca", help=CA_HELP),
+           receipt: Path = typer.Option(None, "--receipt", help="محل ذخیرهٔ رسید؛ پیش‌فرض کنار پرونده — where to "
+                                                                "save the receipt"),
+           json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from eproc.station import Station, verify_receipt
+        from services.signers import COMPANY_SIGNATORY
+        from services.tender.files import read_bid_file
+
+        try:
+            with path.open("rb") as f:
+                bid = read_bid_file(f)
+        except OSError as exc:
+            raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پیشنهاد خوانده نشد: {path} ({exc.strerror})") from None
+        with Station(server, token, key_label) as st:
+            st.login(COMPANY_SIGNATORY, bid.company_id)
+            try:
+                answer = st.upload(f"/v1/tenders/{bid.tender_id}/bids", path)
+            except DomainError as exc:
+                if exc.reason in (Reason.NOT_AUTHENTICATED, Reason.STORE_UNREACHABLE, Reason.REQUEST_TOO_LARGE):
+                    raise
+                _refused(exc, json_out)
+                return
+            pem = ca.read_bytes() if ca is not None else st.ca_pem()
+        verify_receipt(answer.content, pem, bid.tender_id, bid.bidder_id, bid.sealed.hashes())
+        where = receipt or path.with_name(path.name + ".receipt.xml")
+        where.write_bytes(answer.content)
+        seq = int(answer.headers.get("x-eproc-receipt-seq", "0")) or None
+        info: dict[str, Any] = {"accepted": True, "reason": None, "seq": seq, "receipt": str(where)}
+        if json_out:
+            emit_json(info)
+        else:
+            console.print(f"پیشنهاد پذیرفته شد (نسخهٔ {seq})؛ رسید امضاشدهٔ سامانه وارسی و در {where} ذخیره شد.")
+
+    run_command(go, json_out)
+
+
+def _refused(exc: DomainError, json_out: bool) -> None:
+    """The engine refused the bid: say which reason, exit status 2 (the refusal is audited there)."""
+    if json_out:
+        emit_json({"accepted": False, "reason": exc.reason.value, "seq": None, "detail": exc.detail or None})
+    else:
+        console.print(f"[red]پیشنهاد پذیرفته نشد ({exc.reason.value}):[/] {exc.message_fa}")
+    raise typer.Exit(2)
+

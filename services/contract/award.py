@@ -50,7 +50,8 @@ class Award:
 def award_for(deps: Deps, tender_id: str, bidder: str) -> Award:
     """Amount, contractor and commission as the final Article 13 minutes state them.
 
-    Raises: WRONG_STAGE (minutes not final), INVALID_INPUT (bidder not ranked, or no bid stored),
+    Raises: STORE_TAMPERED (the tender's data differs from what was announced, or the bid set from
+    what was receipted), WRONG_STAGE (minutes not final), INVALID_INPUT (bidder not ranked, or no bid stored),
     QUORUM_NOT_MET (no chair in the session)."""
     xml, award, signer_ids = tender_svc.final_minutes(deps, tender_id)
     if bidder not in award.prices:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import zipfile
 from collections.abc import Generator, Iterable, Iterator
 from datetime import date, datetime
 from functools import lru_cache
@@ -77,8 +78,8 @@ def read_rows(path: Path | str, unit_column: str | None = None) -> Iterator[tupl
     Shapes: yields (spreadsheet row number, counting the header as 1; {canonical field: cell text}).
     List cells (signatories, commission members) stay unsplit; a real date cell becomes Jalali text.
     `unit_column` names the unit column when its title is not one of the known ones.
-    Raises: INVALID_INPUT (no such file, not CSV/xlsx, empty, not UTF-8, unreadable workbook),
-    FIELD_MISSING (a mandatory column is absent from the header). Serves R16.
+    Raises: INVALID_INPUT (no such file, not CSV/xlsx, empty, not UTF-8, a workbook that is not a
+    readable zip or lacks a sheet), MALFORMED_XML (a workbook whose XML inside is broken), FIELD_MISSING (a mandatory column is absent from the header). Serves R16.
     """
     path = Path(path)
     if not path.exists():
@@ -136,7 +137,8 @@ def map_header(header: Iterable[Any], unit_column: str | None = None) -> dict[in
 def estimate_rows(path: Path | str) -> int | None:
     """How many data rows a file holds, for a progress bar: newlines of a CSV, an xlsx sheet's dimension.
 
-    Shapes: a path -> a row count, or None when the file cannot be read (the bar then has no total).
+    Shapes: a path -> a row count, or None when the file cannot be read (the bar then has no total;
+    read_rows then refuses the file with its reason code).
     Raises: nothing. Serves R16 (progress of a migration-sized import).
     """
     path = Path(path)
@@ -144,11 +146,14 @@ def estimate_rows(path: Path | str) -> int | None:
         if path.suffix.lower() in XLSX_SUFFIXES:
             from openpyxl import load_workbook
 
-            wb = load_workbook(path, read_only=True)
             try:
-                max_row = wb.worksheets[0].max_row
-            finally:
-                wb.close()
+                wb = load_workbook(path, read_only=True)
+                try:
+                    max_row = wb.worksheets[0].max_row
+                finally:
+                    wb.close()
+            except Exception:  # noqa: BLE001 - any broken workbook: no total (read_rows says why)
+                return None
             return max(max_row - 1, 0) if max_row else None
         count = 0
         with path.open("rb") as f:
@@ -184,17 +189,43 @@ def _csv_rows(path: Path) -> Generator[list[Any], None, None]:
 
 
 def _xlsx_rows(path: Path) -> Generator[list[Any], None, None]:
+    # read_only openpyxl parses the sheet while it is iterated: a broken part surfaces mid-file too.
     from openpyxl import load_workbook
 
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a broken file
-        raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ Excel خوانده نمی‌شود: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises several unrelated types for a broken file
+        raise unreadable_workbook(path, exc) from None
     try:
-        for row in wb.worksheets[0].iter_rows(values_only=True):
+        if not wb.worksheets:
+            raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ Excel «{path.name}» کاربرگی ندارد")
+        rows = wb.worksheets[0].iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # noqa: BLE001 - as above, while the sheet's XML is read
+                raise unreadable_workbook(path, exc) from None
+            if row is None:
+                return
             yield list(row)
     finally:
         wb.close()
+
+
+def unreadable_workbook(path: Path, exc: Exception) -> DomainError:
+    """The refusal of a spreadsheet that cannot be read, naming the file: MALFORMED_XML when the XML
+    inside the workbook is broken, INVALID_INPUT otherwise (not a zip, a part missing, bad values).
+
+    Shapes: (the file, the reader's exception) -> a DomainError to raise. Raises: nothing. Serves R16
+    (issue 10, class 13: a reader's failure is a reason code, never a traceback)."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, SyntaxError):  # lxml's XMLSyntaxError and xml.etree's ParseError both are
+        return DomainError(Reason.MALFORMED_XML, f"پروندهٔ Excel «{path.name}» خوانده نمی‌شود: XML درون آن خراب است "
+                                                 f"({type(exc).__name__})")
+    what = "بستهٔ zip آن خراب است" if isinstance(exc, zipfile.BadZipFile) else "ساختار آن نادرست است"
+    return DomainError(Reason.INVALID_INPUT, f"پروندهٔ Excel «{path.name}» خوانده نمی‌شود: {what} "
+                                             f"({type(exc).__name__})")
 
 
 def _blank(value: Any) -> bool:

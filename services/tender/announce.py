@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +23,13 @@ from services import codec
 from services.checkpoints import checkpoint
 from services.deps import Deps
 from services.signers import CertKeyWrapper, current_certificate, trust_store
-from services.tender.view import ENGINE_ACTOR, price_list_of
+from services.tender.view import ENGINE_ACTOR, announced_digests, price_list_of
 from store import models as m
 
 if TYPE_CHECKING:
     from integrations.announcement import AnnouncementPortal
+
+NOTICE_DOCUMENT = "notice.xml"  # the signed notice, as the portal serves it for download
 
 
 def notice_text(policy: Policy, spec: TenderSpec) -> str:
@@ -48,23 +51,28 @@ def notice_text(policy: Policy, spec: TenderSpec) -> str:
     return " ".join(parts)
 
 
-def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list_ref: tuple[str, int],
-             formulas: dict[str, Formula], actor: str = ENGINE_ACTOR) -> str:
-    """Register the tender, create its opening key split among the commission, publish the notice.
+@dataclass(frozen=True)
+class SignedNotice:
+    """The notice document of a tender announced through the API: signed by the unit's authorised
+    signatory (`signer_national_id`) and countersigned by the engine (`xml`, as published), received
+    at `received_at` (aware UTC)."""
 
-    `spec`: the tender; `members`: the commission with alternates; `price_list_ref`: (list id,
-    version); `formulas`: the approved formulas by name (estimate, abnormally-low, guarantee).
-    Returns the tender id; announcing again is a no-op (R02; art. 15 of the Tender Law).
+    xml: bytes
+    signer_national_id: str
+    received_at: datetime
 
-    Raises: INVALID_INPUT (unknown unit, no announcement time, window shorter than the policy's minimum days, price list not
-    approved, a price inquiry above the medium threshold), POLICY_INVALID (formula not approved),
-    SECURITY_REP_ABSENT, QUORUM_NOT_MET (no member of a seat holds a valid certificate)."""
-    now = deps.clock.now()
+
+def check_tender(deps: Deps, spec: TenderSpec, price_list_ref: tuple[str, int], formulas: dict[str, Formula],
+                 announced_at: datetime) -> int:
+    """The checks of an announcement at `announced_at` (aware UTC): the unit, the submission window,
+    the approved price list and formulas, the procedure against the threshold of the estimate.
+    Returns the estimate in rials (the approved estimate formula over the price list).
+
+    Raises: UNKNOWN_UNIT; INVALID_INPUT (window shorter than the policy's minimum days for a tender,
+    price list not approved, a price inquiry above the medium threshold), POLICY_INVALID (formula
+    not approved). Rule: R02, R09; art. 15 of the Tender Law."""
     with deps.uow() as uow:
-        if uow.tenders.get(spec.id) is not None:
-            return spec.id  # idempotent: announced already
         uow.units.get(spec.unit)
-        announced_at = _announced_at(spec)
         min_days = deps.policy.defaults.min_submission_days
         if spec.kind.value == "tender" and spec.deadline - announced_at < timedelta(days=min_days):
             raise DomainError(Reason.INVALID_INPUT, f"مهلت ارسال پیشنهاد کمتر از {min_days} روز است")
@@ -77,24 +85,58 @@ def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list
         price_list = price_list_of(pl)
     estimate = ev.compute_estimate(spec, price_list, formulas["estimate"])
     _check_procedure_fits_threshold(deps.policy, spec, estimate.total_rial, announced_at)
-    plan = _opening_key(deps, spec, members, now)
+    return estimate.total_rial
+
+
+def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list_ref: tuple[str, int],
+             formulas: dict[str, Formula], actor: str = ENGINE_ACTOR, *, plan: OpeningKeyPlan | None = None,
+             notice: SignedNotice | None = None) -> str:
+    """Register the tender, create its opening key split among the commission, publish the notice.
+
+    `spec`: the tender; `members`: the commission with alternates; `price_list_ref`: (list id,
+    version); `formulas`: the approved formulas by name (estimate, abnormally-low, guarantee).
+    A tender announced through the API (services.tender.files) gives the opening-key `plan` made when
+    it was created and its signed `notice`, stored and published with the notice's documents.
+    Returns the tender id; announcing again is a no-op (R02; art. 15 of the Tender Law).
+
+    Raises: INVALID_INPUT (unknown unit, no announcement time, window shorter than the policy's minimum days, price list not
+    approved, a price inquiry above the medium threshold), POLICY_INVALID (formula not approved),
+    SECURITY_REP_ABSENT, QUORUM_NOT_MET (no member of a seat holds a valid certificate)."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        if uow.tenders.get(spec.id) is not None:
+            return spec.id  # idempotent: announced already
+    announced_at = _announced_at(spec)
+    estimate_rial = check_tender(deps, spec, price_list_ref, formulas, announced_at)
+    if plan is None:
+        plan = _opening_key(deps, spec, members, now)
     data = {"spec": codec.spec_to_dict(spec), "commission": codec.members_to_list(list(members)),
-            "price_list": {"list_id": price_list.id, "version": price_list.version},
+            "price_list": {"list_id": price_list_ref[0], "version": price_list_ref[1]},
             "formulas": {k: [f.id, f.version] for k, f in formulas.items()}}
     text = notice_text(deps.policy, spec)
+    payload: dict[str, Any] = {"estimate_rial": estimate_rial, "threshold": data["formulas"],
+                               "opening_public_key": plan.public_key_b64, "notice": text}
     with deps.uow() as uow:
-        uow.tenders.add(m.Tender(id=spec.id, unit_id=spec.unit, kind=spec.kind.value,
-                                 procedure=spec.procedure.value, title=spec.title, status="announced",
-                                 estimate_rial=estimate.total_rial, spec_json=codec.dumps(data),
-                                 opening_plan_json=plan.to_json(), announced_at=announced_at,
-                                 deadline=spec.deadline, opening_at=spec.opening_at,
-                                 price_opening_at=spec.price_opening_at))
+        tender = uow.tenders.add(m.Tender(id=spec.id, unit_id=spec.unit, kind=spec.kind.value,
+                                          procedure=spec.procedure.value, title=spec.title, status="announced",
+                                          estimate_rial=estimate_rial, spec_json=codec.dumps(data),
+                                          opening_plan_json=plan.to_json(), announced_at=announced_at,
+                                          deadline=spec.deadline, opening_at=spec.opening_at,
+                                          price_opening_at=spec.price_opening_at))
+        if notice is not None:
+            digest = hashlib.sha256(notice.xml).hexdigest()
+            uow.session.flush()  # the notice refers to the tender row
+            uow.notices.add(m.TenderNotice(tender_id=spec.id, version=1, xml=notice.xml, sha256=digest,
+                                           signer_national_id=notice.signer_national_id,
+                                           received_at=notice.received_at))
+            payload.update(notice_sha256=digest, notice_signer=notice.signer_national_id)
+        payload.update(announced_digests(uow, tender))  # re-verified at every load (R08)
         uow.record(at=now, actor=actor, action="tender.announced", entity="tender", entity_id=spec.id,
-                   payload={"estimate_rial": estimate.total_rial, "threshold": data["formulas"],
-                            "opening_public_key": plan.public_key_b64, "notice": text})
+                   payload=payload)
         uow.commit()
     if deps.portal is not None:
-        _publish_notice(deps.portal, deps.policy, spec, text, data, announced_at)
+        _publish_notice(deps.portal, deps.policy, spec, text, data, announced_at,
+                        notice.xml if notice is not None else None)
     checkpoint(deps, f"notice:{spec.id}")
     return spec.id
 
@@ -113,6 +155,17 @@ def _check_procedure_fits_threshold(policy: Policy, spec: TenderSpec, estimate: 
 
 def _opening_key(deps: Deps, spec: TenderSpec, members: Sequence[Member], now: datetime) -> OpeningKeyPlan:
     """Shares go only to members holding a valid certificate now; readiness reports the others."""
+    return opening_key(deps, spec, members, now)[0]
+
+
+def opening_key(deps: Deps, spec: TenderSpec, members: Sequence[Member],
+                now: datetime) -> tuple[OpeningKeyPlan, dict[str, x509.Certificate]]:
+    """The tender's opening key split among the commission (the plan: public key and wrapped shares,
+    never the private key), and the certificate each share was wrapped to, by member id. Shares go
+    only to members holding a valid, unrevoked certificate at `now` (aware UTC).
+
+    Raises: SECURITY_REP_ABSENT, QUORUM_NOT_MET (no member of a seat holds a valid certificate);
+    CERT_UNTRUSTED (a forged CRL record). Rule: "Stations and trust"; R08 (art. 18-19)."""
     recipients: dict[str, tuple[x509.Certificate, str]] = {}
     trust = trust_store(deps.ca_cert, deps.sessions)  # revocation from the CA-signed CRL
     for mem in members:
@@ -120,17 +173,25 @@ def _opening_key(deps: Deps, spec: TenderSpec, members: Sequence[Member], now: d
         if found is not None:
             recipients[mem.id] = found
     seats = opening_key_seats(members, recipients, deps.policy.defaults.quorum)
-    return create_opening_key(spec.id, seats.voting, seats.security, CertKeyWrapper(recipients), seats.threshold)
+    plan = create_opening_key(spec.id, seats.voting, seats.security, CertKeyWrapper(recipients), seats.threshold)
+    return plan, {mid: cert for mid, (cert, _mechanism) in recipients.items()}
+
+
+def tender_documents(spec: TenderSpec) -> bytes:
+    """The tender documents published with the notice (JSON of the specification, UTF-8)."""
+    return json.dumps(codec.spec_to_dict(spec), ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def _publish_notice(portal: AnnouncementPortal, policy: Policy, spec: TenderSpec, text: str, data: dict[str, Any],
-                    announced_at: datetime) -> None:
+                    announced_at: datetime, signed_notice: bytes | None = None) -> None:
     from integrations.announcement import Notice, NoticeDocument
 
-    doc = json.dumps(data["spec"], ensure_ascii=False, indent=1).encode("utf-8")
-    notice = Notice(tender_id=spec.id, unit=spec.unit, title=spec.title, text=text,
-                    documents=(NoticeDocument("tender-documents.json", hashlib.sha256(doc).hexdigest(), len(doc),
-                                              doc),),
+    doc = tender_documents(spec)
+    documents = [NoticeDocument("tender-documents.json", hashlib.sha256(doc).hexdigest(), len(doc), doc)]
+    if signed_notice is not None:
+        documents.append(NoticeDocument(NOTICE_DOCUMENT, hashlib.sha256(signed_notice).hexdigest(),
+                                        len(signed_notice), signed_notice))
+    notice = Notice(tender_id=spec.id, unit=spec.unit, title=spec.title, text=text, documents=tuple(documents),
                     published_at=announced_at)
     portal.publish_notice(notice, policy.announcement.required_phrases)
 

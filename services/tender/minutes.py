@@ -70,7 +70,8 @@ def sign_minutes(deps: Deps, tender_id: str, participants_ids: list[str]) -> Min
 
     `participants_ids`: member ids taking part. Returns the final minutes.
 
-    Raises: WRONG_STAGE (no minutes generated), QUORUM_NOT_MET or the failing signature's reason code
+    Raises: STORE_TAMPERED (the tender's data differs from what was announced, or the bid set from
+    what was receipted), WRONG_STAGE (no minutes generated), QUORUM_NOT_MET or the failing signature's reason code
     (CERT_REVOKED, SIGNER_NOT_IN_ROLE, ...) when the signatures do not make the minutes final."""
     view = load(deps, tender_id)
     participants = [mm for mm in view.members if mm.id in participants_ids]

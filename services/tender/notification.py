@@ -35,7 +35,8 @@ def notify_winner(deps: Deps, tender_id: str, bidder_id: str, version: int = 1) 
     `version`: 1 for the winner, 2 for the runner-up. Returns the signed notification (XML bytes);
     the same notification again on a rerun.
 
-    Raises: WRONG_STAGE (minutes not final), QUORUM_NOT_MET (neither the chair nor the chair's
+    Raises: STORE_TAMPERED (the tender's data differs from what was announced, or the bid set from
+    what was receipted), WRONG_STAGE (minutes not final), QUORUM_NOT_MET (neither the chair nor the chair's
     alternate took part), SIGNATURE_INVALID or the chair's signature's reason code."""
     kind = "article18" if version == 1 else f"article18-{version}"
     with deps.uow() as uow:

@@ -200,7 +200,8 @@ def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
     recorded and the outcome lists the bidders awaiting a score (`awaiting_scores`); the caller asks
     the commission and calls again with `technical_scores`.
 
-    Raises: OPENING_TOO_EARLY, QUORUM_NOT_MET, SECURITY_REP_ABSENT, TOKEN_NOT_FOUND, TOKEN_PIN_INVALID."""
+    Raises: STORE_TAMPERED (the tender's data differs from what was announced, or the bid set from
+    what was receipted), OPENING_TOO_EARLY, QUORUM_NOT_MET, SECURITY_REP_ABSENT, TOKEN_NOT_FOUND, TOKEN_PIN_INVALID."""
     view = load(deps, tender_id)
     now = deps.clock.now()
     check_opening_time(now, view.spec.opening_at)
@@ -266,7 +267,7 @@ def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord],
 def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> SessionOutcome:
     """Two-stage: the later session that opens C only for bids at or above the technical minimum.
 
-    Raises: OPENING_TOO_EARLY, WRONG_STAGE (not a two-stage tender, technical session not held),
+    Raises: STORE_TAMPERED (stored tender data or bid set changed), OPENING_TOO_EARLY, WRONG_STAGE (not a two-stage tender, technical session not held),
     QUORUM_NOT_MET, SECURITY_REP_ABSENT, TOKEN_NOT_FOUND, TOKEN_PIN_INVALID."""
     view = load(deps, tender_id)
     now = deps.clock.now()

@@ -75,7 +75,7 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
         seq = (latest.seq + 1) if latest is not None else 1
         supersedes = None
         for old in uow.bids.current(tender_id):
-            if old.bidder_ref == bidder_ref:
+            if old.bidder_ref == bidder_ref and old.refused_reason is None:  # a refused attempt superseded nothing
                 old.superseded = True
                 supersedes = f"{tender_id}/{bidder_ref}/{old.seq}"
         receipt = build_receipt(tender_id, bidder_ref, now, sealed.hashes(), receipt_id=f"{tender_id}/{bidder_ref}/{seq}",

@@ -249,6 +249,10 @@ def _publish_clones(deps: Any, tender_id: str, count: int) -> list[str]:
             uow.tenders.add(m.Tender(**{c.name: getattr(tender, c.name) for c in m.Tender.__table__.columns
                                         if c.name != "id"}, id=new_id))
             uow.session.flush()  # the tender row first: the contract refers to it
+            # A copy is announced like its original: the same announcement record (digests included).
+            announced = uow.audit.first("tender.announced", tender_id)
+            uow.record(at=announced.at, actor="engine", action="tender.announced", entity="tender",
+                       entity_id=new_id, payload=json.loads(announced.payload_json))
             when = contract.concluded_at + timedelta(days=n)
             fields = {c.name: getattr(contract, c.name) for c in m.Contract.__table__.columns if c.name != "id"}
             fields.update(tender_id=new_id, tracking_number=f"{contract.tracking_number}-{n}",

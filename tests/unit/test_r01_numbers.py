@@ -30,7 +30,6 @@ def _refused(fn, text, field="مبلغ") -> DomainError:
     ("12,967,500", 12_967_500),
     ("۱۲٬۹۶۷٬۵۰۰", 12_967_500),
     ("١٢٬٩٦٧٬٥٠٠", 12_967_500),
-    ("1_250_000", 1_250_000),
     ("1 250 000", 1_250_000),
     ("1\u00a0250\u00a0000", 1_250_000),   # no-break spaces, as word processors write them
     ("\u200f1,250,000\u200e", 1_250_000),  # direction marks copied from a right-to-left page
@@ -83,8 +82,7 @@ def test_r01_an_integer_field_refuses_fractions_floats_and_booleans(value):
 @given(st.integers(min_value=0, max_value=10**16))
 def test_r01_property_every_grouping_of_an_integer_reads_back(n):
     grouped = f"{n:,}"
-    for text in (grouped, grouped.replace(",", "٬"), persian_digits(grouped).replace(",", "٬"), str(n),
-                 grouped.replace(",", "_")):
+    for text in (grouped, grouped.replace(",", "٬"), persian_digits(grouped).replace(",", "٬"), str(n)):
         assert parse_int(text, "مبلغ") == n
 
 

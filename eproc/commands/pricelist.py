@@ -1,0 +1,189 @@
+"""`eproc pricelist import|approve|show` and `eproc formula approve|show`: price lists and formulas
+approved by token (R09), from the operator's and the deputy's own stations over the API.
+
+    eproc pricelist import prices.xlsx --list-id technical-civil/1401 --version 1 --domain civil \\
+        --server https://eproc.example --token officer-12 --unit district-12
+    eproc pricelist approve --list-id technical-civil/1401 --version 1 --technical-council-ref TC-1401-07 \\
+        --server https://eproc.example --token deputy-12 --unit district-12
+    eproc formula approve --formula-id estimate --version 1 --technical-council-ref TC-1399-118 ...
+
+The deputy's station fetches the imported items, recomputes their digest itself and signs an approval
+naming that digest, so the signature covers exactly the prices shown.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import typer
+
+from domain.persian import format_rial, persian_digits
+from domain.reasons import DomainError, Reason
+from eproc.errors import run_command
+from eproc.output import console, emit_json
+
+pricelist_app = typer.Typer(help="فهرست بها با تصویب توکنی (R09) — price lists approved by token", no_args_is_help=True)
+formula_app = typer.Typer(help="فرمول‌ها با تصویب توکنی (R09) — formulas approved by token", no_args_is_help=True)
+
+SERVER_HELP = "نشانی سامانهٔ معاملات — the transactions system's URL (eproc serve)"
+TOKEN_HELP = "برچسب توکن شخص — the person's token label"
+UNIT_HELP = "واحدی که سمت در آن است — the unit of the role the session is opened for"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pricelist_app, name="pricelist")
+    app.add_typer(formula_app, name="formula")
+
+
+def _path(list_id: str, version: int) -> str:
+    return f"/v1/pricelists/{quote(list_id, safe='/')}/versions/{version}"
+
+
+def _print_status(data: dict, json_out: bool) -> None:
+    if json_out:
+        emit_json(data)
+        return
+    approval = data.get("approval")
+    state = "مصوب" if approval else "در انتظار تصویب معاون"
+    console.print(f"فهرست بهای {data['list_id']} نسخهٔ {persian_digits(data['version'])} ({data['domain']}): "
+                  f"{persian_digits(len(data['items']))} ردیف؛ {state}")
+    if approval:
+        console.print(f"تصویب: {approval['name'] or approval['national_id']} ({approval['role']}@{approval['unit']})، "
+                      f"مصوبهٔ شورای فنی {approval['technical_council_ref']}")
+
+
+@pricelist_app.command("import", help="ورود نسخهٔ فهرست بها از CSV یا xlsx با امضای توکن کارشناس — import a "
+                                      "price-list version from CSV or xlsx, signed on the operator's token")
+def import_(file: Path = typer.Argument(..., help="پروندهٔ CSV یا xlsx (کد ردیف، واحد، بهای واحد به ریال)"),
+            list_id: str = typer.Option(..., "--list-id", help="شناسهٔ فهرست بها، مانند technical-civil/1401"),
+            version: int = typer.Option(..., "--version", min=1, help="نسخه — version"),
+            domain: str = typer.Option(..., "--domain", help="urban | green | civil"),
+            server: str = typer.Option(..., "--server", help=SERVER_HELP),
+            token: str = typer.Option(..., "--token", help=TOKEN_HELP),
+            unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
+            role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض contracts_officer — role"),
+            key_label: str = typer.Option("sign", "--key-label"),
+            json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from domain.documents.pricelist import build_price_list_import
+        from eproc.station import Station
+        from services.pricelists import OPERATOR_ROLE, read_price_file
+
+        content = read_price_file(file, list_id, version, domain)  # refused here before anything is sent
+        with Station(server, token, key_label) as st:
+            st.login(role or OPERATOR_ROLE, unit)
+            data = st.post_signed("/v1/pricelists", build_price_list_import(content)).json()
+        _print_status(data, json_out)
+
+    run_command(go, json_out)
+
+
+@pricelist_app.command("show", help="نمایش یک نسخهٔ فهرست بها و تصویب آن — show a price-list version")
+def show(list_id: str = typer.Option(..., "--list-id"), version: int = typer.Option(..., "--version", min=1),
+         server: str = typer.Option(..., "--server", help=SERVER_HELP),
+         token: str = typer.Option(..., "--token", help=TOKEN_HELP),
+         unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
+         role: str = typer.Option(..., "--role", help="سمت نشست — the session's role"),
+         key_label: str = typer.Option("sign", "--key-label"),
+         json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from eproc.station import Station
+
+        with Station(server, token, key_label) as st:
+            _print_status(st.login(role, unit).get(_path(list_id, version)).json(), json_out)
+
+    run_command(go, json_out)
+
+
+@pricelist_app.command("approve", help="تصویب نسخهٔ فهرست بها با امضای توکن معاون — approve a price-list "
+                                       "version on the deputy's token")
+def approve(list_id: str = typer.Option(..., "--list-id"), version: int = typer.Option(..., "--version", min=1),
+            council_ref: str = typer.Option(..., "--technical-council-ref", help="شمارهٔ مصوبهٔ شورای فنی"),
+            server: str = typer.Option(..., "--server", help=SERVER_HELP),
+            token: str = typer.Option(..., "--token", help=TOKEN_HELP),
+            unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
+            role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض deputy — role"),
+            key_label: str = typer.Option("sign", "--key-label"),
+            json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from domain.documents.pricelist import PriceItem, PriceListApproval, build_price_list_approval, items_digest
+        from eproc.station import Station
+        from services.pricelists import APPROVER_ROLE
+
+        with Station(server, token, key_label) as st:
+            st.login(role or APPROVER_ROLE, unit)
+            shown = st.get(_path(list_id, version)).json()
+            items = [PriceItem(i["code"], i["unit"], int(i["unit_price"])) for i in shown["items"]]
+            digest = items_digest(items)  # computed here: the signature covers the prices this station saw
+            if digest != shown["items_sha256"]:
+                raise DomainError(Reason.INVALID_INPUT, "چکیدهٔ ردیف‌های فهرست بها با ردیف‌های دریافتی نمی‌خواند")
+            if not json_out:
+                total = sum(i.unit_price for i in items)
+                console.print(f"تصویب {persian_digits(len(items))} ردیف (جمع بهای واحدها {format_rial(total, True)} "
+                              f"ریال)، چکیده {digest[:16]}…")
+            doc = build_price_list_approval(PriceListApproval(list_id, version, shown["domain"], digest, council_ref))
+            data = st.post_signed(_path(list_id, version) + "/approval", doc).json()
+        _print_status(data, json_out)
+
+    run_command(go, json_out)
+
+
+def _formula_path(formula_id: str, version: int) -> str:
+    return f"/v1/formulas/{quote(formula_id, safe='')}/versions/{version}"
+
+
+def _print_formula(data: dict, json_out: bool) -> None:
+    if json_out:
+        emit_json(data)
+        return
+    approval = data.get("approval")
+    console.print(f"فرمول {data['formula_id']} نسخهٔ {persian_digits(data['version'])}: {data['expression']}")
+    console.print(f"تصویب: {approval['name'] or approval['national_id']}، مصوبهٔ شورای فنی "
+                  f"{approval['technical_council_ref']}" if approval else "تصویب نشده است")
+
+
+@formula_app.command("approve", help="تصویب نسخهٔ فرمول سیاست با امضای توکن معاون — approve a formula version "
+                                     "of the policy on the deputy's token")
+def approve_formula(formula_id: str = typer.Option(..., "--formula-id", help="estimate, abnormally-low, guarantee, ..."),
+                    version: int = typer.Option(..., "--version", min=1),
+                    council_ref: str = typer.Option(..., "--technical-council-ref", help="شمارهٔ مصوبهٔ شورای فنی"),
+                    server: str = typer.Option(..., "--server", help=SERVER_HELP),
+                    token: str = typer.Option(..., "--token", help=TOKEN_HELP),
+                    unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
+                    role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض deputy — role"),
+                    key_label: str = typer.Option("sign", "--key-label"),
+                    json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from domain.documents.pricelist import FormulaApproval, build_formula_approval, expression_digest
+        from eproc.station import Station
+        from services.pricelists import APPROVER_ROLE
+
+        with Station(server, token, key_label) as st:
+            st.login(role or APPROVER_ROLE, unit)
+            shown = st.get(_formula_path(formula_id, version)).json()
+            if expression_digest(shown["expression"]) != shown["expression_sha256"]:
+                raise DomainError(Reason.INVALID_INPUT, "چکیدهٔ متن فرمول با متن دریافتی نمی‌خواند")
+            if not json_out:
+                console.print(f"تصویب فرمول {formula_id} نسخهٔ {persian_digits(version)}: {shown['expression']}")
+            doc = build_formula_approval(FormulaApproval(formula_id, version, shown["expression"], council_ref))
+            data = st.post_signed(_formula_path(formula_id, version) + "/approval", doc).json()
+        _print_formula(data, json_out)
+
+    run_command(go, json_out)
+
+
+@formula_app.command("show", help="نمایش یک نسخهٔ فرمول و تصویب آن — show a formula version")
+def show_formula(formula_id: str = typer.Option(..., "--formula-id"), version: int = typer.Option(..., "--version", min=1),
+                 server: str = typer.Option(..., "--server", help=SERVER_HELP),
+                 token: str = typer.Option(..., "--token", help=TOKEN_HELP),
+                 unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
+                 role: str = typer.Option(..., "--role", help="سمت نشست — the session's role"),
+                 key_label: str = typer.Option("sign", "--key-label"),
+                 json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from eproc.station import Station
+
+        with Station(server, token, key_label) as st:
+            _print_formula(st.login(role, unit).get(_formula_path(formula_id, version)).json(), json_out)
+
+    run_command(go, json_out)

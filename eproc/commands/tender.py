@@ -1,0 +1,177 @@
+"""`eproc tender create|announce|notice`: a tender from a tender file, announced from the operators'
+own stations over the API (issue 11 part 3; R02).
+
+    eproc tender create tender.toml --server https://eproc.example --token officer-12
+    eproc tender announce D12-1400-017 --server https://eproc.example --token chair-12 --unit district-12
+
+`create`: the unit's contracts officer sends the file (checked here first with the server's own
+parser) signed on their token. `announce`: the unit's authorised signatory (the commission's chair)
+fetches the notice as it would be published now, reads it, signs it on their token and sends it; the
+engine countersigns and publishes it; the published notice is verified here with the CA certificate.
+When a Prefect API is configured (EPROC_PREFECT_API_URL or Prefect's own PREFECT_API_URL), the
+tender's run is scheduled at the opening time; otherwise that step is skipped, saying so.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from domain.persian import format_jalali_datetime, format_rial
+from domain.reasons import DomainError, Reason
+from eproc.errors import run_command
+from eproc.output import console, emit_json
+
+app = typer.Typer(help="مناقصه از پروندهٔ مناقصه، آگهی با امضای توکن — tenders from a tender file, notices "
+                       "signed by token", no_args_is_help=True)
+
+SERVER_HELP = "نشانی سامانهٔ معاملات — the transactions system's URL (eproc serve)"
+TOKEN_HELP = "برچسب توکن شخص — the person's token label"
+CA_HELP = "گواهی مرجع (PEM)؛ بی آن از GET /v1/trust/ca — the CA certificate; default: fetched from the server"
+
+
+@app.command("create", help="ساخت مناقصه از پروندهٔ مناقصه (TOML) با امضای توکن کارشناس قراردادها — create a "
+                            "tender from a tender file, signed on the contracts officer's token")
+def create(file: Path = typer.Argument(..., help="پروندهٔ مناقصه (TOML) — the tender file"),
+           server: str = typer.Option(..., "--server", help=SERVER_HELP),
+           token: str = typer.Option(..., "--token", help=TOKEN_HELP),
+           role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض contracts_officer — role"),
+           key_label: str = typer.Option("sign", "--key-label"),
+           json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from domain.documents.notice import TenderRequest, build_tender_request
+        from eproc.station import Station
+        from services.tender.files import OPERATOR_ROLE, parse_tender_file
+
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ مناقصه خوانده نشد: {file} ({exc.strerror})") from None
+        tf = parse_tender_file(data, file.name)  # the server's own parser: problems are found here first
+        with Station(server, token, key_label) as st:
+            st.login(role or OPERATOR_ROLE, tf.tender.unit)
+            out = st.post_signed("/v1/tenders", build_tender_request(
+                TenderRequest(tf.tender.id, tf.tender.unit, file.name, data))).json()
+        if json_out:
+            emit_json(out)
+        else:
+            console.print(f"مناقصهٔ {out['tender_id']} ساخته شد (برآورد {format_rial(out['estimate_rial'], True)} "
+                          "ریال)؛ آگهی آن را امضاکنندهٔ مجاز واحد با «eproc tender announce» امضا و منتشر می‌کند.")
+
+    run_command(go, json_out)
+
+
+def _ca(api: Any, ca: Path | None) -> bytes:
+    if ca is not None:
+        try:
+            return ca.read_bytes()
+        except OSError as exc:
+            raise DomainError(Reason.INVALID_INPUT, f"گواهی مرجع خوانده نشد: {ca} ({exc.strerror})") from None
+    pem: bytes = api.ca_pem()
+    return pem
+
+
+def schedule(tender_id: str, unit: str, opening_at: datetime) -> dict[str, Any] | None:
+    """The tender's Prefect run at its opening time (one per tender: idempotency key `tender:<id>`,
+    tagged with its unit, deployment eproc.stack.schedule.TENDER_DEPLOYMENT), or None when no Prefect
+    API is configured (EPROC_PREFECT_API_URL, else Prefect's PREFECT_API_URL).
+
+    Raises: whatever Prefect raises when the API is configured but refuses (the caller reports it)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from config.settings import get_settings
+    from eproc.stack.schedule import TENDER_DEPLOYMENT
+
+    url = get_settings().prefect_api_url or PREFECT_API_URL.value()
+    if not url:
+        return None
+    from prefect.deployments import run_deployment
+
+    with temporary_settings({PREFECT_API_URL: url}):
+        run = run_deployment(TENDER_DEPLOYMENT, parameters={"tender_id": tender_id}, scheduled_time=opening_at,
+                             timeout=0, tags=["tender", unit], idempotency_key=f"tender:{tender_id}")
+    return {"id": str(run.id), "name": run.name, "scheduled_for": opening_at.isoformat(), "tags": sorted(run.tags)}
+
+
+@app.command("announce", help="امضای آگهی با توکن امضاکنندهٔ مجاز واحد و انتشار آن — sign the notice on the "
+                              "unit's authorised signatory's token and publish it")
+def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه — tender id"),
+             server: str = typer.Option(..., "--server", help=SERVER_HELP),
+             token: str = typer.Option(..., "--token", help=TOKEN_HELP),
+             unit: str = typer.Option(..., "--unit", help="واحد مناقصه — the tender's unit"),
+             role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض chair (رئیس کمیسیون) — role"),
+             ca: Path = typer.Option(None, "--ca", help=CA_HELP),
+             out: Path = typer.Option(None, "--out", help="ذخیرهٔ آگهی منتشرشده — save the published notice"),
+             key_label: str = typer.Option("sign", "--key-label"),
+             json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from domain.documents.notice import read_notice
+        from domain.xmlsafe import parse_untrusted
+        from eproc.station import Station, verify_notice
+        from services.tender.files import NOTICE_SIGNATORY
+
+        with Station(server, token, key_label) as st:
+            st.login(role or NOTICE_SIGNATORY, unit)
+            draft = parse_untrusted(st.get(f"/v1/tenders/{tender_id}/notice/draft").content)
+            shown = read_notice(draft)  # what is about to be signed, checked and shown first
+            if shown.tender_id != tender_id or shown.unit != unit:
+                raise DomainError(Reason.INVALID_INPUT, "پیش‌نویس آگهی از آنِ مناقصه یا واحد دیگری است")
+            if not json_out:
+                console.print(f"امضای آگهی «{shown.title}»: مهلت {format_jalali_datetime(shown.deadline)}، بازگشایی "
+                              f"{format_jalali_datetime(shown.opening_at)}، برآورد {format_rial(shown.estimate_rial, True)} ریال")
+            published = st.post_signed(f"/v1/tenders/{tender_id}/notice", draft).content
+            content = verify_notice(published, _ca(st, ca))
+        if out is not None:
+            out.write_bytes(published)
+        try:
+            run = schedule(tender_id, content.unit, content.opening_at)
+            problem = None
+        except Exception as exc:  # the notice is published; a scheduling failure is reported, not fatal
+            run, problem = None, f"{type(exc).__name__}: {exc}"
+        info = {"tender_id": tender_id, "published": True, "announced_at": content.announced_at.isoformat(),
+                "deadline": content.deadline.isoformat(), "opening_at": content.opening_at.isoformat(),
+                "opening_public_key": content.opening_public_key_b64, "notice": str(out) if out else None,
+                "scheduled": run, "schedule_problem": problem}
+        if json_out:
+            emit_json(info)
+            return
+        console.print(f"آگهی مناقصهٔ {tender_id} منتشر شد (امضای شما و سامانه وارسی شد).")
+        if run is not None:
+            console.print(f"اجرای مناقصه برای {format_jalali_datetime(content.opening_at)} زمان‌بندی شد: {run['name']}")
+        elif problem is not None:
+            console.print(f"[yellow]زمان‌بندی اجرای مناقصه انجام نشد ({problem}); با «eproc schedule-tender "
+                          f"{tender_id}» روی سرور دوباره بکوشید.[/]")
+        else:
+            console.print("[yellow]Prefect API تنظیم نشده است (EPROC_PREFECT_API_URL یا PREFECT_API_URL)؛ اجرای "
+                          "مناقصه زمان‌بندی نشد — no Prefect API configured: the tender's run was not scheduled.[/]")
+
+    run_command(go, json_out)
+
+
+@app.command("notice", help="دریافت و وارسی آگهی منتشرشده — fetch and verify the published notice")
+def notice(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه — tender id"),
+           server: str = typer.Option(..., "--server", help=SERVER_HELP),
+           ca: Path = typer.Option(None, "--ca", help=CA_HELP),
+           out: Path = typer.Option(None, "--out", help="ذخیرهٔ آگهی — save the notice"),
+           json_out: bool = typer.Option(False, "--json")) -> None:
+    def go() -> None:
+        from eproc.station import Api, verify_notice
+
+        with Api(server) as api:
+            xml = api.get(f"/v1/tenders/{tender_id}/notice").content
+            content = verify_notice(xml, _ca(api, ca))
+        if out is not None:
+            out.write_bytes(xml)
+        info = {"tender_id": content.tender_id, "unit": content.unit, "title": content.title,
+                "deadline": content.deadline.isoformat(), "opening_at": content.opening_at.isoformat(),
+                "estimate_rial": content.estimate_rial, "wording": content.wording, "rules": content.rules,
+                "opening_public_key": content.opening_public_key_b64}
+        if json_out:
+            emit_json(info)
+        else:
+            console.print(f"{content.title}\n{content.text}\nمهلت: {format_jalali_datetime(content.deadline)}؛ "
+                          f"بازگشایی: {format_jalali_datetime(content.opening_at)} (امضاها وارسی شد)")
+
+    run_command(go, json_out)

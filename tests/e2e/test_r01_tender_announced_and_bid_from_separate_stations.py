@@ -1,0 +1,304 @@
+"""Issue 11, first "Done when": a real tender from separate stations, each person with their own token.
+
+`eproc serve` runs as a process on a free 127.0.0.1 port with its own EPROC_DATA_DIR and only the
+engine's token (its SOFTHSM2_CONF holds that one token, its PIN is the only PIN in its environment).
+Every other person is a separate `eproc` process with their own SOFTHSM2_CONF directory and their own
+EPROC_DATA_DIR (which stays without a database: stations reach the engine only over HTTP):
+
+- the operator (contracts officer) imports a price list from CSV; the deputy approves it and the three
+  tender formulas on their token; the operator creates the tender from a tender file; the chair (the
+  unit's authorised signatory) signs the notice, which the engine countersigns and publishes;
+- three bidders seal from the published, signed notice (fetched and verified with the CA certificate)
+  and submit over HTTP; their receipts verify with xmlsec1; another company's replacement is refused
+  BID_NOT_OWNED and a bid after the deadline LATE_SUBMISSION, judged at the server's receipt time.
+
+The tender is a price inquiry (kind `price_inquiry`): a domestic tender's window is at least 10 days
+(art. 15), and a late bid must be tried within the test; the path is the same. No Prefect API is
+configured, so `eproc tender announce` skips scheduling the tender's run and says so (the Prefect
+worker part of the Done-when is left to the stack tests).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+
+from eproc.stack.procs import free_port
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+EPROC = str(Path(sys.executable).parent / "eproc")
+UNIT = "district-12"
+LIST_ID = "technical-civil/1400-e2e"
+TENDER = "T-E2E-1"
+SO_PIN = "97531"
+COMPANIES = {  # bidder -> (company national ID, economic code)
+    "b1": ("50752917036", "411111111111"),
+    "b2": ("42366712761", "411111111112"),
+    "b3": ("84268465631", "411111111113"),
+}
+
+
+def _base_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("EPROC_", "PREFECT_API", "SOFTHSM2_CONF"))}
+    return {**env, "PREFECT_HOME": str(tmp / "prefect-home"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1", "PYTHONPATH": str(ROOT)}
+
+
+class Station:
+    """One person's machine: a SoftHSM token directory of their own, a PIN, an empty data directory."""
+
+    def __init__(self, tmp: Path, name: str, national_id: str, base: dict[str, str]) -> None:
+        self.dir = tmp / "stations" / name
+        self.data = self.dir / "data"
+        self.data.mkdir(parents=True)
+        (self.dir / "tokens").mkdir()
+        self.conf = self.dir / "softhsm2.conf"
+        self.conf.write_text(f"directories.tokendir = {self.dir / 'tokens'}\nobjectstore.backend = file\n"
+                             "log.level = ERROR\nslots.removable = true\nslots.mechanisms = ALL\n"
+                             "library.reset_on_fork = false\n", encoding="utf-8")
+        self.name, self.national_id, self.label, self.pin = name, national_id, f"{name}-token", f"pin-{name}"
+        self.env = {**base, "EPROC_DATA_DIR": str(self.data), "SOFTHSM2_CONF": str(self.conf),
+                    "EPROC_TOKEN_PIN": self.pin}
+        subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", self.label, "--pin", self.pin,
+                        "--so-pin", SO_PIN], env=self.env, check=True, capture_output=True, timeout=60)
+
+    def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+        return subprocess.run([EPROC, *args], env=env or self.env, cwd=self.dir, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def ok(self, *args: str) -> dict:
+        out = self.run(*args)
+        assert out.returncode == 0, f"{self.name}: eproc {' '.join(args[:2])}\n{out.stdout}\n{out.stderr}"
+        assert "Traceback" not in out.stderr
+        return json.loads(out.stdout) if "--json" in args else {}
+
+    def token_labels(self) -> list[str]:
+        out = subprocess.run(["softhsm2-util", "--show-slots"], env=self.env, capture_output=True, text=True,
+                             check=True, timeout=60).stdout
+        return [ln.partition(":")[2].strip() for ln in out.splitlines()
+                if ln.strip().startswith("Label:") and ln.partition(":")[2].strip()]
+
+
+def _jalali(when: datetime) -> str:
+    """Tehran wall time with seconds (the tender file's format; seconds are optional there)."""
+    from domain.persian import format_jalali_date, to_tehran
+
+    t = to_tehran(when)
+    return f"{format_jalali_date(when)} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+
+
+def _registry(server_dir: Path, people: dict[str, tuple[str, str, str]]) -> None:
+    """The registration office, before the server starts: units, people, roles, companies, the CA."""
+    from config.policy import load_policy
+    from config.settings import BUNDLED_POLICY
+    from domain.clock import SystemClock
+    from services.certificate_registry import SqlCertificateRegistry
+    from signing.ca import MunicipalCA
+    from store.db import make_engine, session_factory
+    from store.migrate import upgrade
+    from store.uow import UnitOfWork
+
+    engine = make_engine(f"sqlite:///{server_dir / 'eproc.db'}")
+    upgrade(engine)
+    sessions = session_factory(engine)
+    today = datetime.now(timezone.utc).date() - timedelta(days=2)
+    with UnitOfWork(sessions) as uow:
+        for u in load_policy(BUNDLED_POLICY).units:
+            uow.units.add(u.id, u.code, u.name, u.kind)
+        for key, (nid, name, role) in people.items():
+            uow.people.add(nid, name)
+            if role == "company_signatory":
+                company, code = COMPANIES[key]
+                uow.companies.add(company, f"شرکت {key}", code, 2, ceo_national_id=nid)
+            else:
+                uow.roles.assign(nid, role, "municipality" if role == "transactions_system" else UNIT, today)
+        uow.commit()
+    MunicipalCA.init(server_dir / "ca", "مرجع آزمایشی شهرداری تهران", SystemClock(),
+                     registry=SqlCertificateRegistry(sessions), key_size=2048)
+    engine.dispose()
+
+
+def _wait_for(base: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
+
+
+def test_r01_tender_announced_and_bid_from_separate_stations(tmp_path):
+    from pilot.world import simulated_national_id
+    from signing.outside import verify_all_with_xmlsec1, xmlsec1_available
+
+    if shutil.which("softhsm2-util") is None or not xmlsec1_available():
+        pytest.skip("softhsm2-util and xmlsec1 are needed")
+    base = _base_env(tmp_path)
+    people = {name: (simulated_national_id(f"e2e:{name}"), name, role) for name, role in (
+        ("engine", "transactions_system"), ("officer", "contracts_officer"), ("deputy", "deputy"),
+        ("chair", "chair"), ("finance", "finance"), ("technical", "technical"), ("security", "security"),
+        ("b1", "company_signatory"), ("b2", "company_signatory"), ("b3", "company_signatory"))}
+    server_dir = tmp_path / "server"
+    server_dir.mkdir()
+    _registry(server_dir, people)
+
+    # Each person's own station and token; the CA office certifies the key generated on it.
+    st = {name: Station(tmp_path, name, nid, base) for name, (nid, _, _) in people.items()}
+    for s in st.values():
+        out = s.run("ca", "enroll", "--person", s.national_id, "--token", s.label,
+                    env={**s.env, "EPROC_DATA_DIR": str(server_dir)})
+        assert out.returncode == 0, out.stdout + out.stderr
+    ca_pem = (server_dir / "ca" / "ca-cert.pem").read_bytes()
+    (tmp_path / "ca.pem").write_bytes(ca_pem)
+
+    # The transactions system: its own data directory and only the engine's token.
+    engine = st["engine"]
+    assert engine.token_labels() == [engine.label]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    server_env = {**base, "EPROC_DATA_DIR": str(server_dir), "SOFTHSM2_CONF": str(engine.conf),
+                  "EPROC_TOKEN_PIN": engine.pin}
+    with open(log, "wb") as out:
+        server = subprocess.Popen([EPROC, "serve", "--port", str(port)], env=server_env, cwd=ROOT, stdout=out,
+                                  stderr=subprocess.STDOUT)
+    try:
+        _wait_for(url, server, log)
+        common = ("--server", url)
+
+        # The operator imports a price list; the deputy approves it and the formulas on their token.
+        (st["officer"].dir / "prices.csv").write_text(
+            "کد ردیف,واحد,بهای واحد (ریال)\n010101,m3,\"۱٬۲۵۰٬۰۰۰\"\n020305,m2,480000\n", encoding="utf-8")
+        imported = st["officer"].ok("pricelist", "import", "prices.csv", "--list-id", LIST_ID, "--version", "1",
+                                    "--domain", "civil", *common, "--token", st["officer"].label, "--unit", UNIT,
+                                    "--json")
+        assert imported["status"] == "imported" and len(imported["items"]) == 2
+        approved = st["deputy"].ok("pricelist", "approve", "--list-id", LIST_ID, "--version", "1",
+                                   "--technical-council-ref", "TC-E2E-1", *common, "--token", st["deputy"].label,
+                                   "--unit", UNIT, "--json")
+        assert approved["status"] == "approved" and approved["approval"]["national_id"] == st["deputy"].national_id
+        for formula in ("estimate", "abnormally-low", "guarantee"):
+            st["deputy"].ok("formula", "approve", "--formula-id", formula, "--version", "1",
+                            "--technical-council-ref", "TC-1399-118", *common, "--token", st["deputy"].label,
+                            "--unit", UNIT, "--json")
+
+        # The operator creates the tender from a tender file; the chair signs and publishes the notice.
+        now = datetime.now(timezone.utc)
+        deadline = now + timedelta(seconds=120)
+        members = "\n".join(f'[[commission]]\nid = "{n}"\nrole = "{n}"\nname = "{n}"\n'
+                            f'national_id = "{people[n][0]}"\n' for n in ("chair", "finance", "technical", "security"))
+        (st["officer"].dir / "tender.toml").write_text(f'''[price_list]
+id = "{LIST_ID}"
+version = 1
+
+[tender]
+id = "{TENDER}"
+kind = "price_inquiry"
+procedure = "one_stage"
+unit = "{UNIT}"
+title = "استعلام بهای لکه‌گیری آسفالت — آزمون ایستگاه‌های جدا"
+items = [ {{ code = "010101", quantity = 100 }}, {{ code = "020305", quantity = 50 }} ]
+guarantee_rial = 10_000_000
+guarantee_valid_until = "{_jalali(now + timedelta(days=90)).split()[0]}"
+deadline = "{_jalali(deadline)}"
+opening_at = "{_jalali(deadline + timedelta(minutes=1))}"
+required_documents = ["grade_certificate"]
+allowed_grades = [1, 2, 3]
+
+{members}''', encoding="utf-8")
+        created = st["officer"].ok("tender", "create", "tender.toml", *common, "--token", st["officer"].label,
+                                   "--json")
+        assert created["tender_id"] == TENDER and created["estimate_rial"] == 149_000_000
+        announced = st["chair"].ok("tender", "announce", TENDER, *common, "--token", st["chair"].label, "--unit",
+                                   UNIT, "--out", "notice.xml", "--json")
+        assert announced["published"] is True
+        assert announced["scheduled"] is None and announced["schedule_problem"] is None  # no Prefect API here
+        notice = (st["chair"].dir / "notice.xml").read_bytes()
+        assert [ok for _, ok, _ in verify_all_with_xmlsec1(notice, ca_pem)] == [True, True]  # chair, engine
+        assert httpx.get(f"{url}/v1/tenders/{TENDER}/notice", timeout=10).content == notice
+
+        # Three bidders, concurrently, each from their own station: seal from the signed notice, submit.
+        def bid_script(name: str, coefficient: str, bidder: str | None = None, out: str = "bid.sealed") -> list[str]:
+            s = st[name]
+            for letter, body in (("a", {"guarantee": {"amount_rial": 10_000_000,
+                                                      "valid_until": _jalali(now + timedelta(days=60)).split()[0]}}),
+                                 ("b", {"documents": ["grade_certificate"], "grade": 2}),
+                                 ("c", {"coefficient": coefficient})):
+                (s.dir / f"{letter}.json").write_text(json.dumps(body), encoding="utf-8")
+            seal = [EPROC, "bid", "seal", "--tender", TENDER, "--company", COMPANIES[name][0],
+                    "--bidder", bidder or name, "--a", "a.json", "--b", "b.json", "--c", "c.json",
+                    "--token", s.label, "--server", url, "--out", out]
+            submit = [EPROC, "bid", "submit", out, "--server", url, "--token", s.label, "--ca", str(tmp_path / "ca.pem"),
+                      "--receipt", f"{out}.receipt.xml", "--json"]
+            return ["bash", "-c", " ".join(map(_q, seal)) + " >/dev/null && " + " ".join(map(_q, submit))]
+
+        procs = {name: subprocess.Popen(bid_script(name, c), env=st[name].env, cwd=st[name].dir,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for name, c in (("b1", "0.95"), ("b2", "0.97"), ("b3", "0.99"))}
+        for name, proc in procs.items():
+            stdout, stderr = proc.communicate(timeout=300)
+            assert proc.returncode == 0, f"{name}: {stdout}\n{stderr}"
+            assert json.loads(stdout)["accepted"] is True, stdout
+            receipt = (st[name].dir / "bid.sealed.receipt.xml").read_bytes()
+            assert [ok for _, ok, _ in verify_all_with_xmlsec1(receipt, ca_pem)] == [True], name
+            assert not (st[name].data / "eproc.db").exists()  # the station never had the engine's database
+            assert b'"coefficient"' not in (st[name].dir / "bid.sealed").read_bytes()  # only ciphertext left it
+        assert datetime.now(timezone.utc) < deadline, "the on-time bids took longer than the test's window"
+
+        # Another company's replacement: b2's signatory seals under b1's bidder reference.
+        other = subprocess.run(bid_script("b2", "0.90", bidder="b1", out="steal.sealed"), env=st["b2"].env,
+                               cwd=st["b2"].dir, capture_output=True, text=True, timeout=300)
+        assert other.returncode == 2, other.stdout + other.stderr
+        assert json.loads(other.stdout)["reason"] == "BID_NOT_OWNED"
+
+        # A broken bid file is refused at the station, in Persian, without a traceback.
+        (st["b2"].dir / "broken.sealed").write_bytes(b"EPROC-BID/1\nnot a bid")
+        broken = st["b2"].run("bid", "submit", "broken.sealed", *common, "--token", st["b2"].label, "--json")
+        assert broken.returncode == 2 and json.loads(broken.stdout)["error"]["reason"] == "INVALID_INPUT"
+        assert "Traceback" not in broken.stderr
+
+        # After the deadline, judged at the server's receipt time: LATE_SUBMISSION.
+        time.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 2)
+        late = subprocess.run(bid_script("b3", "0.80", out="late.sealed"), env=st["b3"].env, cwd=st["b3"].dir,
+                              capture_output=True, text=True, timeout=300)
+        assert late.returncode == 2, late.stdout + late.stderr
+        assert json.loads(late.stdout) == {"accepted": False, "reason": "LATE_SUBMISSION", "seq": None,
+                                           "detail": json.loads(late.stdout)["detail"]}
+        assert "Traceback" not in late.stderr + other.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    assert "Traceback" not in log.read_text()
+
+    # What the engine holds: three receipts, the refusals audited, the notice signer the chair.
+    import sqlite3
+
+    db = sqlite3.connect(server_dir / "eproc.db")
+    try:
+        refused = sorted(r for (r,) in db.execute("SELECT reason FROM audit_log WHERE action='bid.refused'"))
+        accepted = db.execute("SELECT count(*) FROM bids WHERE refused_reason IS NULL").fetchone()[0]
+        signer = db.execute("SELECT signer_national_id FROM tender_notices WHERE tender_id=?", (TENDER,)).fetchone()[0]
+    finally:
+        db.close()
+    assert refused == ["BID_NOT_OWNED", "LATE_SUBMISSION"] and accepted == 3
+    assert signer == st["chair"].national_id
+
+
+def _q(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
