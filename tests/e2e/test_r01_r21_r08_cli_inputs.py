@@ -63,10 +63,11 @@ def test_r21_registry_applies_the_identifier_rules(tmp_path):
 
 
 def _seal(tmp_path: Path, envelope: str, content: bytes, **env) -> subprocess.CompletedProcess[str]:
+    # The content is read and refused on the bidder's station before the notice is even opened.
     path = tmp_path / f"{envelope}.json"
     path.write_bytes(content)
     return run(["bid", "seal", "--tender", "t", "--bidder", "b1", "--company", "50752917036",
-                f"--{envelope}", str(path), "--token", "none", "--opening-key", "AAAA",
+                f"--{envelope}", str(path), "--token", "none", "--notice", str(tmp_path / "notice.xml"),
                 "--out", str(tmp_path / "bid.sealed")], tmp_path, **env)
 
 
