@@ -17,19 +17,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
-from domain.persian import (
-    normalize,
-    parse_amount_rial,
-    parse_decimal,
-    parse_int,
-    parse_jalali_date,
-    parse_jalali_datetime,
-)
+from domain.persian import parse_amount_rial, parse_decimal, parse_int
 from domain.reasons import DomainError, Reason
 from domain.validation_fa import problems_fa
+from services.fields import CommissionMemberKeys, check_times_order, day, edge, normalize_all, refusal, text, when
 
 BUNDLED = Path(__file__).parent / "scenarios"
 DEFAULT_SCENARIO = BUNDLED / "district-12-asphalt.toml"
@@ -48,53 +41,23 @@ NUMBER_LABELS = {
 }
 
 
-def _why(exc: DomainError) -> str:
-    return exc.detail if exc.reason is Reason.INVALID_INPUT and exc.detail else exc.message_fa
-
-
 def _edge(fn):
     """Turn a DomainError from an edge parser into a Persian pydantic error so the key is reported."""
-    def wrapped(cls, v):
-        if v is None:
-            return v
-        try:
-            return fn(v)
-        except DomainError as exc:
-            raise PydanticCustomError("eproc_invalid", _why(exc)) from None
-    return classmethod(wrapped)
+    return edge(lambda v, _name: fn(v), each=False)
 
 
 def _number(parse):
     """A before-validator reading a number (or a list of numbers) with the one parser of domain.persian."""
-    def wrapped(cls, v, info: ValidationInfo):
-        if v is None:
-            return v
-        label = NUMBER_LABELS.get(info.field_name or "", info.field_name or "عدد")
-        try:
-            return [parse(x, label) for x in v] if isinstance(v, list) else parse(v, label)
-        except DomainError as exc:
-            raise PydanticCustomError("eproc_invalid", _why(exc)) from None
-    return classmethod(wrapped)
+    return edge(lambda v, name: parse(v, NUMBER_LABELS.get(name or "", name or "عدد")))
 
 
 # Only Jalali text: a TOML native date or datetime (Gregorian, zone-less) is refused by the parsers.
-_dt = _edge(parse_jalali_datetime)
-_d = _edge(parse_jalali_date)
+_dt = edge(when, each=False)
+_d = edge(day, each=False)
 _rial = _number(parse_amount_rial)
 _int = _number(parse_int)
 _dec = _number(parse_decimal)
-_text = _edge(lambda v: normalize(str(v)))
-
-
-def _clean(value: Any) -> Any:
-    """Every text of the file (keys too) normalised; other values as they are."""
-    if isinstance(value, str):
-        return normalize(value)
-    if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
+_text = edge(text, each=False)
 
 
 class _M(BaseModel):
@@ -156,22 +119,11 @@ class TenderDef(_M):
 
     @model_validator(mode="after")
     def _order(self) -> TenderDef:
-        if not self.announce_at < self.deadline <= self.opening_at:
-            raise ValueError("ترتیب زمان‌ها باید آگهی < مهلت ≤ بازگشایی باشد")
-        if self.procedure == "two_stage":
-            if self.min_technical_score is None or self.price_opening_at is None:
-                raise ValueError("مناقصهٔ دومرحله‌ای min_technical_score و price_opening_at لازم دارد")
-            if self.price_opening_at < self.opening_at:
-                raise ValueError("price_opening_at باید پس از opening_at باشد")
+        check_times_order(self)
         return self
 
 
-class Member(_M):
-    id: str
-    role: Literal["chair", "finance", "technical", "legal", "security"]
-    name: str
-    national_id: str
-    alternate_for: str | None = None
+class Member(CommissionMemberKeys):
     _v = field_validator("national_id", mode="before")(_edge(validate_national_id))
     _v_t = field_validator("name", mode="before")(_text)
 
@@ -293,7 +245,7 @@ class Scenario(_M):
     @model_validator(mode="before")
     @classmethod
     def _normalised(cls, data: Any) -> Any:
-        return _clean(data)
+        return normalize_all(data)
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -303,7 +255,7 @@ class Scenario(_M):
         try:
             return {parse_int(year, NUMBER_LABELS["thresholds"]): table for year, table in v.items()}
         except DomainError as exc:
-            raise PydanticCustomError("eproc_invalid", _why(exc)) from None
+            raise refusal(exc) from None
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:

@@ -13,21 +13,36 @@ naming that digest, so the signature covers exactly the prices shown.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import quote
 
 import typer
 
 from domain.persian import format_rial, persian_digits
 from domain.reasons import DomainError, Reason
+from eproc.commands.station_options import (
+    DeputyRole,
+    JsonOut,
+    KeyLabel,
+    OperatorRole,
+    Server,
+    SessionRole,
+    Token,
+    Unit,
+    at_station,
+)
 from eproc.errors import run_command
 from eproc.output import console, emit_json
+
+if TYPE_CHECKING:
+    from eproc.station import Station
 
 pricelist_app = typer.Typer(help="فهرست بها با تصویب توکنی (R09) — price lists approved by token", no_args_is_help=True)
 formula_app = typer.Typer(help="فرمول‌ها با تصویب توکنی (R09) — formulas approved by token", no_args_is_help=True)
 
-SERVER_HELP = "نشانی سامانهٔ معاملات — the transactions system's URL (eproc serve)"
-TOKEN_HELP = "برچسب توکن شخص — the person's token label"
-UNIT_HELP = "واحدی که سمت در آن است — the unit of the role the session is opened for"
+ListId = Annotated[str, typer.Option("--list-id")]
+Version = Annotated[int, typer.Option("--version", min=1)]
+CouncilRef = Annotated[str, typer.Option("--technical-council-ref", help="شمارهٔ مصوبهٔ شورای فنی")]
 
 
 def register(app: typer.Typer) -> None:
@@ -58,60 +73,37 @@ def import_(file: Path = typer.Argument(..., help="پروندهٔ CSV یا xlsx 
             list_id: str = typer.Option(..., "--list-id", help="شناسهٔ فهرست بها، مانند technical-civil/1401"),
             version: int = typer.Option(..., "--version", min=1, help="نسخه — version"),
             domain: str = typer.Option(..., "--domain", help="urban | green | civil"),
-            server: str = typer.Option(..., "--server", help=SERVER_HELP),
-            token: str = typer.Option(..., "--token", help=TOKEN_HELP),
-            unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
-            role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض contracts_officer — role"),
-            key_label: str = typer.Option("sign", "--key-label"),
-            json_out: bool = typer.Option(False, "--json")) -> None:
+            *, server: Server, token: Token, unit: Unit, role: OperatorRole = None,
+            key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
         from domain.documents.pricelist import build_price_list_import
-        from eproc.station import Station
         from services.pricelists import OPERATOR_ROLE, read_price_file
 
         content = read_price_file(file, list_id, version, domain)  # refused here before anything is sent
-        with Station(server, token, key_label) as st:
-            st.login(role or OPERATOR_ROLE, unit)
-            data = st.post_signed("/v1/pricelists", build_price_list_import(content)).json()
+        data = at_station(server, token, key_label, role or OPERATOR_ROLE, unit,
+                          lambda st: st.post_signed("/v1/pricelists", build_price_list_import(content)).json())
         _print_status(data, json_out)
 
     run_command(go, json_out)
 
 
 @pricelist_app.command("show", help="نمایش یک نسخهٔ فهرست بها و تصویب آن — show a price-list version")
-def show(list_id: str = typer.Option(..., "--list-id"), version: int = typer.Option(..., "--version", min=1),
-         server: str = typer.Option(..., "--server", help=SERVER_HELP),
-         token: str = typer.Option(..., "--token", help=TOKEN_HELP),
-         unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
-         role: str = typer.Option(..., "--role", help="سمت نشست — the session's role"),
-         key_label: str = typer.Option("sign", "--key-label"),
-         json_out: bool = typer.Option(False, "--json")) -> None:
-    def go() -> None:
-        from eproc.station import Station
-
-        with Station(server, token, key_label) as st:
-            _print_status(st.login(role, unit).get(_path(list_id, version)).json(), json_out)
-
-    run_command(go, json_out)
+def show(list_id: ListId, version: Version, server: Server, token: Token, unit: Unit, role: SessionRole,
+         key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
+    run_command(lambda: _print_status(at_station(server, token, key_label, role, unit,
+                                                 lambda st: st.get(_path(list_id, version)).json()), json_out),
+                json_out)
 
 
 @pricelist_app.command("approve", help="تصویب نسخهٔ فهرست بها با امضای توکن معاون — approve a price-list "
                                        "version on the deputy's token")
-def approve(list_id: str = typer.Option(..., "--list-id"), version: int = typer.Option(..., "--version", min=1),
-            council_ref: str = typer.Option(..., "--technical-council-ref", help="شمارهٔ مصوبهٔ شورای فنی"),
-            server: str = typer.Option(..., "--server", help=SERVER_HELP),
-            token: str = typer.Option(..., "--token", help=TOKEN_HELP),
-            unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
-            role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض deputy — role"),
-            key_label: str = typer.Option("sign", "--key-label"),
-            json_out: bool = typer.Option(False, "--json")) -> None:
+def approve(list_id: ListId, version: Version, council_ref: CouncilRef, server: Server, token: Token, unit: Unit,
+            role: DeputyRole = None, key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
         from domain.documents.pricelist import PriceItem, PriceListApproval, build_price_list_approval, items_digest
-        from eproc.station import Station
         from services.pricelists import APPROVER_ROLE
 
-        with Station(server, token, key_label) as st:
-            st.login(role or APPROVER_ROLE, unit)
+        def calls(st: Station) -> dict:
             shown = st.get(_path(list_id, version)).json()
             items = [PriceItem(i["code"], i["unit"], int(i["unit_price"])) for i in shown["items"]]
             digest = items_digest(items)  # computed here: the signature covers the prices this station saw
@@ -122,8 +114,10 @@ def approve(list_id: str = typer.Option(..., "--list-id"), version: int = typer.
                 console.print(f"تصویب {persian_digits(len(items))} ردیف (جمع بهای واحدها {format_rial(total, True)} "
                               f"ریال)، چکیده {digest[:16]}…")
             doc = build_price_list_approval(PriceListApproval(list_id, version, shown["domain"], digest, council_ref))
-            data = st.post_signed(_path(list_id, version) + "/approval", doc).json()
-        _print_status(data, json_out)
+            data: dict = st.post_signed(_path(list_id, version) + "/approval", doc).json()
+            return data
+
+        _print_status(at_station(server, token, key_label, role or APPROVER_ROLE, unit, calls), json_out)
 
     run_command(go, json_out)
 
@@ -144,46 +138,32 @@ def _print_formula(data: dict, json_out: bool) -> None:
 
 @formula_app.command("approve", help="تصویب نسخهٔ فرمول سیاست با امضای توکن معاون — approve a formula version "
                                      "of the policy on the deputy's token")
-def approve_formula(formula_id: str = typer.Option(..., "--formula-id", help="estimate, abnormally-low, guarantee, ..."),
-                    version: int = typer.Option(..., "--version", min=1),
-                    council_ref: str = typer.Option(..., "--technical-council-ref", help="شمارهٔ مصوبهٔ شورای فنی"),
-                    server: str = typer.Option(..., "--server", help=SERVER_HELP),
-                    token: str = typer.Option(..., "--token", help=TOKEN_HELP),
-                    unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
-                    role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض deputy — role"),
-                    key_label: str = typer.Option("sign", "--key-label"),
-                    json_out: bool = typer.Option(False, "--json")) -> None:
+def approve_formula(formula_id: Annotated[str, typer.Option("--formula-id", help="estimate, abnormally-low, guarantee, ...")],
+                    version: Version, council_ref: CouncilRef, server: Server, token: Token, unit: Unit,
+                    role: DeputyRole = None, key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
         from domain.documents.pricelist import FormulaApproval, build_formula_approval, expression_digest
-        from eproc.station import Station
         from services.pricelists import APPROVER_ROLE
 
-        with Station(server, token, key_label) as st:
-            st.login(role or APPROVER_ROLE, unit)
+        def calls(st: Station) -> dict:
             shown = st.get(_formula_path(formula_id, version)).json()
             if expression_digest(shown["expression"]) != shown["expression_sha256"]:
                 raise DomainError(Reason.INVALID_INPUT, "چکیدهٔ متن فرمول با متن دریافتی نمی‌خواند")
             if not json_out:
                 console.print(f"تصویب فرمول {formula_id} نسخهٔ {persian_digits(version)}: {shown['expression']}")
             doc = build_formula_approval(FormulaApproval(formula_id, version, shown["expression"], council_ref))
-            data = st.post_signed(_formula_path(formula_id, version) + "/approval", doc).json()
-        _print_formula(data, json_out)
+            data: dict = st.post_signed(_formula_path(formula_id, version) + "/approval", doc).json()
+            return data
+
+        _print_formula(at_station(server, token, key_label, role or APPROVER_ROLE, unit, calls), json_out)
 
     run_command(go, json_out)
 
 
 @formula_app.command("show", help="نمایش یک نسخهٔ فرمول و تصویب آن — show a formula version")
-def show_formula(formula_id: str = typer.Option(..., "--formula-id"), version: int = typer.Option(..., "--version", min=1),
-                 server: str = typer.Option(..., "--server", help=SERVER_HELP),
-                 token: str = typer.Option(..., "--token", help=TOKEN_HELP),
-                 unit: str = typer.Option(..., "--unit", help=UNIT_HELP),
-                 role: str = typer.Option(..., "--role", help="سمت نشست — the session's role"),
-                 key_label: str = typer.Option("sign", "--key-label"),
-                 json_out: bool = typer.Option(False, "--json")) -> None:
-    def go() -> None:
-        from eproc.station import Station
-
-        with Station(server, token, key_label) as st:
-            _print_formula(st.login(role, unit).get(_formula_path(formula_id, version)).json(), json_out)
-
-    run_command(go, json_out)
+def show_formula(formula_id: Annotated[str, typer.Option("--formula-id")], version: Version, server: Server,
+                 token: Token, unit: Unit, role: SessionRole, key_label: KeyLabel = "sign",
+                 json_out: JsonOut = False) -> None:
+    run_command(lambda: _print_formula(at_station(server, token, key_label, role, unit,
+                                                  lambda st: st.get(_formula_path(formula_id, version)).json()),
+                                       json_out), json_out)

@@ -15,34 +15,32 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from domain.persian import format_jalali_datetime, format_rial
 from domain.reasons import DomainError, Reason
+from eproc.commands.station_options import JsonOut, KeyLabel, OperatorRole, Server, Token, at_station
 from eproc.errors import run_command
 from eproc.output import console, emit_json
+
+if TYPE_CHECKING:
+    from eproc.station import Station
 
 app = typer.Typer(help="مناقصه از پروندهٔ مناقصه، آگهی با امضای توکن — tenders from a tender file, notices "
                        "signed by token", no_args_is_help=True)
 
-SERVER_HELP = "نشانی سامانهٔ معاملات — the transactions system's URL (eproc serve)"
-TOKEN_HELP = "برچسب توکن شخص — the person's token label"
 CA_HELP = "گواهی مرجع (PEM)؛ بی آن از GET /v1/trust/ca — the CA certificate; default: fetched from the server"
 
 
 @app.command("create", help="ساخت مناقصه از پروندهٔ مناقصه (TOML) با امضای توکن کارشناس قراردادها — create a "
                             "tender from a tender file, signed on the contracts officer's token")
 def create(file: Path = typer.Argument(..., help="پروندهٔ مناقصه (TOML) — the tender file"),
-           server: str = typer.Option(..., "--server", help=SERVER_HELP),
-           token: str = typer.Option(..., "--token", help=TOKEN_HELP),
-           role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض contracts_officer — role"),
-           key_label: str = typer.Option("sign", "--key-label"),
-           json_out: bool = typer.Option(False, "--json")) -> None:
+           *, server: Server, token: Token, role: OperatorRole = None, key_label: KeyLabel = "sign",
+           json_out: JsonOut = False) -> None:
     def go() -> None:
         from domain.documents.notice import TenderRequest, build_tender_request
-        from eproc.station import Station
         from services.tender.files import OPERATOR_ROLE, parse_tender_file
 
         try:
@@ -50,10 +48,8 @@ def create(file: Path = typer.Argument(..., help="پروندهٔ مناقصه (T
         except OSError as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ مناقصه خوانده نشد: {file} ({exc.strerror})") from None
         tf = parse_tender_file(data, file.name)  # the server's own parser: problems are found here first
-        with Station(server, token, key_label) as st:
-            st.login(role or OPERATOR_ROLE, tf.tender.unit)
-            out = st.post_signed("/v1/tenders", build_tender_request(
-                TenderRequest(tf.tender.id, tf.tender.unit, file.name, data))).json()
+        out = at_station(server, token, key_label, role or OPERATOR_ROLE, tf.tender.unit, lambda st: st.post_signed(
+            "/v1/tenders", build_tender_request(TenderRequest(tf.tender.id, tf.tender.unit, file.name, data))).json())
         if json_out:
             emit_json(out)
         else:
@@ -98,22 +94,19 @@ def schedule(tender_id: str, unit: str, opening_at: datetime) -> dict[str, Any] 
 @app.command("announce", help="امضای آگهی با توکن امضاکنندهٔ مجاز واحد و انتشار آن — sign the notice on the "
                               "unit's authorised signatory's token and publish it")
 def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه — tender id"),
-             server: str = typer.Option(..., "--server", help=SERVER_HELP),
-             token: str = typer.Option(..., "--token", help=TOKEN_HELP),
-             unit: str = typer.Option(..., "--unit", help="واحد مناقصه — the tender's unit"),
-             role: str = typer.Option(None, "--role", help="سمت؛ پیش‌فرض chair (رئیس کمیسیون) — role"),
+             *, server: Server, token: Token,
+             unit: Annotated[str, typer.Option("--unit", help="واحد مناقصه — the tender's unit")],
+             role: Annotated[str, typer.Option("--role", help="سمت؛ پیش‌فرض chair (رئیس کمیسیون) — role")] = None,
              ca: Path = typer.Option(None, "--ca", help=CA_HELP),
              out: Path = typer.Option(None, "--out", help="ذخیرهٔ آگهی منتشرشده — save the published notice"),
-             key_label: str = typer.Option("sign", "--key-label"),
-             json_out: bool = typer.Option(False, "--json")) -> None:
+             key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
         from domain.documents.notice import read_notice
         from domain.xmlsafe import parse_untrusted
-        from eproc.station import Station, verify_notice
+        from eproc.station import verify_notice
         from services.tender.files import NOTICE_SIGNATORY
 
-        with Station(server, token, key_label) as st:
-            st.login(role or NOTICE_SIGNATORY, unit)
+        def calls(st: Station) -> tuple[bytes, Any]:
             draft = parse_untrusted(st.get(f"/v1/tenders/{tender_id}/notice/draft").content)
             shown = read_notice(draft)  # what is about to be signed, checked and shown first
             if shown.tender_id != tender_id or shown.unit != unit:
@@ -121,8 +114,10 @@ def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقص�
             if not json_out:
                 console.print(f"امضای آگهی «{shown.title}»: مهلت {format_jalali_datetime(shown.deadline)}، بازگشایی "
                               f"{format_jalali_datetime(shown.opening_at)}، برآورد {format_rial(shown.estimate_rial, True)} ریال")
-            published = st.post_signed(f"/v1/tenders/{tender_id}/notice", draft).content
-            content = verify_notice(published, _ca(st, ca))
+            published: bytes = st.post_signed(f"/v1/tenders/{tender_id}/notice", draft).content
+            return published, verify_notice(published, _ca(st, ca))
+
+        published, content = at_station(server, token, key_label, role or NOTICE_SIGNATORY, unit, calls)
         if out is not None:
             out.write_bytes(published)
         try:
@@ -152,10 +147,9 @@ def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقص�
 
 @app.command("notice", help="دریافت و وارسی آگهی منتشرشده — fetch and verify the published notice")
 def notice(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه — tender id"),
-           server: str = typer.Option(..., "--server", help=SERVER_HELP),
-           ca: Path = typer.Option(None, "--ca", help=CA_HELP),
+           *, server: Server, ca: Path = typer.Option(None, "--ca", help=CA_HELP),
            out: Path = typer.Option(None, "--out", help="ذخیرهٔ آگهی — save the notice"),
-           json_out: bool = typer.Option(False, "--json")) -> None:
+           json_out: JsonOut = False) -> None:
     def go() -> None:
         from eproc.station import Api, verify_notice
 

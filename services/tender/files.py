@@ -30,8 +30,7 @@ from typing import IO, Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from config.policy import Policy
 from domain.documents.notice import (
@@ -46,25 +45,26 @@ from domain.documents.notice import (
 from domain.documents.xmlcommon import body_of
 from domain.formulas import Formula
 from domain.identity import validate_company_id, validate_national_id
-from domain.persian import (
-    normalize,
-    parse_amount_rial,
-    parse_decimal,
-    parse_int,
-    parse_jalali_date,
-    parse_jalali_datetime,
-    to_tehran,
-)
+from domain.persian import normalize, parse_amount_rial, parse_decimal, parse_int, to_tehran
 from domain.reasons import DomainError, Reason
 from domain.tender.commission import Member, Role
 from domain.tender.model import Kind, Procedure, TenderItem, TenderSpec
-from domain.validation_fa import OWN, problems_fa
+from domain.validation_fa import problems_fa
 from domain.xmlsafe import parse_untrusted
 from sealing.envelopes import SealedBid
 from sealing.opening_key import OpeningKeyPlan
 from services import codec
 from services.auth import VerifiedDocument
 from services.deps import Deps
+from services.fields import (
+    CommissionMemberKeys,
+    check_times_order,
+    day as _day,
+    edge as _edge,
+    normalize_all,
+    text as _text,
+    when as _when,
+)
 from services.pricelists import FORMULA, OPERATOR_ROLE, PRICE_LIST
 from services.signers import ENGINE_ROLE, ENGINE_UNIT
 from services.tender.announce import (
@@ -85,31 +85,6 @@ __all__ = ["BID_FILE_MAGIC", "NOTICE_SIGNATORY", "OPERATOR_ROLE", "TENDER_FORMUL
 
 
 # --- the tender file ------------------------------------------------------------------------------
-
-def _edge(parse: Any) -> Any:
-    """A before-validator running an edge parser of domain/, its refusal reported under the key."""
-    def wrapped(cls: Any, v: Any, info: ValidationInfo) -> Any:
-        if v is None:
-            return v
-        try:
-            return [parse(x, info.field_name) for x in v] if isinstance(v, list) else parse(v, info.field_name)
-        except DomainError as exc:
-            raise PydanticCustomError(OWN, exc.detail or exc.message_fa) from None
-    return classmethod(wrapped)
-
-
-def _when(v: Any, _name: str | None) -> datetime:
-    # Jalali text only: a TOML native datetime is refused by the parser (issue 10, class 12).
-    return parse_jalali_datetime(v)
-
-
-def _day(v: Any, _name: str | None) -> date:
-    return parse_jalali_date(v)
-
-
-def _text(v: Any, _name: str | None) -> str:
-    return normalize(str(v))
-
 
 class _M(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -153,26 +128,13 @@ class TenderDef(_M):
 
     @model_validator(mode="after")
     def _order(self) -> TenderDef:
-        if self.announce_at is not None and not self.announce_at < self.deadline:
-            raise ValueError("ترتیب زمان‌ها باید آگهی < مهلت ≤ بازگشایی باشد")
-        if not self.deadline <= self.opening_at:
-            raise ValueError("ترتیب زمان‌ها باید آگهی < مهلت ≤ بازگشایی باشد")
-        if self.procedure == "two_stage":
-            if self.min_technical_score is None or self.price_opening_at is None:
-                raise ValueError("مناقصهٔ دومرحله‌ای min_technical_score و price_opening_at لازم دارد")
-            if self.price_opening_at < self.opening_at:
-                raise ValueError("price_opening_at باید پس از opening_at باشد")
+        check_times_order(self)
         return self
 
 
-class MemberDef(_M):
+class MemberDef(CommissionMemberKeys):
     """`[[commission]]`: a member or alternate of the Article 13 commission, as in a scenario."""
 
-    id: str
-    role: Literal["chair", "finance", "technical", "legal", "security"]
-    name: str
-    national_id: str
-    alternate_for: str | None = None
     _v = field_validator("national_id", mode="before")(_edge(lambda v, n: validate_national_id(str(v))))
     _v_t = field_validator("name", mode="before")(_edge(_text))
 
@@ -223,16 +185,6 @@ class TenderFile(_M):
                           announce_at=announce_at or t.announce_at)
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return normalize(value)
-    if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
 def parse_tender_file(data: bytes, name: str = "tender.toml") -> TenderFile:
     """The tender file `data` (UTF-8 TOML) validated: every text normalised (domain.persian), numbers,
     amounts, Jalali times and national IDs through the edge parsers of domain/, unknown keys refused.
@@ -245,7 +197,7 @@ def parse_tender_file(data: bytes, name: str = "tender.toml") -> TenderFile:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DomainError(Reason.INVALID_INPUT, f"{name}: TOML نامعتبر: {exc}") from None
     try:
-        return TenderFile.model_validate(_clean(raw))
+        return TenderFile.model_validate(normalize_all(raw))
     except ValidationError as exc:
         raise DomainError(Reason.INVALID_INPUT, f"{name}: {problems_fa(exc.errors())}") from None
 
