@@ -39,6 +39,9 @@ def reasons(xml: bytes, trust: TrustStore, roles, received_at: datetime | None =
 
 
 def crl_trust(ca) -> TrustStore:
+    # The CA fixture is shared by the session: whichever test runs first on a worker, a CRL exists.
+    if not ca.crl_path.exists():
+        ca.crl(SimulatedClock(T0))
     return TrustStore.from_pem_files([ca.ca_cert_path], [ca.crl_path])
 
 
