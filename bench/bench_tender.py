@@ -42,7 +42,7 @@ def bench_opening(n: int, size_mb: float, base: Path) -> None:
     from config.settings import BUNDLED_POLICY
     from pilot.runner import members_of, tender_spec
     from pilot.scenario import DEFAULT_SCENARIO, Scenario
-    from pilot.world import PIN, SO_PIN, build_world, formulas_of, simulated_national_id, token_label
+    from pilot.world import SHARED_PIN as PIN, SO_PIN, build_world, formulas_of, simulated_national_id, token_label
     from sealing import content as sc
     from sealing.envelopes import manifest_xml, seal_bid
     from services import tender as svc
@@ -56,7 +56,7 @@ def bench_opening(n: int, size_mb: float, base: Path) -> None:
         raw.pop(key, None)
     raw["scenario"]["name"] = "bench-opening"
     scenario = Scenario.model_validate(raw)
-    world = build_world(scenario, base / "world", load_policy(BUNDLED_POLICY))
+    world = build_world(scenario, base / "world", load_policy(BUNDLED_POLICY), shared_tokens=True)
     ceo = simulated_national_id("bench:ceo")
     hsm = SoftHsm.for_process(base / "world" / "tokens")
     label = token_label(world, ceo)

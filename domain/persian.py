@@ -335,6 +335,16 @@ def format_jalali_datetime(when: datetime, persian: bool = False) -> str:
     return persian_digits(out) if persian else out
 
 
+def format_jalali_datetime_exact(when: datetime) -> str:
+    """`when` (aware) as Tehran wall time with seconds and its offset, '1400/04/12 14:00:00+04:30':
+    the text parse_jalali_datetime reads back to exactly `when`, in the repeated autumn hour too.
+    Rule: R01 (files people and stations write hold Jalali text)."""
+    local = to_tehran(when)
+    j = jdatetime.datetime.fromgregorian(datetime=local.replace(tzinfo=None))
+    return (f"{j.year:04d}/{j.month:02d}/{j.day:02d} {j.hour:02d}:{j.minute:02d}:{j.second:02d}"
+            f"{_offset_text(local.utcoffset())}")
+
+
 def format_jalali_date(value: date | datetime, persian: bool = False) -> str:
     if isinstance(value, datetime):
         value = to_tehran(value).date()

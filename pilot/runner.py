@@ -9,17 +9,20 @@ from pathlib import Path
 
 from config.policy import Policy, load_policy
 from config.settings import get_settings
+from domain.reasons import DomainError, Reason
 from domain.tender.commission import Member
 from domain.tender.model import TenderItem, TenderSpec
 from pilot import report as pilot_report
-from pilot.bidders import envelope_contents, seal_and_sign
+from pilot.bidders import envelope_contents
 from pilot.contract_world import attach
 from pilot.evidence import write_bundle
-from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, tender_id_of
-from pilot.world import World, build_world, formulas_of
+from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, tender_file, tender_id_of
+from pilot.world import World, build_world
 from sealing.envelopes import SealedBid
-from services import tender as svc
 from services.deps import use
+from services.pricelists import OPERATOR_ROLE
+from services.tender.files import NOTICE_SIGNATORY
+from stations import bidder, operator
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,41 @@ def timeline(scenario: Scenario) -> list[Step]:
     return sorted(steps, key=lambda s: (s.at, s.order))
 
 
-# --- the world's actions at their simulated times (operators' and bidders' stations) ----------
+# --- the world's actions at their simulated times, from the people's own stations (pilot.stations) ----
 def announce(world: World) -> str:
-    """The operator announces the tender at its announcement time."""
-    world.clock.set(world.scenario.tender.announce_at)
-    return svc.announce(world.deps, tender_spec(world), members_of(world.scenario),
-                        (world.scenario.price_list.id, 1), formulas_of(world))
+    """At the announcement time the contracts officer creates the tender from its tender file and the
+    commission's chair (the unit's authorised signatory) signs the notice, both at their stations over
+    the API; the engine countersigns and publishes it. Returns the tender id.
+
+    Raises: the API's refusals (INVALID_INPUT, QUORUM_NOT_MET, SECURITY_REP_ABSENT, POLICY_INVALID, ...)."""
+    sc = world.scenario
+    world.clock.set(sc.tender.announce_at)
+    tender_id = tender_id_of(sc)
+    if _published(world, tender_id):  # a rerun after a crash: the notice is out already
+        return tender_id
+    with world.stations.person(world.staff["contracts_officer"], OPERATOR_ROLE, sc.tender.unit) as officer:
+        operator.create_tender(officer, tender_file(sc), f"{tender_id}.toml")
+    chair = next(mm for mm in sc.commission if mm.role == NOTICE_SIGNATORY and mm.alternate_for is None)
+    with world.stations.person(chair.national_id, NOTICE_SIGNATORY, sc.tender.unit) as signatory:
+        operator.sign_notice(signatory, tender_id, sc.tender.unit, signatory.ca_pem())
+    return tender_id
+
+
+def _published(world: World, tender_id: str) -> bool:
+    with world.stations.public() as api:
+        try:
+            api.get(f"/v1/tenders/{tender_id}/notice")
+        except DomainError as exc:
+            if exc.reason is Reason.NOT_FOUND:
+                return False
+            raise
+    return True
 
 
 def submit(world: World, bidder_id: str, at: datetime, overrides: dict | None = None) -> dict:
-    """The bidder seals and signs on its own token at `at`; the engine receives it."""
+    """At `at` the bidder's signatory fetches the published notice, verifies it, seals to its opening
+    key and signs on their own token; the bid goes to the API, whose receipt the station verifies.
+    Returns {"accepted": bool, "reason": the refusal's reason code or None}."""
     world.clock.set(at)
     b = next(x for x in world.scenario.bidders if x.id == bidder_id)
     fields = {"guarantee": b.guarantee, "documents": b.documents, "grade": b.grade,
@@ -74,12 +102,20 @@ def submit(world: World, bidder_id: str, at: datetime, overrides: dict | None = 
         done = uow.bids.received_at(tender_id, bidder_id, at)
         if done is not None:
             return {"accepted": done.refused_reason is None, "reason": done.refused_reason}
-    view = svc.load(world.deps, tender_id)
-    sealed, manifest = seal_and_sign(tender_id, bidder_id, b.national_id, envelope_contents(**fields),
-                                     view.plan.public_key_b64, world.signer(world.bidder_signatory[bidder_id]),
-                                     world.clock)
-    result = svc.submit_bid(world.deps, tender_id, bidder_id, b.national_id, sealed, manifest)
-    return {"accepted": result.accepted, "reason": result.reason.value if result.reason else None}
+    nid = world.bidder_signatory[bidder_id]
+    with world.stations.public() as api:
+        notice_xml, ca_pem = bidder.notice_and_ca(api, tender_id)
+    bid, _ = bidder.seal_from_notice(tender_id, bidder_id, b.national_id, envelope_contents(**fields), notice_xml,
+                                     ca_pem, world.signer(nid), world.clock)
+    try:
+        with world.stations.person(nid, None) as signatory:
+            bidder.login_as_signatory(signatory, b.national_id)
+            bidder.submit(signatory, bid, ca_pem)
+    except DomainError as exc:
+        if exc.reason in (Reason.STORE_UNREACHABLE, Reason.NOT_AUTHENTICATED):
+            raise
+        return {"accepted": False, "reason": exc.reason.value}
+    return {"accepted": True, "reason": None}
 
 
 def apply_event(world: World, step: Step) -> None:

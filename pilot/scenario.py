@@ -297,3 +297,33 @@ def load_scenario(path: Path | str) -> Scenario:
 def tender_id_of(scenario: Scenario) -> str:
     """A rehearsal's tender id is its scenario's name."""
     return scenario.scenario.name
+
+
+def tender_file(scenario: Scenario, price_list_version: int = 1) -> bytes:
+    """The tender file (UTF-8 TOML, services.tender.files.parse_tender_file) the rehearsal's contracts
+    officer sends: the scenario's `[tender]` and `[[commission]]` with `[tender] id` (tender_id_of) and
+    the `[price_list]` reference. Times are written as exact Jalali text (seconds and offset), dates as
+    Jalali dates, amounts and quantities as text, so the file reads back to the same values."""
+    import tomli_w
+
+    from domain.persian import format_jalali_date, format_jalali_datetime_exact
+
+    t = scenario.tender
+    tender: dict[str, Any] = {
+        "id": tender_id_of(scenario), "kind": t.kind, "procedure": t.procedure, "unit": t.unit, "title": t.title,
+        "items": [{"code": i.code, "quantity": str(i.quantity)} for i in t.items],
+        "guarantee_rial": t.guarantee_rial, "guarantee_valid_until": format_jalali_date(t.guarantee_valid_until),
+        "announce_at": format_jalali_datetime_exact(t.announce_at),
+        "deadline": format_jalali_datetime_exact(t.deadline),
+        "opening_at": format_jalali_datetime_exact(t.opening_at),
+        "required_documents": list(t.required_documents), "allowed_grades": list(t.allowed_grades)}
+    optional = {"min_technical_score": t.min_technical_score, "min_valid_bids": t.min_valid_bids,
+                "signing_days": t.signing_days,
+                "price_opening_at": None if t.price_opening_at is None else format_jalali_datetime_exact(t.price_opening_at)}
+    tender.update({k: v for k, v in optional.items() if v is not None})
+    commission = [{k: v for k, v in {"id": mm.id, "role": mm.role, "name": mm.name, "national_id": mm.national_id,
+                                      "alternate_for": mm.alternate_for}.items() if v is not None}
+                  for mm in scenario.commission]
+    doc = {"price_list": {"id": scenario.price_list.id, "version": price_list_version}, "tender": tender,
+           "commission": commission}
+    return tomli_w.dumps(doc).encode("utf-8")

@@ -1,17 +1,24 @@
 """The simulated world of a pilot: people with real SoftHSM tokens and certificates from a pilot CA,
 the registries (units, people, roles, companies), the approved price list and formulas, and the
-outside-system stubs, all on one database."""
+outside-system stubs, all on one database.
+
+Every simulated person has a token directory and a PIN of their own (`tokens/<label>/`, as on their
+own station: signing.softhsm.SoftHsm.person) and acts through the same API as in production
+(pilot.stations): the price list is imported by the contracts officer and approved, with the
+formulas, on the deputy's token."""
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from config.policy import Policy, Threshold
 from domain.clock import SimulatedClock
+from domain.documents.pricelist import PriceItem, PriceListContent, check_domain
 from domain.formulas import Formula
 from domain.identity import validate_national_id
 from domain.persian import to_tehran
@@ -28,8 +35,10 @@ from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from store.uow import UnitOfWork
 
-PIN = "1357"  # simulated tokens only; real tokens take the PIN from the holder (env or prompt)
-SO_PIN = "97531"
+SO_PIN = "97531"  # simulated tokens only; real tokens take the PIN from the holder (env or prompt)
+# The one PIN of a world whose tokens share the process's directory (`shared_tokens`): the stack's
+# workers still open the members' tokens themselves until the commission's stations (issue 12).
+SHARED_PIN = "1357"
 KEY = "sign"
 SYSTEM_UNIT = "municipality"
 
@@ -44,6 +53,11 @@ def simulated_national_id(seed: str) -> str:
         digits = "1" + digits[1:]
     total = sum(int(digits[i]) * (10 - i) for i in range(9)) % 11
     return validate_national_id(digits + str(total if total < 2 else 11 - total))
+
+
+def simulated_pin(seed: str) -> str:
+    """A simulated person's own PIN (six digits from a seed): no two people share one."""
+    return str(int(hashlib.sha256(f"pin:{seed}".encode()).hexdigest(), 16))[:6]
 
 
 def simulated_mobile(seed: str) -> str:
@@ -63,6 +77,8 @@ class World:
     bidder_signatory: dict[str, str] = field(default_factory=dict)  # bidder id -> signatory national id
     staff: dict[str, str] = field(default_factory=dict)             # role -> national id
     stubs: dict[str, object] = field(default_factory=dict)
+    stations: Any = None  # pilot.stations.PilotStations: the people's clients of the API
+    shared_tokens: bool = False  # every token in the process's own SoftHSM directory, one PIN
 
     @property
     def unit(self) -> str:
@@ -72,9 +88,14 @@ class World:
         return self.deps.signers.get(national_id)
 
 
-def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url: str | None = None) -> World:
+def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url: str | None = None, *,
+                shared_tokens: bool = False) -> World:
+    """The scenario's world in `base_dir` (reused when it exists: a rerun after a crash). Each person
+    gets a token directory and PIN of their own, unless `shared_tokens` (the process's own directory,
+    SHARED_PIN, for stack workers that open members' tokens). Raises: what the API and stores raise."""
     base_dir.mkdir(parents=True, exist_ok=True)
-    hsm = SoftHsm.for_process(base_dir / "tokens")  # before the PKCS#11 module is first loaded
+    if shared_tokens:
+        SoftHsm.for_process(base_dir / "tokens")  # before the PKCS#11 module is first loaded
     url = database_url or f"sqlite:///{base_dir / 'eproc.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -96,12 +117,15 @@ def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url
     signers = Signers()
     world = World(scenario, base_dir, engine, clock, policy, ca,
                   Deps(sessions=sessions, clock=clock, policy=policy, ca_cert=ca.certificate, signers=signers,
-                       decisions=ScriptedDecisions(scenario)))
+                       decisions=ScriptedDecisions(scenario)), shared_tokens=shared_tokens)
     _registries(world)
-    _people_and_tokens(world, hsm)
-    _price_list_and_formulas(world)
-    _stubs(world)
+    _people_and_tokens(world)
     world.deps.engine_signer = signers.get(world.staff["transactions_system"])
+    _stubs(world)
+    from pilot.stations import PilotStations
+
+    world.stations = PilotStations(world)
+    _price_list_and_formulas(world)
     return world
 
 
@@ -119,11 +143,16 @@ def token_label(world: World, nid: str) -> str:
     return f"{tag}-{nid}"
 
 
-def _enroll(world: World, hsm: SoftHsm, nid: str, name: str) -> Signer:
+def _enroll(world: World, nid: str, name: str) -> Signer:
+    """The person's own token directory and PIN (created once per world), their key and certificate."""
     label = token_label(world, nid)
-    if label not in hsm.token_labels():
-        hsm.init_token(label, PIN, SO_PIN)
-    with Token(label, pin=PIN) as token:
+    if world.shared_tokens:
+        pin, hsm = SHARED_PIN, SoftHsm.for_process(world.base_dir / "tokens")
+    else:
+        pin, hsm = simulated_pin(label), SoftHsm.person(world.base_dir / "tokens" / label)
+    if label not in hsm.known:
+        hsm.init_token(label, pin, SO_PIN)
+    with Token(label, pin=pin) as token:
         existing = [r for r in world.ca.registry.for_person(nid) if r.token_label == label]
         if existing:
             cert = existing[-1].certificate()
@@ -133,12 +162,12 @@ def _enroll(world: World, hsm: SoftHsm, nid: str, name: str) -> Signer:
             with UnitOfWork(world.deps.sessions) as uow:
                 uow.certificates.get(cert.serial_number).key_transport = mechanism
                 uow.commit()
-    signer = Signer(nid, label, KEY, cert, PIN)
+    signer = Signer(nid, label, KEY, cert, pin)
     world.deps.signers.add(signer)
     return signer
 
 
-def _people_and_tokens(world: World, hsm: SoftHsm) -> None:
+def _people_and_tokens(world: World) -> None:
     sc = world.scenario
     unit = sc.tender.unit
     since = to_tehran(world.clock.now()).date() - timedelta(days=365)
@@ -178,11 +207,11 @@ def _people_and_tokens(world: World, hsm: SoftHsm) -> None:
                    payload={"members": len(sc.commission), "bidders": len(sc.bidders)})
         uow.commit()
     for mem in sc.commission:
-        _enroll(world, hsm, mem.national_id, mem.name)
+        _enroll(world, mem.national_id, mem.name)
     for role, nid in world.staff.items():
-        _enroll(world, hsm, nid, role)
+        _enroll(world, nid, role)
     for b in sc.bidders:
-        _enroll(world, hsm, world.bidder_signatory[b.id], f"مدیرعامل {b.name}")
+        _enroll(world, world.bidder_signatory[b.id], f"مدیرعامل {b.name}")
 
 
 def _nid_of(sc: Scenario, member_id: str | None) -> str | None:
@@ -192,18 +221,22 @@ def _nid_of(sc: Scenario, member_id: str | None) -> str | None:
 
 
 def _price_list_and_formulas(world: World) -> None:
+    """The scenario's price list imported at the contracts officer's station and approved, with the
+    policy's formulas, at the deputy's (R09), through the API. The formula rows carry the technical
+    council's approval as the policy records it; the deputy's token signature is the approval R09
+    asks for."""
     pl = world.scenario.price_list
     now = world.clock.now()
     with UnitOfWork(world.deps.sessions) as uow:
-        if uow.price_lists.get(pl.id, 1) is None:
-            uow.price_lists.add(pl.id, 1, pl.id.split("/")[0], [(i.code, i.unit, i.unit_price) for i in pl.items],
-                                approved_by="معاون فنی و عمرانی شهرداری تهران", approved_at=now,
-                                technical_council_ref="TC-PILOT")
         for f in world.policy.formulas:
             uow.formulas.add(f.id, f.version, f.expression, f.approved_by,
                              datetime.combine(f.approved_at, datetime.min.time(), tzinfo=now.tzinfo),
                              f.technical_council_ref)
         uow.commit()
+    world.stations.approve_price_list_and_formulas(
+        PriceListContent(pl.id, 1, check_domain(pl.id.split("/")[0]),
+                         tuple(PriceItem(i.code, i.unit, i.unit_price) for i in pl.items)),
+        technical_council_ref="TC-PILOT")
 
 
 def formulas_of(world: World) -> dict[str, Formula]:

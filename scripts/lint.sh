@@ -8,6 +8,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 status=0
 echo "[lint] ruff check ." >&2
 .venv/bin/ruff check --output-format concise . || status=1
-echo "[lint] mypy domain services flows tasks api" >&2
-.venv/bin/mypy domain services flows tasks api || status=1
+echo "[lint] mypy domain services flows tasks api stations" >&2
+.venv/bin/mypy domain services flows tasks api stations || status=1
 exit "$status"

@@ -254,12 +254,15 @@ def import_price_list(deps: Deps, doc: VerifiedDocument) -> PriceListStatus:
     digest = items_digest(content.items)
     with deps.uow() as uow:
         existing = uow.price_list_imports.get(content.list_id, content.version)
-        if existing is not None:
-            if existing.items_sha256 != digest or existing.domain != content.domain:
-                raise DomainError(Reason.INVALID_INPUT, f"فهرست بهای «{content.list_id}» نسخهٔ {content.version} "
-                                                        "با محتوای دیگری وارد شده است؛ تغییر فقط با نسخهٔ تازه")
-            approval = uow.approvals.get(PRICE_LIST, content.list_id, content.version)
-            return _status(deps, existing, approval)
+        approval = uow.approvals.get(PRICE_LIST, content.list_id, content.version) if existing is not None else None
+    if existing is not None:
+        # Outside the unit of work: _status reads the approver in a transaction of its own (SQLite
+        # takes the write lock at BEGIN, so a nested one would wait for this one).
+        if existing.items_sha256 != digest or existing.domain != content.domain:
+            raise DomainError(Reason.INVALID_INPUT, f"فهرست بهای «{content.list_id}» نسخهٔ {content.version} "
+                                                    "با محتوای دیگری وارد شده است؛ تغییر فقط با نسخهٔ تازه")
+        return _status(deps, existing, approval)
+    with deps.uow() as uow:
         if uow.price_lists.get(content.list_id, content.version) is not None:
             raise DomainError(Reason.INVALID_INPUT, f"فهرست بهای «{content.list_id}» نسخهٔ {content.version} "
                                                     "پیش‌تر ثبت و تصویب شده است؛ تغییر فقط با نسخهٔ تازه")
@@ -291,13 +294,14 @@ def approve_price_list(deps: Deps, doc: VerifiedDocument) -> PriceListStatus:
     a = read_price_list_approval(doc.root)
     with deps.uow() as uow:
         row = uow.price_list_imports.get(a.list_id, a.version)
-        if row is None:
-            raise DomainError(Reason.NOT_FOUND, f"فهرست بهای «{a.list_id}» نسخهٔ {a.version} وارد نشده است")
-        if row.items_sha256 != a.items_sha256 or row.domain != a.domain:
-            raise DomainError(Reason.INVALID_INPUT, "تصویب به ردیف‌ها یا حوزه‌ای جز آنچه وارد شده اشاره می‌کند")
         existing = uow.approvals.get(PRICE_LIST, a.list_id, a.version)
-        if existing is not None:
-            return _status(deps, row, existing)
+    if row is None:
+        raise DomainError(Reason.NOT_FOUND, f"فهرست بهای «{a.list_id}» نسخهٔ {a.version} وارد نشده است")
+    if row.items_sha256 != a.items_sha256 or row.domain != a.domain:
+        raise DomainError(Reason.INVALID_INPUT, "تصویب به ردیف‌ها یا حوزه‌ای جز آنچه وارد شده اشاره می‌کند")
+    if existing is not None:  # read outside the unit of work: _status opens its own (SQLite locks at BEGIN)
+        return _status(deps, row, existing)
+    with deps.uow() as uow:
         _four_eyes(row.imported_by, doc.national_id)
         person = uow.people.get(doc.national_id)
         approval = uow.approvals.add(_approval_row(PRICE_LIST, a.list_id, a.version, a.items_sha256,

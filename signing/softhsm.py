@@ -1,13 +1,15 @@
 """SoftHSM2 software tokens for development, tests and pilots.
 
-SoftHSM2 reads its configuration (SOFTHSM2_CONF) only once, when the PKCS#11 library is
-first loaded into the process, and it scans its token directory only at C_Initialize.
-So: construct `SoftHsm(base_dir)` BEFORE the first `signing.token` call that loads the
-module in this process, and only one per process: code that may run next to other users
+SoftHSM2 reads its configuration (SOFTHSM2_CONF) and scans its token directory at C_Initialize.
+The process's own directory: construct `SoftHsm(base_dir)` once per process (before or after the
+library is loaded: `signing.token` switches to it when an unrouted label is opened); code that may run next to other users
 of SoftHSM in one process (a pytest session spanning several test packages) should call
 `SoftHsm.for_process(base_dir)`, which returns the instance already in use, if any. Tokens initialised afterwards are picked up because
 `signing.token` re-initialises the library when a label is not found and no session
 is open (see `signing.token._Module.find_token`).
+
+People's own directories side by side in one process (a rehearsal): `SoftHsm.person(dir)` per
+person; `signing.token` switches the loaded library between them (`route_token`).
 
 Never use SoftHSM for real signatures: its keys are files under `base_dir`.
 """
@@ -27,21 +29,39 @@ _ACTIVE: SoftHsm | None = None
 
 
 class SoftHsm:
-    """A private SoftHSM2 token directory, selected for this process through SOFTHSM2_CONF."""
+    """A private SoftHSM2 token directory: the process's own (`SoftHsm(dir)`, selected through
+    SOFTHSM2_CONF) or one person's store beside others (`SoftHsm.person(dir)`)."""
 
     @classmethod
     def for_process(cls, base_dir: str | os.PathLike[str]) -> SoftHsm:
         """The SoftHsm this process already uses, or a new one in `base_dir`."""
         return _ACTIVE if _ACTIVE is not None else cls(base_dir)
 
-    def __init__(self, base_dir: str | os.PathLike[str]) -> None:
+    @classmethod
+    def person(cls, base_dir: str | os.PathLike[str]) -> SoftHsm:
+        """One person's token directory in `base_dir`, as on their own station, usable next to other
+        people's in this process: its tokens are routed to it (signing.token.route_token), so opening
+        one switches the loaded library to this store. Tokens already there are routed at once."""
+        hsm = cls(base_dir, select=False)
+        if any(hsm.token_dir.iterdir()):
+            for label in hsm.token_labels():
+                hsm._route(label)
+        return hsm
+
+    @property
+    def known(self) -> set[str]:
+        """The labels of the tokens this store holds (routed ones; for the process's own store, all)."""
+        if not self.routed:
+            return set(self.token_labels())
+        from signing.token import routed_labels
+
+        return routed_labels(self.conf_path)
+
+    def __init__(self, base_dir: str | os.PathLike[str], *, select: bool = True) -> None:
         global _ACTIVE
         from signing import token as token_module
 
-        if token_module.softhsm_loaded():
-            # The loaded library keeps reading the configuration it started with.
-            raise DomainError(Reason.INVALID_INPUT,
-                              "کتابخانهٔ SoftHSM پیش‌تر با پیکربندی دیگری بارگذاری شده است")
+        self.routed = not select
         self.base_dir = Path(base_dir)
         self.token_dir = self.base_dir / "tokens"
         self.token_dir.mkdir(parents=True, exist_ok=True)
@@ -56,8 +76,16 @@ class SoftHsm:
             "library.reset_on_fork = false\n",
             encoding="utf-8",
         )
-        os.environ["SOFTHSM2_CONF"] = str(self.conf_path)
-        _ACTIVE = self
+        if select:
+            os.environ["SOFTHSM2_CONF"] = str(self.conf_path)
+            # Loaded already (people's own stores came first): unrouted labels now live here.
+            token_module.set_home_store(self.conf_path)
+            _ACTIVE = self
+
+    def _route(self, label: str) -> None:
+        from signing.token import route_token
+
+        route_token(label, self.conf_path)
 
     def _env(self) -> dict[str, str]:
         return {**os.environ, "SOFTHSM2_CONF": str(self.conf_path)}
@@ -77,6 +105,8 @@ class SoftHsm:
         if label in self.token_labels():
             raise DomainError(Reason.INVALID_INPUT, f"توکنی با برچسب «{label}» از قبل وجود دارد")
         self._run("--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", so_pin)
+        if self.routed:
+            self._route(label)
 
     def delete_token(self, label: str) -> None:
         """Erase the token: to the PKCS#11 library it looks like a token pulled out of the reader."""

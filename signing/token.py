@@ -15,10 +15,18 @@ which elliptic-curve keys on SoftHSM cannot do without ECDH plumbing; key genera
 about 0.2 s on SoftHSM, fast enough for per-test enrolment.
 
 python-pkcs11 sessions are not thread-safe: use one Token (session) per thread.
+
+Token stores (SoftHSM2 only): one process may use the token directories of several people, each a
+SoftHSM2 configuration of its own (a rehearsal gives every simulated person a directory and PIN of
+their own, as at their own station). `route_token(label, conf)` says which configuration holds a
+token; SoftHSM2 reads SOFTHSM2_CONF at C_Initialize, so opening a token of another store waits until
+no session of ours is open, then re-initialises the library on that store (about 0.2 ms). Unrouted
+labels live in the configuration the library was first loaded with. Vendor modules are never routed.
 """
 from __future__ import annotations
 
 import getpass
+import os
 import threading
 import time
 from collections import Counter
@@ -108,7 +116,11 @@ class _Module:
     def __init__(self, path: str) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self.free = threading.Condition(self.lock)  # notified when a session closes (store switches wait)
         self.sessions: Counter[str] = Counter()  # our open sessions per token label
+        self.held = threading.local()  # sessions the current thread holds open (`count`)
+        self.home_conf = os.environ.get("SOFTHSM2_CONF")  # the store the library is loaded with
+        self.active_conf = self.home_conf
         try:
             self.lib = pkcs11.lib(path)
         except (OSError, RuntimeError) as exc:
@@ -125,8 +137,34 @@ class _Module:
                 return token
         return None
 
+    def select_store(self, label: str) -> None:
+        """Make the store holding `label` (route_token) the loaded one: wait until no session of ours
+        is open on another store, then re-initialise the library on this one.
+
+        Raises: TOKEN_NOT_FOUND when this thread itself still holds a session on another store (it
+        would wait for itself)."""
+        if not _STORES and self.active_conf == self.home_conf:
+            return
+        conf = _STORES.get(label, self.home_conf)
+        if conf is None:
+            return
+        with self.lock:
+            while self.active_conf != conf and +self.sessions:
+                if getattr(self.held, "count", 0):
+                    raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{label}» در مخزن توکن دیگری است و نشست "
+                                                              "توکن دیگری در همین رشته هنوز باز است")
+                self.free.wait()
+            if self.active_conf != conf:
+                if conf is None:
+                    os.environ.pop("SOFTHSM2_CONF", None)
+                else:
+                    os.environ["SOFTHSM2_CONF"] = conf
+                self.lib.reinitialize()
+                self.active_conf = conf
+
     def find_token(self, label: str) -> pkcs11.Token:
         with self.lock:
+            self.select_store(label)
             # A token can read as absent for a moment while another process writes the same
             # token store (SoftHSM's file backend) or a USB token re-enumerates: look again a few
             # times before saying it is not there.
@@ -156,6 +194,27 @@ class _Module:
 
 _MODULES: dict[str, _Module] = {}
 _MODULES_LOCK = threading.Lock()
+_STORES: dict[str, str] = {}  # token label -> the SOFTHSM2_CONF of the store that holds it
+
+
+def route_token(label: str, conf: str | os.PathLike[str]) -> None:
+    """The token `label` lives in the SoftHSM2 store configured by `conf` (a path): opening it
+    switches the loaded library to that store (see the module docstring)."""
+    _STORES[label] = os.fspath(conf)
+
+
+def set_home_store(conf: str | os.PathLike[str]) -> None:
+    """The process's own SoftHSM2 store (unrouted labels) is `conf` from now on, also when the library
+    was loaded before (with another configuration, or none): the next unrouted open switches to it."""
+    with _MODULES_LOCK:
+        for module in _MODULES.values():
+            module.home_conf = os.fspath(conf)
+
+
+def routed_labels(conf: str | os.PathLike[str]) -> set[str]:
+    """The labels routed to the store configured by `conf`."""
+    path = os.fspath(conf)
+    return {label for label, c in _STORES.items() if c == path}
 
 
 def load_module(path: str | None = None) -> _Module:
@@ -165,11 +224,6 @@ def load_module(path: str | None = None) -> _Module:
         if module is None:
             module = _MODULES[resolved] = _Module(resolved)
         return module
-
-
-def softhsm_loaded() -> bool:
-    """Has a SoftHSM library already been loaded (and so read its configuration)?"""
-    return any("softhsm" in path for path in _MODULES)
 
 
 def token_present(label: str, module: str | None = None) -> bool:
@@ -204,18 +258,18 @@ class Token:
         if self._session is not None:
             return self
         module = load_module(self._module_path)
-        with self._mapped():
+        pin = resolve_pin(self.label, self._pin) if self._pin else None
+        with self._mapped(), module.lock:  # the store must not switch between finding and opening
             token = module.find_token(self.label)
-            # Ask for the PIN only once the token is there, and only if we must log in.
-            pin = None if module.sessions[self.label] > 0 else resolve_pin(self.label, self._pin)
-            with module.lock:
-                if module.sessions[self.label] > 0:
-                    # Login state is per process and token: another session of ours is
-                    # logged in, so this one is too (C_Login would say USER_ALREADY_LOGGED_IN).
-                    session = token.open(rw=True)
-                else:
-                    session = token.open(rw=True, user_pin=pin or resolve_pin(self.label, self._pin))
-                module.sessions[self.label] += 1
+            if module.sessions[self.label] > 0:
+                # Login state is per process and token: another session of ours is
+                # logged in, so this one is too (C_Login would say USER_ALREADY_LOGGED_IN).
+                session = token.open(rw=True)
+            else:
+                # Ask for the PIN only once the token is there, and only if we must log in.
+                session = token.open(rw=True, user_pin=pin or resolve_pin(self.label, self._pin))
+            module.sessions[self.label] += 1
+            module.held.count = getattr(module.held, "count", 0) + 1
         self._module, self._session = module, session
         return self
 
@@ -226,10 +280,12 @@ class Token:
             return
         with module.lock:
             module.sessions[self.label] -= 1
+            module.held.count = max(getattr(module.held, "count", 1) - 1, 0)
             try:
                 session.close()
             except p11.PKCS11Error:
                 pass  # token already gone: nothing left to close
+            module.free.notify_all()
 
     def __enter__(self) -> Token:
         return self.open()
@@ -317,6 +373,12 @@ class Token:
         n = int.from_bytes(pub[Attribute.MODULUS], "big")
         e = int.from_bytes(pub[Attribute.PUBLIC_EXPONENT], "big")
         return rsa.RSAPublicNumbers(e, n).public_key()
+
+    def delete_key(self, key_label: str) -> None:
+        """Destroy every object labelled `key_label` (key pair, certificate) on the token; none is fine."""
+        with self._mapped():
+            for obj in list(self._s().get_objects({Attribute.LABEL: key_label})):
+                obj.destroy()
 
     def public_key(self, key_label: str) -> rsa.RSAPublicKey:
         with self._mapped():

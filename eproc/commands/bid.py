@@ -58,7 +58,8 @@ def _read(path: Path, what: str) -> bytes:
 
 def _notice_and_ca(tender_id: str, notice: Path | None, server: str | None, ca: Path | None) -> tuple[bytes, bytes]:
     """The signed notice and the CA certificate, from files or from the server's public endpoints."""
-    from eproc.station import Api
+    from stations.bidder import notice_and_ca
+    from stations.client import Api
 
     if notice is None and server is None:
         raise DomainError(Reason.INVALID_INPUT, "آگهی امضاشده لازم است: --notice پرونده یا --server نشانی")
@@ -68,8 +69,8 @@ def _notice_and_ca(tender_id: str, notice: Path | None, server: str | None, ca: 
     pem = _read(ca, "گواهی مرجع") if ca is not None else b""
     if server is not None and (not xml or not pem):
         with Api(server) as api:
-            xml = xml or api.get(f"/v1/tenders/{tender_id}/notice").content
-            pem = pem or api.ca_pem()
+            fetched = notice_and_ca(api, tender_id)
+        xml, pem = xml or fetched[0], pem or fetched[1]
     return xml, pem
 
 
@@ -88,13 +89,10 @@ def seal(tender: str = typer.Option(..., "--tender", help="شناسهٔ مناق
          out: Path = typer.Option(..., "--out", help="پروندهٔ خروجی — output file"),
          json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
-        from lxml import etree
-
         from domain.identity import validate_company_id
-        from eproc.station import token_signer, verify_notice
-        from sealing.envelopes import manifest_xml, seal_bid
-        from services.signers import COMPANY_SIGNATORY
-        from services.tender.files import BidFile, pack_bid_file
+        from services.tender.files import pack_bid_file
+        from stations.bidder import seal_from_notice
+        from stations.client import token_signer
 
         ctx = app_context()
         cid = validate_company_id(company)
@@ -103,19 +101,14 @@ def seal(tender: str = typer.Option(..., "--tender", help="شناسهٔ مناق
         envelopes = {k: v for k, v in (("A", _read_envelope("A", a, limits)), ("B", _read_envelope("B", b, limits)),
                                         ("C", _read_envelope("C", c, limits))) if v is not None}
         xml, pem = _notice_and_ca(tender_id, notice, server, ca)
-        content = verify_notice(xml, pem)  # signatures and chain first: the key is taken from nothing else
-        if content.tender_id != tender_id:
-            raise DomainError(Reason.INVALID_INPUT, f"آگهی از آنِ مناقصهٔ «{content.tender_id}» است")
-        now = ctx.clock.now()
-        if now >= content.deadline and not json_out:
+        signer = token_signer(token, key_label)
+        bid_file, content = seal_from_notice(tender_id, bidder_id, cid, envelopes, xml, pem, signer, ctx.clock)
+        sealed = bid_file.sealed
+        check_size(len(sealed.to_bytes()), limits.max_bid_bytes, "پیشنهاد")
+        if ctx.clock.now() >= content.deadline and not json_out:
             console.print(f"[yellow]مهلت ارسال ({format_jalali_datetime(content.deadline)}) گذشته است؛ سامانه پیشنهاد "
                           "را نمی‌پذیرد.[/]")
-        sealed = seal_bid(tender_id, bidder_id, envelopes, content.opening_public_key_b64)
-        check_size(len(sealed.to_bytes()), limits.max_bid_bytes, "پیشنهاد")
-        signer = token_signer(token, key_label)
-        manifest = etree.tostring(signer.sign(manifest_xml(sealed, now), ctx.clock, COMPANY_SIGNATORY, cid),
-                                  xml_declaration=True, encoding="UTF-8")
-        out.write_bytes(pack_bid_file(BidFile(tender_id, bidder_id, cid, sealed, manifest)))
+        out.write_bytes(pack_bid_file(bid_file))
         info = {"out": str(out), "tender": tender_id, "bidder": bidder_id, "company": cid, "hashes": sealed.hashes(),
                 "deadline": content.deadline.isoformat()}
         if json_out:
@@ -137,9 +130,10 @@ def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
                                                                 "save the receipt"),
            json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
-        from eproc.station import Station, verify_receipt
-        from services.signers import COMPANY_SIGNATORY
         from services.tender.files import read_bid_file
+        from stations.bidder import login_as_signatory, upload
+        from stations.client import Station
+        from stations.verify import verify_receipt
 
         try:
             with path.open("rb") as f:
@@ -147,19 +141,19 @@ def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
         except OSError as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پیشنهاد خوانده نشد: {path} ({exc.strerror})") from None
         with Station(server, token, key_label) as st:
-            st.login(COMPANY_SIGNATORY, bid.company_id)
+            login_as_signatory(st, bid.company_id)  # refused login: sent anyway, refused on the record
             try:
-                answer = st.upload(f"/v1/tenders/{bid.tender_id}/bids", path)
+                answer = upload(st, bid, path)
             except DomainError as exc:
                 if exc.reason in (Reason.NOT_AUTHENTICATED, Reason.STORE_UNREACHABLE, Reason.REQUEST_TOO_LARGE):
                     raise
                 _refused(exc, json_out)
                 return
             pem = ca.read_bytes() if ca is not None else st.ca_pem()
-        verify_receipt(answer.content, pem, bid.tender_id, bid.bidder_id, bid.sealed.hashes())
+        verify_receipt(answer.xml, pem, bid.tender_id, bid.bidder_id, bid.sealed.hashes())
         where = receipt or path.with_name(path.name + ".receipt.xml")
-        where.write_bytes(answer.content)
-        seq = int(answer.headers.get("x-eproc-receipt-seq", "0")) or None
+        where.write_bytes(answer.xml)
+        seq = answer.seq
         info: dict[str, Any] = {"accepted": True, "reason": None, "seq": seq, "receipt": str(where)}
         if json_out:
             emit_json(info)

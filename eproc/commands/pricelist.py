@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import quote
 
 import typer
 
 from domain.persian import format_rial, persian_digits
-from domain.reasons import DomainError, Reason
 from eproc.commands.station_options import (
     DeputyRole,
     JsonOut,
@@ -35,7 +33,7 @@ from eproc.errors import run_command
 from eproc.output import console, emit_json
 
 if TYPE_CHECKING:
-    from eproc.station import Station
+    from stations.client import Station
 
 pricelist_app = typer.Typer(help="فهرست بها با تصویب توکنی (R09) — price lists approved by token", no_args_is_help=True)
 formula_app = typer.Typer(help="فرمول‌ها با تصویب توکنی (R09) — formulas approved by token", no_args_is_help=True)
@@ -48,10 +46,6 @@ CouncilRef = Annotated[str, typer.Option("--technical-council-ref", help="شما
 def register(app: typer.Typer) -> None:
     app.add_typer(pricelist_app, name="pricelist")
     app.add_typer(formula_app, name="formula")
-
-
-def _path(list_id: str, version: int) -> str:
-    return f"/v1/pricelists/{quote(list_id, safe='/')}/versions/{version}"
 
 
 def _print_status(data: dict, json_out: bool) -> None:
@@ -76,12 +70,12 @@ def import_(file: Path = typer.Argument(..., help="پروندهٔ CSV یا xlsx 
             *, server: Server, token: Token, unit: Unit, role: OperatorRole = None,
             key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
-        from domain.documents.pricelist import build_price_list_import
         from services.pricelists import OPERATOR_ROLE, read_price_file
+        from stations.operator import import_price_list
 
         content = read_price_file(file, list_id, version, domain)  # refused here before anything is sent
         data = at_station(server, token, key_label, role or OPERATOR_ROLE, unit,
-                          lambda st: st.post_signed("/v1/pricelists", build_price_list_import(content)).json())
+                          lambda st: import_price_list(st, content))
         _print_status(data, json_out)
 
     run_command(go, json_out)
@@ -90,9 +84,11 @@ def import_(file: Path = typer.Argument(..., help="پروندهٔ CSV یا xlsx 
 @pricelist_app.command("show", help="نمایش یک نسخهٔ فهرست بها و تصویب آن — show a price-list version")
 def show(list_id: ListId, version: Version, server: Server, token: Token, unit: Unit, role: SessionRole,
          key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
+    from stations.operator import price_list_path
+
     run_command(lambda: _print_status(at_station(server, token, key_label, role, unit,
-                                                 lambda st: st.get(_path(list_id, version)).json()), json_out),
-                json_out)
+                                                 lambda st: st.get(price_list_path(list_id, version)).json()),
+                                      json_out), json_out)
 
 
 @pricelist_app.command("approve", help="تصویب نسخهٔ فهرست بها با امضای توکن معاون — approve a price-list "
@@ -100,30 +96,22 @@ def show(list_id: ListId, version: Version, server: Server, token: Token, unit: 
 def approve(list_id: ListId, version: Version, council_ref: CouncilRef, server: Server, token: Token, unit: Unit,
             role: DeputyRole = None, key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
-        from domain.documents.pricelist import PriceItem, PriceListApproval, build_price_list_approval, items_digest
+        from domain.documents.pricelist import PriceItem
         from services.pricelists import APPROVER_ROLE
+        from stations.operator import approve_price_list
 
-        def calls(st: Station) -> dict:
-            shown = st.get(_path(list_id, version)).json()
-            items = [PriceItem(i["code"], i["unit"], int(i["unit_price"])) for i in shown["items"]]
-            digest = items_digest(items)  # computed here: the signature covers the prices this station saw
-            if digest != shown["items_sha256"]:
-                raise DomainError(Reason.INVALID_INPUT, "چکیدهٔ ردیف‌های فهرست بها با ردیف‌های دریافتی نمی‌خواند")
+        def show(items: list[PriceItem], digest: str) -> None:
             if not json_out:
                 total = sum(i.unit_price for i in items)
                 console.print(f"تصویب {persian_digits(len(items))} ردیف (جمع بهای واحدها {format_rial(total, True)} "
                               f"ریال)، چکیده {digest[:16]}…")
-            doc = build_price_list_approval(PriceListApproval(list_id, version, shown["domain"], digest, council_ref))
-            data: dict = st.post_signed(_path(list_id, version) + "/approval", doc).json()
-            return data
+
+        def calls(st: Station) -> dict:
+            return approve_price_list(st, list_id, version, council_ref, show)
 
         _print_status(at_station(server, token, key_label, role or APPROVER_ROLE, unit, calls), json_out)
 
     run_command(go, json_out)
-
-
-def _formula_path(formula_id: str, version: int) -> str:
-    return f"/v1/formulas/{quote(formula_id, safe='')}/versions/{version}"
 
 
 def _print_formula(data: dict, json_out: bool) -> None:
@@ -142,18 +130,15 @@ def approve_formula(formula_id: Annotated[str, typer.Option("--formula-id", help
                     version: Version, council_ref: CouncilRef, server: Server, token: Token, unit: Unit,
                     role: DeputyRole = None, key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
-        from domain.documents.pricelist import FormulaApproval, build_formula_approval, expression_digest
         from services.pricelists import APPROVER_ROLE
+        from stations.operator import approve_formula as approve_on_station
+
+        def show(expression: str) -> None:
+            if not json_out:
+                console.print(f"تصویب فرمول {formula_id} نسخهٔ {persian_digits(version)}: {expression}")
 
         def calls(st: Station) -> dict:
-            shown = st.get(_formula_path(formula_id, version)).json()
-            if expression_digest(shown["expression"]) != shown["expression_sha256"]:
-                raise DomainError(Reason.INVALID_INPUT, "چکیدهٔ متن فرمول با متن دریافتی نمی‌خواند")
-            if not json_out:
-                console.print(f"تصویب فرمول {formula_id} نسخهٔ {persian_digits(version)}: {shown['expression']}")
-            doc = build_formula_approval(FormulaApproval(formula_id, version, shown["expression"], council_ref))
-            data: dict = st.post_signed(_formula_path(formula_id, version) + "/approval", doc).json()
-            return data
+            return approve_on_station(st, formula_id, version, council_ref, show)
 
         _print_formula(at_station(server, token, key_label, role or APPROVER_ROLE, unit, calls), json_out)
 
@@ -164,6 +149,8 @@ def approve_formula(formula_id: Annotated[str, typer.Option("--formula-id", help
 def show_formula(formula_id: Annotated[str, typer.Option("--formula-id")], version: Version, server: Server,
                  token: Token, unit: Unit, role: SessionRole, key_label: KeyLabel = "sign",
                  json_out: JsonOut = False) -> None:
+    from stations.operator import formula_path
+
     run_command(lambda: _print_formula(at_station(server, token, key_label, role, unit,
-                                                  lambda st: st.get(_formula_path(formula_id, version)).json()),
+                                                  lambda st: st.get(formula_path(formula_id, version)).json()),
                                        json_out), json_out)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 if TYPE_CHECKING:
-    from eproc.station import Station
+    from stations.client import Station
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ def at_station(server: str, token: str, key_label: str, role: str, unit: str, ca
 
     Raises: what Station and `calls` raise (NOT_AUTHENTICATED, NOT_AUTHORISED, TOKEN_*,
     STORE_UNREACHABLE, the API's refusals)."""
-    from eproc.station import Station
+    from stations.client import Station
 
     with Station(server, token, key_label) as st:
         st.login(role, unit)

@@ -26,7 +26,7 @@ from eproc.errors import run_command
 from eproc.output import console, emit_json
 
 if TYPE_CHECKING:
-    from eproc.station import Station
+    from stations.client import Station
 
 app = typer.Typer(help="مناقصه از پروندهٔ مناقصه، آگهی با امضای توکن — tenders from a tender file, notices "
                        "signed by token", no_args_is_help=True)
@@ -40,16 +40,16 @@ def create(file: Path = typer.Argument(..., help="پروندهٔ مناقصه (T
            *, server: Server, token: Token, role: OperatorRole = None, key_label: KeyLabel = "sign",
            json_out: JsonOut = False) -> None:
     def go() -> None:
-        from domain.documents.notice import TenderRequest, build_tender_request
         from services.tender.files import OPERATOR_ROLE, parse_tender_file
+        from stations.operator import create_tender
 
         try:
             data = file.read_bytes()
         except OSError as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ مناقصه خوانده نشد: {file} ({exc.strerror})") from None
         tf = parse_tender_file(data, file.name)  # the server's own parser: problems are found here first
-        out = at_station(server, token, key_label, role or OPERATOR_ROLE, tf.tender.unit, lambda st: st.post_signed(
-            "/v1/tenders", build_tender_request(TenderRequest(tf.tender.id, tf.tender.unit, file.name, data))).json())
+        out = at_station(server, token, key_label, role or OPERATOR_ROLE, tf.tender.unit,
+                         lambda st: create_tender(st, data, file.name))
         if json_out:
             emit_json(out)
         else:
@@ -101,21 +101,17 @@ def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقص�
              out: Path = typer.Option(None, "--out", help="ذخیرهٔ آگهی منتشرشده — save the published notice"),
              key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
-        from domain.documents.notice import read_notice
-        from domain.xmlsafe import parse_untrusted
-        from eproc.station import verify_notice
+        from domain.documents.notice import NoticeContent
         from services.tender.files import NOTICE_SIGNATORY
+        from stations.operator import sign_notice
 
-        def calls(st: Station) -> tuple[bytes, Any]:
-            draft = parse_untrusted(st.get(f"/v1/tenders/{tender_id}/notice/draft").content)
-            shown = read_notice(draft)  # what is about to be signed, checked and shown first
-            if shown.tender_id != tender_id or shown.unit != unit:
-                raise DomainError(Reason.INVALID_INPUT, "پیش‌نویس آگهی از آنِ مناقصه یا واحد دیگری است")
+        def show(shown: NoticeContent) -> None:
             if not json_out:
                 console.print(f"امضای آگهی «{shown.title}»: مهلت {format_jalali_datetime(shown.deadline)}، بازگشایی "
                               f"{format_jalali_datetime(shown.opening_at)}، برآورد {format_rial(shown.estimate_rial, True)} ریال")
-            published: bytes = st.post_signed(f"/v1/tenders/{tender_id}/notice", draft).content
-            return published, verify_notice(published, _ca(st, ca))
+
+        def calls(st: Station) -> tuple[bytes, Any]:
+            return sign_notice(st, tender_id, unit, _ca(st, ca), show)
 
         published, content = at_station(server, token, key_label, role or NOTICE_SIGNATORY, unit, calls)
         if out is not None:
@@ -151,7 +147,8 @@ def notice(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه 
            out: Path = typer.Option(None, "--out", help="ذخیرهٔ آگهی — save the notice"),
            json_out: JsonOut = False) -> None:
     def go() -> None:
-        from eproc.station import Api, verify_notice
+        from stations.client import Api
+        from stations.verify import verify_notice
 
         with Api(server) as api:
             xml = api.get(f"/v1/tenders/{tender_id}/notice").content

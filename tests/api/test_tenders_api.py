@@ -192,9 +192,32 @@ def test_r09_a_price_list_is_usable_only_after_the_deputys_token_approval(approv
         assert uow.audit.last("pricelist.approved", f"{LIST_ID}@1") is not None
 
 
+def test_r09_importing_and_approving_an_approved_list_again_changes_nothing(approved):
+    """The same import and the same approval sent again (a station's retry, a rehearsal's rerun) answer
+    with the stored status; on SQLite this once waited on its own write lock ("database is locked")."""
+    p = approved
+    op = login(p.client, p.officer, "contracts_officer", UNIT, p.clock)
+    content = PriceListContent(LIST_ID, 1, "civil", ITEMS)
+    with p.world.deps.uow() as uow:
+        entries = len(list(uow.audit.entries()))
+    r = p.client.post("/v1/pricelists", headers={**op, **XML},
+                      content=signed(p.officer, build_price_list_import(content), p.clock, "contracts_officer", UNIT))
+    assert r.status_code == 201 and r.json()["status"] == "approved", r.text
+    dep = login(p.client, p.deputy, "deputy", UNIT, p.clock)
+    path = f"/v1/pricelists/{quote(LIST_ID, safe='/')}/versions/1"
+    approval = build_price_list_approval(PriceListApproval(LIST_ID, 1, "technical-civil", items_digest(ITEMS),
+                                                           "TC-1400-API"))
+    r = p.client.post(path + "/approval", headers={**dep, **XML},
+                      content=signed(p.deputy, approval, p.clock, "deputy", UNIT))
+    assert r.status_code == 200 and r.json()["approval"]["technical_council_ref"] == "TC-1400-API", r.text
+    with p.world.deps.uow() as uow:
+        actions = [e.action for e in list(uow.audit.entries())[entries:]]
+    assert not [a for a in actions if a.startswith("pricelist.")]  # nothing imported or approved again
+
+
 def test_r02_the_published_notice_is_signed_by_the_chair_and_the_engine_and_states_the_rules(announced):
-    from eproc.station import verify_notice
     from signing.outside import verify_all_with_xmlsec1, xmlsec1_available
+    from stations.verify import verify_notice
 
     p, xml = announced
     content = verify_notice(xml, p.ca_pem)
@@ -219,9 +242,9 @@ def test_r02_the_published_notice_is_signed_by_the_chair_and_the_engine_and_stat
 
 def _bid(p, bidder_id: str, company_id: str, signer, notice_xml: bytes, price: str = "0.95",
          bidder_ref: str | None = None, tender: str = "T-API-1") -> bytes:
-    from eproc.station import verify_notice
     from pilot.bidders import seal_and_sign
     from sealing import content as sc
+    from stations.verify import verify_notice
 
     key = verify_notice(notice_xml, p.ca_pem).opening_public_key_b64
     contents = {"A": sc.encode_envelope(sc.envelope_from_dict("A", {"guarantee": {
@@ -234,8 +257,8 @@ def _bid(p, bidder_id: str, company_id: str, signer, notice_xml: bytes, price: s
 
 
 def test_r07_bids_get_verified_receipts_another_company_cannot_replace_and_late_is_refused(announced):
-    from eproc.station import verify_receipt
     from services.tender.files import read_bid_file
+    from stations.verify import verify_receipt
 
     p, xml = announced
     s1, c1 = p.bidder("b1")
@@ -384,7 +407,8 @@ def test_wrong_dates_an_unapproved_price_list_and_wrong_roles_refuse_a_tender(ap
     skipped = tender_file(p.world, "T-BAD-4", now, now + 12 * d, now + 13 * d).replace(
         f'deadline = "{format_jalali_datetime(now + 12 * d)}"'.encode(), b'deadline = "1400/12/30 10:00"')
     refused(create("T-BAD-4", skipped), 422, "INVALID_INPUT")  # 1400 is not a leap year
-    unapproved = tender_file(p.world, "T-BAD-5", now, now + 12 * d, now + 13 * d, list_id="technical-civil/1400")
+    # A version never approved on the deputy's token (the rehearsal's own list is approved by token).
+    unapproved = tender_file(p.world, "T-BAD-5", now, now + 12 * d, now + 13 * d, list_id="technical-civil/1399")
     body = refused(create("T-BAD-5", unapproved), 422, "INVALID_INPUT")
     assert "تصویب" in body["detail"]
     refused(create("T-BAD-6", b"[tender]\nid = "), 422, "INVALID_INPUT")

@@ -141,6 +141,12 @@ def _recompute_from(db: sqlite3.Connection, start: int, change) -> None:
         prev = digest
 
 
+def _receipt_seq(db: sqlite3.Connection, n: int) -> int:
+    """The sequence number of the `n`-th (from 0) bid receipt in the log."""
+    rows = db.execute("SELECT seq FROM audit_log WHERE action = 'bid.received' ORDER BY seq").fetchall()
+    return int(rows[n][0])
+
+
 def _forge_b1_receipt(actor: str, payload: str) -> tuple[str, str]:
     data = json.loads(payload)
     data["hashes"]["C"] = "f" * 64  # the insider's own price envelope
@@ -182,12 +188,13 @@ def test_r21_rewritten_log_with_recomputed_hashes_is_detected(world):
 
     published = _published(world)
     db = _db(world)
+    first = _receipt_seq(db, 0)
     # With the guards in place the rewrite is refused outright.
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        _recompute_from(db, 3, _forge_b1_receipt)
+        _recompute_from(db, first, _forge_b1_receipt)
     db.rollback()
     _drop_guards(db)
-    _recompute_from(db, 3, _forge_b1_receipt)
+    _recompute_from(db, first, _forge_b1_receipt)
     db.commit()
     db.close()
     with world.deps.uow() as uow:
@@ -195,7 +202,7 @@ def test_r21_rewritten_log_with_recomputed_hashes_is_detected(world):
     report = _verify(world, published)
     assert not report.ok
     assert {p.problem for p in report.problems} == {"rewritten"}
-    assert min(p.seq for p in report.problems) == 3
+    assert min(p.seq for p in report.problems) == first
     assert all(p.reason is Reason.AUDIT_APPEND_ONLY and "بازنویسی" in p.message for p in report.problems)
     # Nor does the engine sign a new head over the rewritten log.
     with pytest.raises(DomainError) as err:
@@ -205,19 +212,20 @@ def test_r21_rewritten_log_with_recomputed_hashes_is_detected(world):
 
 def test_r21_truncated_log_is_detected(world):
     published = _published(world)
-    newest = max(int(name.split(".")[0]) for name, _x in published)
+    heads = sorted(int(name.split(".")[0]) for name, _x in published)
+    cut = heads[-2] - 1  # the log loses its entries from the second-newest published head on
     db = _db(world)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("DELETE FROM audit_log WHERE seq > ?", (newest - 2,))
+        db.execute("DELETE FROM audit_log WHERE seq > ?", (cut,))
     _drop_guards(db)
-    db.execute("DELETE FROM audit_log WHERE seq > ?", (newest - 2,))
+    db.execute("DELETE FROM audit_log WHERE seq > ?", (cut,))
     db.commit()
     db.close()
     with world.deps.uow() as uow:
         assert uow.audit.verify().ok
     report = _verify(world, published)
-    assert [(p.seq, p.problem) for p in report.problems] == [(newest - 1, "truncated"), (newest, "truncated")]
-    assert report.stored_last_seq == newest - 2 and "کوتاه‌تر" in report.problems[0].message
+    assert [(p.seq, p.problem) for p in report.problems] == [(heads[-2], "truncated"), (heads[-1], "truncated")]
+    assert report.stored_last_seq == cut and "کوتاه‌تر" in report.problems[0].message
 
 
 def test_r21_published_checkpoints_still_catch_a_rewrite_when_the_stored_ones_are_gone(world):
@@ -230,7 +238,7 @@ def test_r21_published_checkpoints_still_catch_a_rewrite_when_the_stored_ones_ar
     published = _published(world)
     db = _db(world)
     _drop_guards(db)
-    _recompute_from(db, 4, _forge_b1_receipt)
+    _recompute_from(db, _receipt_seq(db, 1), _forge_b1_receipt)
     db.execute("DELETE FROM audit_checkpoints")
     db.commit()
     db.close()

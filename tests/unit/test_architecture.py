@@ -1,7 +1,7 @@
 """The layering of docs/ARCHITECTURE.md and "one home per rule" (issue 9), checked on the source text.
 
 Imports point down only:
-    domain < sealing, signing < store < integrations < services < tasks, flows < api < pilot < eproc
+    domain < sealing, signing < store < integrations < services < tasks, flows < api < stations < pilot < eproc
 `config` may be imported by every layer except `domain`, and imports only `domain` itself.
 On top of the order, the explicit bans of issue 9: `flows/` and `tasks/` never import `store`,
 `store/` never imports `integrations` or `signing`, `domain/` imports nothing first-party but itself.
@@ -35,8 +35,9 @@ RANK = {
     "services": 4,
     "tasks": 5, "flows": 5,
     "api": 6,  # the HTTP API (issue 11): above services and flows, below the pilot that drives it and eproc
-    "pilot": 7,
-    "eproc": 8,
+    "stations": 7,  # the stations' side of the API: the CLI's station commands and the rehearsal act through it
+    "pilot": 8,
+    "eproc": 9,
 }
 CONFIG = "config"
 FIRST_PARTY = frozenset(RANK) | {CONFIG}

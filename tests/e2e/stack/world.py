@@ -43,7 +43,7 @@ def recent_scenario(out: Path, name: str, now: datetime | None = None) -> Path:
 def prepare(base: Path, database_url: str, scenario_path: Path, tender_ids: list[str]) -> World:
     """Build the world on the stack's database, announce each tender, submit every bid."""
     scenario = load_scenario(scenario_path)
-    world = build_world(scenario, base, load_policy(get_settings().policy_file), database_url)
+    world = build_world(scenario, base, load_policy(get_settings().policy_file), database_url, shared_tokens=True)
     world.clock.set(scenario.tender.announce_at)
     base_spec = tender_spec(world)
     for tid in tender_ids:
