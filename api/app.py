@@ -44,6 +44,8 @@ ROUTERS = (
     "api.routers.publication",
     "api.routers.pricelists",
     "api.routers.tenders",
+    "api.routers.minutes",
+    "api.routers.sessions",
 )
 
 meta = APIRouter(prefix="/v1", tags=["system / سامانه"])

@@ -4,9 +4,10 @@ process work pool), each figure against a baseline measured in the same run.
 1. Tenders completed per minute with 1 worker vs 2 workers: K tenders (the district-12 scenario,
    announced and with every sealed bid submitted) scheduled at once, scripted decisions, from the
    first schedule to the last run completed.
-2. Orchestration overhead per tender: the mean Prefect run time of one tender (opening session,
-   minutes, Article 18, contract signature) vs the same service steps called directly in this
-   process on a tender of the same world (no Prefect).
+2. Orchestration overhead per tender: the mean Prefect run time of one tender (the sitting: its key,
+   the members' releases at their stations, opening; the minutes signed at the stations; Article 18
+   signed by the chair at their station; contract signature) vs the same service steps and scripted
+   station actions called directly in this process on a tender of the same world (no Prefect).
 
     .venv/bin/python bench/bench_orchestration.py [--tenders 8]
 """
@@ -83,28 +84,52 @@ def run_stack(workers: int, tenders: int, base: Path, hsm) -> tuple[float, float
 
 
 def direct(base: Path) -> float:
-    """The same steps as one tender's run, called directly on a SQLite world (no Prefect)."""
+    """The same steps as one tender's run, called directly on a SQLite world (no Prefect), with the
+    same scripted decisions as the stack's workers (pilot.decisions.ScriptedDecisions without a world's
+    stations: the members release and sign at stations on the container's tokens, the API in-process)."""
     from pilot.decisions import ScriptedDecisions
     from pilot.scenario import load_scenario
     from services import tender as svc
+    from services.deps import use
     from tests.e2e.stack.world import prepare, recent_scenario
 
     scenario_path = recent_scenario(base / "direct.toml", "bench-direct")
     world = prepare(base / "direct", f"sqlite:///{base / 'direct.db'}", scenario_path, ["D-1"])
     world.clock.set(datetime.now(timezone.utc))
     decisions = ScriptedDecisions(load_scenario(scenario_path))
-    t0 = time.perf_counter()
-    members = {m.id: m.name for m in world.scenario.commission}
-    present = decisions.attendance("D-1", "opening", members, world.clock.now())
-    outcome = svc.opening_session(world.deps, "D-1", present)
-    svc.draft_minutes(world.deps, "D-1", outcome)
-    svc.sign_minutes(world.deps, "D-1", outcome.participants)
-    _, award, _ = svc.final_minutes(world.deps, "D-1")
-    if award.winner is None:
-        raise RuntimeError(f"the rehearsal tender D-1 was not awarded: {award}")
-    svc.notify_winner(world.deps, "D-1", award.winner, 1)
-    decisions.contract_signed("D-1", award.winner, world.clock.now())
-    return time.perf_counter() - t0
+    deps = world.deps
+    import api.app  # noqa: F401  (imported before timing: a flow run's process has it from its start)
+    import stations.commission  # noqa: F401
+    import stations.minutes  # noqa: F401
+
+    with use(deps):
+        t0 = time.perf_counter()
+        view = svc.load(deps, "D-1")
+        members = {m.id: m.name for m in view.members}
+        # flows.tender.tender_session_flow: the sitting's key, the members' releases at their stations,
+        # attendance, opening, minutes generated, confirmed and signed at the stations.
+        svc.open_sitting(deps, "D-1", "opening")
+        decisions.release_parts("D-1", "opening", members, world.clock.now())
+        present = svc.accept_attendance(deps, view, "opening",
+                                        decisions.attendance("D-1", "opening", members, world.clock.now()))
+        outcome = svc.opening_session(deps, "D-1", present)
+        svc.draft_minutes(deps, "D-1", outcome)
+        svc.confirm_minutes(deps, "D-1", decisions.confirm_minutes("D-1", svc.award_summary(deps, "D-1")))
+        decisions.minutes_signed("D-1", svc.ARTICLE13, outcome.participants)
+        minutes = svc.signed_minutes(deps, "D-1")
+        svc.conclude(deps, "D-1", minutes)
+        # flows.tender.contract_signature: the Article 18 notification signed by the chair at their
+        # station, sent, and the winner's answer.
+        _, award, _ = svc.final_minutes(deps, "D-1")
+        if award.winner is None:
+            raise RuntimeError(f"the rehearsal tender D-1 was not awarded: {award}")
+        draft = svc.draft_notification(deps, "D-1", award.winner, 1)
+        decisions.minutes_signed("D-1", draft.kind, draft.signers)
+        svc.notify_winner(deps, "D-1", award.winner, 1)
+        svc.record_signature_answer(deps, "D-1", award.winner,
+                                    decisions.contract_signed("D-1", award.winner, world.clock.now()))
+        svc.close_signing(deps, "D-1", set())
+        return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -120,6 +145,7 @@ def main() -> None:
         direct_s = direct(base)
         one, run1 = run_stack(1, args.tenders, base, hsm)
         two, run2 = run_stack(2, args.tenders, base, hsm)
+    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'benchmark':58} {'ours':>10} {'baseline':>10} {'ratio':>7}")
     print(f"{f'tenders completed per minute, 2 workers vs 1 ({args.tenders} tenders)':58} {two:10.2f} {one:10.2f} "
           f"{two / one:7.2f}")

@@ -109,7 +109,7 @@ def decisions_from(settings: Settings) -> Decisions:
         raise DomainError(Reason.INVALID_INPUT, f"EPROC_DECISIONS نامعتبر است: «{mode}» (forms یا scripted:مسیر)")
     from flows.decisions import FormDecisions
 
-    return FormDecisions(timeout=settings.decision_timeout)
+    return FormDecisions(timeout=settings.decision_timeout, poll_seconds=settings.decision_poll)
 
 
 def system_national_id(sessions: sessionmaker, at: datetime) -> str | None:

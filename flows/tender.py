@@ -3,9 +3,10 @@
     announce → (bidders submit sealed bids) → opening session: A, B[, C] → [price session: C]
       → Article 13 minutes signed in the session → Article 18 notification → contract signature
 
-Human decisions (attendance, technical scores, confirming the minutes, the winner's signature)
-come from the dependencies' `Decisions`: Prefect UI forms in production, scripted answers in
-rehearsals. Flows take ids only; everything else comes from services.
+Human decisions (attendance, technical scores, confirming the minutes, the members' and the chair's
+signatures at their own stations, the winner's signature) come from the dependencies' `Decisions`:
+Prefect UI forms in production, scripted answers in rehearsals. Flows take ids only; everything
+else comes from services.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from domain.tender.commission import Member
 from domain.tender.status import SessionStatus
 from flows import runtime
 from services import tender as svc
-from tasks.tender import draft_minutes, notify, open_envelopes, sign_minutes
+from tasks.tender import draft_minutes, draft_notification, notify, open_envelopes, signed_minutes
 
 BLOCKING = {Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT, Reason.TOKEN_PIN_INVALID, Reason.TOKEN_NOT_FOUND,
             Reason.NOT_AUTHORISED, Reason.STORE_TAMPERED}
@@ -30,8 +31,9 @@ SESSION_TITLE_FA = {"opening": "جلسهٔ بازگشایی", "price_opening": "
 
 @flow(name="tender-session", flow_run_name="{tender_id}-{session}", log_prints=True)
 def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
-    """One sitting of the Article 13 commission: unlock the opening key with the members' tokens,
-    open the envelopes in order, evaluate, and (when prices are known) sign the minutes.
+    """One sitting of the Article 13 commission: open the sitting, wait for the members to release
+    their parts of the bids' keys from their own stations, rebuild each bid's key, open the envelopes in order, evaluate, and (when prices are known) wait for the members to sign
+    the minutes at their stations (blocked with QUORUM_NOT_MET when they do not in time).
 
     A rerun after a crash continues from the store: a session already held is not held again
     and minutes already generated are signed as they are, so no envelope is opened twice."""
@@ -47,6 +49,12 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
     else:
         members = {mm.id: member_label(mm) for mm in view.members}
         try:
+            if stored is None:
+                # The sitting's key on the engine's token; each member releases their parts from their
+                # own station (issue 12: nobody held the means to open a bid before this moment).
+                svc.open_sitting(deps, tender_id, session)
+                deps.human().release_parts(tender_id, session, members, deps.clock.now())
+                runtime.publish_sitting(tender_id, session)
             present = stored.present if stored else svc.accept_attendance(
                 deps, view, session, deps.human().attendance(tender_id, session, members, deps.clock.now()))
             outcome = open_envelopes(tender_id, session, present)
@@ -68,7 +76,15 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
         answer = deps.human().confirm_minutes(tender_id, svc.award_summary(deps, tender_id))
         if not svc.confirm_minutes(deps, tender_id, answer):
             return svc.SessionResult(SessionStatus.BLOCKED).to_dict()
-    minutes = sign_minutes(tender_id, participants)
+    # Every member taking part signs at their own station; the engine only receives the signatures.
+    deps.human().minutes_signed(tender_id, svc.ARTICLE13, participants)
+    try:
+        minutes = signed_minutes(tender_id)
+    except DomainError as exc:
+        if exc.reason is not Reason.QUORUM_NOT_MET:
+            raise
+        get_run_logger().warning("صورتجلسه نهایی نشد: %s", exc.message_fa)
+        return svc.block(deps, tender_id, exc.reason).to_dict()
     result = svc.conclude(deps, tender_id, minutes)
     _minutes_artifact(tender_id, minutes)
     return result.to_dict()
@@ -91,7 +107,15 @@ def contract_signature(tender_id: str) -> dict:
     deps = runtime.deps()
     declined: set[str] = set()
     for version, bidder in enumerate(svc.candidates(deps, tender_id), start=1):
-        notify(tender_id, bidder, version)
+        draft = draft_notification(tender_id, bidder, version)
+        deps.human().minutes_signed(tender_id, draft.kind, draft.signers)  # the chair, at their station
+        try:
+            notify(tender_id, bidder, version)
+        except DomainError as exc:
+            if exc.reason is not Reason.QUORUM_NOT_MET:
+                raise
+            get_run_logger().warning("ابلاغ ماده ۱۸ امضا نشد: %s", exc.message_fa)
+            return svc.block(deps, tender_id, exc.reason).to_dict()
         notified_at = deps.clock.now()
         if svc.record_signature_answer(deps, tender_id, bidder,
                                        deps.human().contract_signed(tender_id, bidder, notified_at)):

@@ -1,5 +1,6 @@
-"""The bidder's side, as `eproc bid seal` does it: envelopes sealed to the tender's opening key
-and the submission manifest signed with the bidder's own token. The engine never sees plaintext."""
+"""The bidder's side, as `eproc bid seal` does it: the bid's own opening key dealt to the tender's
+seats, the envelopes sealed to it and the submission manifest signed with the bidder's own token.
+The engine never sees plaintext, nor any key that opens it."""
 from __future__ import annotations
 
 from lxml import etree
@@ -7,8 +8,9 @@ from lxml import etree
 from domain.clock import Clock
 from domain.persian import format_jalali_date
 from sealing import content as sc
-from sealing.envelopes import SealedBid, manifest_xml, seal_bid
-from services.signers import COMPANY_SIGNATORY, Signer
+from sealing.envelopes import SealedBid, manifest_xml, seal_dealt
+from sealing.opening_key import OpeningSeats
+from services.signers import COMPANY_SIGNATORY, CertKeyWrapper, Signer
 
 
 def envelope_contents(guarantee, documents, grade, technical_score, price) -> dict[str, bytes]:
@@ -22,8 +24,11 @@ def envelope_contents(guarantee, documents, grade, technical_score, price) -> di
 
 
 def seal_and_sign(tender_id: str, bidder_id: str, company_id: str, contents: dict[str, bytes],
-                  opening_public_key_b64: str, signer: Signer, clock: Clock) -> tuple[SealedBid, bytes]:
-    sealed = seal_bid(tender_id, bidder_id, contents, opening_public_key_b64)
+                  seats: OpeningSeats, signer: Signer, clock: Clock) -> tuple[SealedBid, bytes]:
+    """For harnesses that announce in-process (the stack tests, benchmarks): `seats` as the engine
+    stored them (TenderView.seats), which is what the signed notice states."""
+    sealed = seal_dealt(tender_id, bidder_id, contents, seats.voting, seats.security, seats.threshold,
+                        CertKeyWrapper.from_der(seats.certificates))
     manifest = manifest_xml(sealed, clock.now())
     signed = signer.sign(manifest, clock, COMPANY_SIGNATORY, company_id)
     return sealed, etree.tostring(signed, xml_declaration=True, encoding="UTF-8")

@@ -2,6 +2,7 @@
 SoftHSM tokens and signatures, on a simulated clock; return the report of scenario-format.md."""
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -159,8 +160,7 @@ def _tamper(world: World, bidder_id: str, letter: str) -> None:
                 ct[len(ct) // 2] ^= 0x01
                 env = type(env)(env.letter, bytes(ct), env.nonce, env.wrapped_key, env.sha256)
             envs.append(env)
-        bid.sealed = SealedBid(sealed.tender_id, sealed.bidder_id, sealed.opening_public_key_b64,
-                               sealed.ephemeral_public_key_b64, tuple(envs)).to_bytes()
+        bid.sealed = dataclasses.replace(sealed, envelopes=tuple(envs)).to_bytes()  # the key plan stays
         uow.commit()
 
 

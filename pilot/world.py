@@ -117,7 +117,7 @@ def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url
     signers = Signers()
     world = World(scenario, base_dir, engine, clock, policy, ca,
                   Deps(sessions=sessions, clock=clock, policy=policy, ca_cert=ca.certificate, signers=signers,
-                       decisions=ScriptedDecisions(scenario)), shared_tokens=shared_tokens)
+                       decisions=ScriptedDecisions(scenario, lambda: world.stations)), shared_tokens=shared_tokens)
     _registries(world)
     _people_and_tokens(world)
     world.deps.engine_signer = signers.get(world.staff["transactions_system"])

@@ -1,9 +1,16 @@
-"""Sealed bid envelopes: AES-256-GCM per envelope, each key wrapped to the tender's opening key.
+"""Sealed bid envelopes: AES-256-GCM per envelope, each key wrapped to the bid's opening key.
 
 Key wrap is ECIES: one ephemeral X25519 key per bid, ECDH with the opening public key,
 HKDF-SHA256 to a key-encryption key, AES-GCM over each envelope key. Associated data binds
 tender id, bidder id and envelope letter, so a ciphertext or wrapped key moved to another bid
 or letter fails its tag. The receipt keeps each ciphertext's SHA-256, checked before decrypting.
+
+No single holder (issue 12): `seal_dealt` makes the bidder's own tool the dealer of its bid's
+opening key. It creates the key pair, splits the private half among the commission's seats named
+in the signed notice (sealing.opening_key.create_opening_key: the security representative's part
+AND a Shamir share per voting seat, each wrapped to the certificates of the seat's member and
+alternates), seals to the public half and forgets the private half. The plan (public key and
+wrapped shares) travels in the sealed bid and its SHA-256 in the signed manifest.
 """
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +35,7 @@ from lxml import etree
 
 from domain.persian import format_jalali_datetime
 from domain.reasons import DomainError, Reason
+from sealing.opening_key import KeyWrapper, OpeningKeyPlan, create_opening_key
 
 LETTERS = ("A", "B", "C")
 BID_FORMAT = "eproc-sealed-bid/1"
@@ -68,9 +76,18 @@ class SealedBid:
     opening_public_key_b64: str
     ephemeral_public_key_b64: str
     envelopes: tuple[SealedEnvelope, ...]
+    key_plan: OpeningKeyPlan | None = None  # the bid's own opening key, dealt by the bidder (seal_dealt)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "envelopes", tuple(self.envelopes))
+        if self.key_plan is not None and self.key_plan.public_key_b64 != self.opening_public_key_b64:
+            raise DomainError(Reason.ENVELOPE_TAMPERED, "طرح کلید پیشنهاد با کلید عمومی آن نمی‌خواند")
+
+    def key_plan_sha256(self) -> str | None:
+        """SHA-256 (hex) of the key plan's canonical JSON, as the manifest states it; None without one."""
+        if self.key_plan is None:
+            return None
+        return hashlib.sha256(self.key_plan.to_json().encode("utf-8")).hexdigest()
 
     @property
     def letters(self) -> tuple[str, ...]:
@@ -87,10 +104,13 @@ class SealedBid:
         return {e.letter: e.sha256 for e in self.envelopes}
 
     def to_dict(self, *, ciphertexts: bool = True) -> dict[str, Any]:
-        return {"format": BID_FORMAT, "tender_id": self.tender_id, "bidder_id": self.bidder_id,
-                "opening_public_key": self.opening_public_key_b64,
-                "ephemeral_public_key": self.ephemeral_public_key_b64,
-                "envelopes": [e.to_dict(ciphertext=ciphertexts) for e in self.envelopes]}
+        out: dict[str, Any] = {"format": BID_FORMAT, "tender_id": self.tender_id, "bidder_id": self.bidder_id,
+                               "opening_public_key": self.opening_public_key_b64,
+                               "ephemeral_public_key": self.ephemeral_public_key_b64,
+                               "envelopes": [e.to_dict(ciphertext=ciphertexts) for e in self.envelopes]}
+        if self.key_plan is not None:
+            out["key_plan"] = self.key_plan.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], ciphertexts: list[bytes] | None = None) -> SealedBid:
@@ -107,9 +127,11 @@ class SealedBid:
                 SealedEnvelope(letter=_str(e["letter"]), ciphertext=body, nonce=_unb64(e["nonce"]),
                                wrapped_key=_unb64(e["wrapped_key"]), sha256=_str(e["sha256"]))
                 for e, body in zip(items, bodies))
+            plan = data.get("key_plan")
             bid = cls(tender_id=_str(data["tender_id"]), bidder_id=_str(data["bidder_id"]),
                       opening_public_key_b64=_str(data["opening_public_key"]),
-                      ephemeral_public_key_b64=_str(data["ephemeral_public_key"]), envelopes=envs)
+                      ephemeral_public_key_b64=_str(data["ephemeral_public_key"]), envelopes=envs,
+                      key_plan=None if plan is None else OpeningKeyPlan.from_dict(plan))
         except (KeyError, TypeError, ValueError) as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پیشنهاد مهروموم‌شده ناقص یا نامعتبر است: {exc}") from exc
         letters = bid.letters
@@ -139,6 +161,21 @@ class SealedBid:
         return b"".join((_BLOB_MAGIC, len(head).to_bytes(4, "big"), head,
                          *(e.ciphertext for e in self.envelopes)))
 
+    @staticmethod
+    def key_plan_from_bytes(blob: bytes) -> OpeningKeyPlan | None:
+        """The key plan in a to_bytes() blob's header, without copying its ciphertexts (a member's
+        parts of every bid are listed from the headers alone). Raises: INVALID_INPUT."""
+        view = memoryview(blob)
+        start = len(_BLOB_MAGIC) + 4
+        if bytes(view[:len(_BLOB_MAGIC)]) != _BLOB_MAGIC or len(view) < start:
+            raise DomainError(Reason.INVALID_INPUT, "قالب پروندهٔ پیشنهاد مهروموم‌شده شناخته نیست")
+        end = start + int.from_bytes(view[len(_BLOB_MAGIC):start], "big")
+        try:
+            plan = json.loads(bytes(view[start:end]).decode("utf-8")).get("key_plan")
+        except (ValueError, UnicodeDecodeError, RecursionError, AttributeError) as exc:
+            raise DomainError(Reason.INVALID_INPUT, f"سرآیند پیشنهاد مهروموم‌شده نامعتبر است: {exc}") from exc
+        return None if plan is None else OpeningKeyPlan.from_dict(plan)
+
     @classmethod
     def from_bytes(cls, blob: bytes) -> SealedBid:
         blob = bytes(blob)
@@ -162,9 +199,32 @@ class SealedBid:
         return cls.from_dict(header, ciphertexts)
 
 
+def bid_key_id(tender_id: str, bidder_id: str) -> str:
+    """The id a bid's key plan carries (its `tender_id` field): tender and bidder, so a plan moved to
+    another bid is seen at once."""
+    return f"{tender_id}/{bidder_id}"
+
+
+def seal_dealt(tender_id: str, bidder_id: str, envelopes: Mapping[str, bytes], voting: Mapping[str, Sequence[str]],
+               security: Sequence[str], threshold: int | None, wrapper: KeyWrapper) -> SealedBid:
+    """Deal the bid's own opening key among the commission's seats and seal `envelopes` to it: the
+    bidder's tool is the dealer, so the means to open the bid never exists in one place before the
+    session (issue 12; "Stations and trust").
+
+    voting: voting seat -> member ids (member first, then alternates); security: the security
+    representative and alternates; threshold: voting seats needed (Shamir); wrapper: wraps a share to
+    a member id's certificate (public key only). Raises: INVALID_INPUT, QUORUM_NOT_MET,
+    SECURITY_REP_ABSENT (seats), and seal_bid's reasons. Rule: R04, R08 (quorum enforced by the key)."""
+    plan = create_opening_key(bid_key_id(tender_id, bidder_id), {r: list(ids) for r, ids in voting.items()},
+                              list(security), wrapper, threshold)
+    sealed = seal_bid(tender_id, bidder_id, envelopes, plan.public_key_b64)
+    return SealedBid(sealed.tender_id, sealed.bidder_id, sealed.opening_public_key_b64,
+                     sealed.ephemeral_public_key_b64, sealed.envelopes, key_plan=plan)
+
+
 def seal_bid(tender_id: str, bidder_id: str, envelopes: Mapping[str, bytes],
              opening_public_key_b64: str) -> SealedBid:
-    """Encrypt each envelope under its own key and wrap the keys to the tender's opening key."""
+    """Encrypt each envelope under its own key and wrap the keys to the opening key."""
     _check_id(tender_id, "شناسهٔ مناقصه")
     _check_id(bidder_id, "شناسهٔ پیشنهاددهنده")
     if not envelopes or not set(envelopes) <= set(LETTERS):
@@ -253,6 +313,9 @@ def manifest_xml(sealed_bid: SealedBid, submitted_at: datetime) -> etree._Elemen
     when = etree.SubElement(root, q("SubmittedAt"), jalali=format_jalali_datetime(utc))
     when.text = utc.isoformat().replace("+00:00", "Z")
     etree.SubElement(root, q("OpeningPublicKey")).text = sealed_bid.opening_public_key_b64
+    plan_sha = sealed_bid.key_plan_sha256()
+    if plan_sha is not None:
+        etree.SubElement(root, q("KeyPlan"), sha256=plan_sha)
     for env in sealed_bid.envelopes:
         etree.SubElement(root, q("Envelope"), letter=env.letter, size=str(env.size), sha256=env.sha256)
     return root
@@ -276,19 +339,21 @@ def manifest_hashes(manifest: etree._Element) -> dict[str, str]:
 
 
 def check_manifest(sealed_bid: SealedBid, manifest: etree._Element) -> None:
-    """The stored blob is the one the manifest describes (ids, opening key, letters, sizes, hashes)."""
+    """The stored blob is the one the manifest describes (ids, opening key, key plan, letters, sizes,
+    hashes). Raises: ENVELOPE_TAMPERED, INVALID_INPUT."""
     manifest_hashes(manifest)
     ns = f"{{{MANIFEST_NS}}}"
     stated = {
         "tender": manifest.findtext(f"{ns}TenderId"),
         "bidder": manifest.findtext(f"{ns}BidderId"),
         "key": manifest.findtext(f"{ns}OpeningPublicKey"),
+        "key_plan": next((e.get("sha256") for e in manifest.findall(f"{ns}KeyPlan")), None),
         "envelopes": {e.get("letter"): (e.get("size"), e.get("sha256"))
                       for e in manifest.findall(f"{ns}Envelope")},
     }
     actual = {
         "tender": sealed_bid.tender_id, "bidder": sealed_bid.bidder_id,
-        "key": sealed_bid.opening_public_key_b64,
+        "key": sealed_bid.opening_public_key_b64, "key_plan": sealed_bid.key_plan_sha256(),
         "envelopes": {e.letter: (str(e.size), hashlib.sha256(e.ciphertext).hexdigest())
                       for e in sealed_bid.envelopes},
     }

@@ -1,4 +1,7 @@
-"""The tender's opening key: an X25519 key pair whose private half exists only as commission shares.
+"""An opening key: an X25519 key pair whose private half exists only as commission shares.
+
+Since issue 12 each bid has its own, dealt by the bidder's tool (sealing.envelopes.seal_dealt) to the
+seats the signed notice names (`OpeningSeats`); the engine only checks that a bid's plan follows them.
 
 Access structure: the security representative AND `threshold` of the voting roles (chair,
 finance, technical), each role's share usable by its member or a named alternate.
@@ -141,6 +144,100 @@ class OpeningKeyPlan:
         except (ValueError, UnicodeDecodeError) as exc:
             raise DomainError(Reason.INVALID_INPUT, "طرح کلید بازگشایی JSON معتبر نیست") from exc
         return cls.from_dict(data)
+
+
+SEATS_FORMAT = "eproc-opening-seats/1"
+
+
+@dataclass(frozen=True)
+class OpeningSeats:
+    """Who holds a part of every bid's opening key in a tender (the access structure, no key): the
+    voting seats (role -> member ids, member first then alternates), the security representative and
+    alternates, and how many voting seats rebuild a key. Stated in the signed notice; every bid's
+    key plan must follow it."""
+
+    tender_id: str
+    threshold: int
+    voting: dict[str, tuple[str, ...]]
+    security: tuple[str, ...]
+    # member id -> (certificate DER in base64, RSA-OAEP variant its token decrypts): what parts are wrapped to
+    certificates: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "voting", {str(r): tuple(ids) for r, ids in dict(self.voting).items()})
+        object.__setattr__(self, "security", tuple(self.security))
+        object.__setattr__(self, "certificates", {str(k): (str(v[0]), str(v[1]))
+                                                  for k, v in dict(self.certificates).items()})
+        _check_roles(self.tender_id, {r: list(ids) for r, ids in self.voting.items()}, list(self.security))
+        if self.certificates and set(self.certificates) != set(self.holders):
+            raise DomainError(Reason.INVALID_INPUT, "گواهی همهٔ دارندگان صندلی‌های کلید بازگشایی (و فقط آنان) لازم است")
+        if not isinstance(self.threshold, int) or isinstance(self.threshold, bool) \
+                or not 1 <= self.threshold <= len(self.voting):
+            raise DomainError(Reason.INVALID_INPUT, f"حد نصاب صندلی‌های کلید بازگشایی نامعتبر است: {self.threshold!r}")
+
+    @property
+    def holders(self) -> tuple[str, ...]:
+        """Every member id holding a part (voting seats in order, then security)."""
+        return tuple(rid for ids in self.voting.values() for rid in ids) + self.security
+
+    def check_plan(self, plan: OpeningKeyPlan, key_id: str) -> None:
+        """A bid's key plan follows these seats: its id is `key_id`, same threshold, same voting roles
+        in order, and each seat's shares wrapped to exactly its members.
+
+        Raises: INVALID_INPUT naming what differs. Rule: R04, R08 (the quorum the notice states)."""
+        wanted = {**{r: set(ids) for r, ids in self.voting.items()}, SECURITY_ROLE: set(self.security)}
+        actual = {r: set(ids) for r, ids in plan.members_by_role().items()}
+        problems = []
+        if plan.tender_id != key_id:
+            problems.append("شناسه")
+        if plan.threshold != self.threshold:
+            problems.append("حد نصاب")
+        if tuple(plan.voting_roles) != tuple(self.voting):
+            problems.append("نقش‌های رأی‌دهنده")
+        if actual != wanted:
+            problems.append("دارندگان سهم‌ها")
+        if problems:
+            raise DomainError(Reason.INVALID_INPUT, "طرح کلید پیشنهاد با صندلی‌های آگهی نمی‌خواند: " + "، ".join(problems))
+
+    def check_released(self, released: Iterable[str]) -> None:
+        """Enough seats released their parts to open the bids: the security part AND `threshold` voting
+        seats (a seat counts when its member or an alternate released).
+
+        Raises: SECURITY_REP_ABSENT, then QUORUM_NOT_MET. Rule: R04, R08 (art. 18-19)."""
+        done = set(released)
+        if not done & set(self.security):
+            raise DomainError(Reason.SECURITY_REP_ABSENT, "نمایندهٔ حراست یا جانشین او سهم خود را آزاد نکرده است")
+        seated = [r for r, ids in self.voting.items() if done & set(ids)]
+        if len(seated) < self.threshold:
+            missing = [r for r in self.voting if r not in seated]
+            raise DomainError(Reason.QUORUM_NOT_MET, f"{len(seated)} صندلی از {self.threshold} صندلی لازم سهم خود را "
+                                                     f"آزاد کرده است؛ بی سهم: {', '.join(missing)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": SEATS_FORMAT, "tender_id": self.tender_id, "threshold": self.threshold,
+                "voting": {r: list(ids) for r, ids in self.voting.items()}, "security": list(self.security),
+                "certificates": {k: list(v) for k, v in self.certificates.items()}}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> OpeningSeats:
+        """Raises: INVALID_INPUT (not this format, or inconsistent)."""
+        try:
+            data = json.loads(text)
+            if data.get("format") != SEATS_FORMAT:
+                raise ValueError("format")
+            voting = data["voting"]
+            if not isinstance(voting, dict):
+                raise ValueError("voting")
+            certs = data.get("certificates", {})
+            if not isinstance(certs, dict):
+                raise ValueError("certificates")
+            return cls(str(data["tender_id"]), data["threshold"], {str(r): tuple(ids) for r, ids in voting.items()},
+                       tuple(data["security"]), {str(k): (v[0], v[1]) for k, v in certs.items()})
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            raise DomainError(Reason.INVALID_INPUT, f"صندلی‌های کلید بازگشایی خوانا نیست: {exc}") from None
 
 
 def public_key_from_b64(value: str) -> X25519PublicKey:

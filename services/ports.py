@@ -53,6 +53,19 @@ class Decisions(Protocol):
         """Whether the notified bidder signed the contract within the signing period (art. 18)."""
         ...
 
+    def release_parts(self, tender_id: str, session: str, members: dict[str, str], at: datetime) -> None:
+        """The members (`members`: id -> name and role) present at `at` release their parts of the bids' keys at their
+        own stations for this sitting (issue 12); returns when the quorum and the security
+        representative have, or when the wait ends (the sitting then finds them missing and blocks)."""
+        ...
+
     def confirm_minutes(self, tender_id: str, summary: str) -> Confirmation:
         """The deputy's representative confirms the generated minutes before members sign (R09)."""
+        ...
+
+    def minutes_signed(self, tender_id: str, kind: str, signers: list[str]) -> None:
+        """The required members (`signers`: member ids) sign the tender's document `kind` (article13,
+        article18, article18-2) at their own stations, in the session; returns when they have, or when
+        the wait times out (the flow then finds the document not final and blocks the tender with
+        QUORUM_NOT_MET). The engine never signs for them (R10, R11; "Stations and trust")."""
         ...

@@ -43,6 +43,13 @@ class Signer:
         with Token(self.token_label, pin=self.pin) as token:
             return unwrap_secret(token, self.key_label, WrappedSecret.from_dict(wrapped))
 
+    def unwrap_many(self, wrapped: list[dict]) -> list[bytes]:
+        """Each secret of `wrapped` unwrapped on the token in one session (a member's parts of every bid).
+
+        Raises: TOKEN_NOT_FOUND, TOKEN_PIN_INVALID, INVALID_INPUT (a part not for this key)."""
+        with Token(self.token_label, pin=self.pin) as token:
+            return [unwrap_secret(token, self.key_label, WrappedSecret.from_dict(w)) for w in wrapped]
+
 
 class Signers:
     """person national ID -> Signer. In production each member signs at their own machine; the
@@ -131,16 +138,20 @@ class CertKeyWrapper:
     def __init__(self, recipients: dict[str, tuple[x509.Certificate, str]]) -> None:
         self._recipients = recipients
 
+    @classmethod
+    def from_der(cls, certificates: dict[str, tuple[str, str]]) -> CertKeyWrapper:
+        """From member id -> (certificate DER in base64, RSA-OAEP variant), as the seats and the signed
+        notice state them. Raises: INVALID_INPUT (a certificate that does not parse)."""
+        import base64
+
+        out: dict[str, tuple[x509.Certificate, str]] = {}
+        for mid, (der_b64, mechanism) in certificates.items():
+            try:
+                out[mid] = (x509.load_der_x509_certificate(base64.b64decode(der_b64, validate=True)), mechanism)
+            except ValueError:
+                raise DomainError(Reason.INVALID_INPUT, f"گواهی عضو «{mid}» خوانا نیست") from None
+        return cls(out)
+
     def wrap(self, recipient_id: str, secret: bytes) -> dict:
         cert, mechanism = self._recipients[recipient_id]
         return wrap_secret(cert, secret, mechanism or "RSA_PKCS_OAEP_SHA1").to_dict()
-
-
-class TokenShareUnwrapper:
-    """sealing.ShareUnwrapper: each present member unlocks their share on their own token."""
-
-    def __init__(self, signers_by_member: dict[str, Signer]) -> None:
-        self._signers = signers_by_member
-
-    def unwrap(self, recipient_id: str, wrapped: dict) -> bytes:
-        return self._signers[recipient_id].unwrap(wrapped)

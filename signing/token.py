@@ -195,6 +195,17 @@ class _Module:
 _MODULES: dict[str, _Module] = {}
 _MODULES_LOCK = threading.Lock()
 _STORES: dict[str, str] = {}  # token label -> the SOFTHSM2_CONF of the store that holds it
+# One thread at a time on a token: PKCS#11 login state is per process and token, and python-pkcs11's
+# Session.close() logs out the session that logged in, which would log out another thread mid-signature.
+_TOKEN_LOCKS: dict[str, threading.RLock] = {}
+
+
+def _token_lock(label: str) -> threading.RLock:
+    with _MODULES_LOCK:
+        lock = _TOKEN_LOCKS.get(label)
+        if lock is None:
+            lock = _TOKEN_LOCKS[label] = threading.RLock()
+        return lock
 
 
 def route_token(label: str, conf: str | os.PathLike[str]) -> None:
@@ -259,6 +270,16 @@ class Token:
             return self
         module = load_module(self._module_path)
         pin = resolve_pin(self.label, self._pin) if self._pin else None
+        lock = _token_lock(self.label)
+        lock.acquire()  # released in close(); reentrant for a nested session in the same thread
+        try:
+            self._open_locked(module, pin)
+        except BaseException:
+            lock.release()
+            raise
+        return self
+
+    def _open_locked(self, module: _Module, pin: str | None) -> None:
         with self._mapped(), module.lock:  # the store must not switch between finding and opening
             token = module.find_token(self.label)
             if module.sessions[self.label] > 0:
@@ -271,21 +292,23 @@ class Token:
             module.sessions[self.label] += 1
             module.held.count = getattr(module.held, "count", 0) + 1
         self._module, self._session = module, session
-        return self
 
     def close(self) -> None:
         session, module = self._session, self._module
         self._session = None
         if session is None or module is None:
             return
-        with module.lock:
-            module.sessions[self.label] -= 1
-            module.held.count = max(getattr(module.held, "count", 1) - 1, 0)
-            try:
-                session.close()
-            except p11.PKCS11Error:
-                pass  # token already gone: nothing left to close
-            module.free.notify_all()
+        try:
+            with module.lock:
+                module.sessions[self.label] -= 1
+                module.held.count = max(getattr(module.held, "count", 1) - 1, 0)
+                try:
+                    session.close()
+                except p11.PKCS11Error:
+                    pass  # token already gone: nothing left to close
+                module.free.notify_all()
+        finally:
+            _token_lock(self.label).release()
 
     def __enter__(self) -> Token:
         return self.open()

@@ -21,11 +21,11 @@ from lxml import etree
 from domain.clock import Clock
 from domain.documents.notice import NoticeContent
 from domain.reasons import DomainError, Reason
-from sealing.envelopes import manifest_xml, seal_bid
-from services.signers import COMPANY_SIGNATORY, Signer
+from sealing.envelopes import manifest_xml, seal_dealt
+from services.signers import COMPANY_SIGNATORY, CertKeyWrapper, Signer
 from services.tender.files import BidFile, pack_bid_file
 from stations.client import Api, Station
-from stations.verify import verify_notice, verify_receipt
+from stations.verify import notice_seats, verify_notice, verify_receipt
 
 CHUNK = 64 * 1024
 
@@ -38,17 +38,21 @@ def notice_and_ca(api: Api, tender_id: str) -> tuple[bytes, bytes]:
 
 def seal_from_notice(tender_id: str, bidder_id: str, company_id: str, envelopes: dict[str, bytes],
                      notice_xml: bytes, ca_pem: bytes, signer: Signer, clock: Clock) -> tuple[BidFile, NoticeContent]:
-    """Seal `envelopes` (letter -> canonical content bytes) to the opening key of the verified notice
-    and sign the manifest on `signer`'s token as the company's signatory at `clock.now()` (UTC).
-    Returns the bid file and the notice's content (for its deadline).
+    """Deal the bid's own opening key to the seats of the verified notice (the security part and a
+    Shamir share per voting seat, each wrapped to the certificates the notice states, checked with the
+    CA), seal `envelopes` (letter -> canonical content bytes) to it and sign the manifest on `signer`'s
+    token as the company's signatory at `clock.now()` (UTC). The key itself is forgotten at once: this
+    station is the dealer and keeps nothing (issue 12). Returns the bid file and the notice's content.
 
     Raises: verify_notice's reasons (SIGNATURE_INVALID, CERT_UNTRUSTED, CERT_EXPIRED,
     SIGNER_NOT_IN_ROLE, MALFORMED_XML); INVALID_INPUT (the notice of another tender); TOKEN_*.
     Rule: "Stations and trust" (the bidder's tool takes the key from the signed notice only); R07."""
-    content = verify_notice(notice_xml, ca_pem)  # signatures and chain first: the key is taken from nothing else
+    content = verify_notice(notice_xml, ca_pem)  # signatures and chain first: the seats come from nothing else
     if content.tender_id != tender_id:
         raise DomainError(Reason.INVALID_INPUT, f"آگهی از آنِ مناقصهٔ «{content.tender_id}» است")
-    sealed = seal_bid(tender_id, bidder_id, envelopes, content.opening_public_key_b64)
+    seats = notice_seats(content, ca_pem, clock.now())
+    sealed = seal_dealt(tender_id, bidder_id, envelopes, seats.voting, list(seats.security), seats.threshold,
+                        CertKeyWrapper.from_der(seats.certificates))
     manifest = etree.tostring(signer.sign(manifest_xml(sealed, clock.now()), clock, COMPANY_SIGNATORY, company_id),
                               xml_declaration=True, encoding="UTF-8")
     return BidFile(tender_id, bidder_id, company_id, sealed, manifest), content

@@ -9,10 +9,12 @@ from datetime import datetime
 
 from cryptography import x509
 
-from domain.documents.notice import NoticeContent, read_notice
+from domain.documents.notice import SECURITY_SEAT, NoticeContent, read_notice
 from domain.documents.receipt import NS as RECEIPT_NS, receipt_hashes
+from domain.documents.session import SessionKeyContent, read_session_key
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
+from sealing.opening_key import OpeningSeats
 from services.signers import ENGINE_ROLE, ENGINE_UNIT
 from services.tender.files import NOTICE_SIGNATORY
 from signing.verify import SignatureCheck, TrustStore, split_signer_ref, verify_document
@@ -74,3 +76,52 @@ def verify_receipt(xml: bytes, ca_pem: bytes, tender_id: str, bidder_id: str, ha
     if tender is None or bidder is None or tender.get("id") != tender_id or bidder.get("id") != bidder_id \
             or receipt_hashes(root) != hashes:
         raise DomainError(Reason.ENVELOPE_TAMPERED, "رسید سامانه با پیشنهاد فرستاده‌شده نمی‌خواند")
+
+
+def verify_session_key(xml: bytes, ca_pem: bytes, tender_id: str, session: str) -> SessionKeyContent:
+    """The sitting's key `xml` checked at a member's station: signed by the engine (chain to the CA at
+    its signing time), for this tender and sitting. Returns what it states (the public key to release to).
+
+    Raises: SIGNATURE_INVALID, CERT_UNTRUSTED, CERT_EXPIRED, SIGNER_NOT_IN_ROLE; INVALID_INPUT (another
+    tender or sitting); MALFORMED_XML. Rule: issue 12 (parts released to that sitting only)."""
+    checks = verify_document(xml, _trust(ca_pem), _anyone, [(ENGINE_ROLE, ENGINE_UNIT)])
+    _all_valid(checks, "کلید جلسه")
+    content = read_session_key(signed_document_root(parse_untrusted(xml)))
+    if (content.tender_id, content.session) != (tender_id, session):
+        raise DomainError(Reason.INVALID_INPUT, "کلید جلسه از آنِ مناقصه یا جلسهٔ دیگری است")
+    return content
+
+
+def notice_seats(content: NoticeContent, ca_pem: bytes, at: datetime) -> OpeningSeats:
+    """The seats of the opening keys as the verified notice states them, each holder's certificate
+    checked at the station: it parses, has the SHA-256 the notice states, chains to the CA and is
+    valid at `at` (aware UTC).
+
+    Raises: CERT_UNTRUSTED, CERT_EXPIRED (a holder's certificate), INVALID_INPUT (seats that do not
+    hold together, a certificate other than the one named). Rule: issue 12 (the bidder deals its bid's
+    key to the certificates of the signed notice only)."""
+    import base64
+    import hashlib
+
+    trust = _trust(ca_pem)
+    certificates: dict[str, tuple[str, str]] = {}
+    for mem in content.members:
+        if not mem.certificate_b64:
+            continue
+        der = base64.b64decode(mem.certificate_b64)
+        if hashlib.sha256(der).hexdigest() != mem.certificate_sha256:
+            raise DomainError(Reason.INVALID_INPUT, f"گواهی عضو «{mem.id}» با چکیدهٔ آگهی نمی‌خواند")
+        try:
+            cert = x509.load_der_x509_certificate(der)
+        except ValueError:
+            raise DomainError(Reason.INVALID_INPUT, f"گواهی عضو «{mem.id}» خوانا نیست") from None
+        if trust.chain(cert, []) is None:
+            raise DomainError(Reason.CERT_UNTRUSTED, f"گواهی عضو «{mem.id}» در آگهی از مرجع نیست")
+        if not cert.not_valid_before_utc <= at < cert.not_valid_after_utc:
+            raise DomainError(Reason.CERT_EXPIRED, f"گواهی عضو «{mem.id}» در آگهی اکنون معتبر نیست")
+        certificates[mem.id] = (mem.certificate_b64, mem.key_transport)
+    voting = {role: ids for role, ids in content.seats.items() if role != SECURITY_SEAT}
+    seats = OpeningSeats(content.tender_id, content.threshold, voting, content.seats.get(SECURITY_SEAT, ()),
+                         {mid: certificates[mid] for ids in content.seats.values() for mid in ids
+                          if mid in certificates})
+    return seats

@@ -364,3 +364,36 @@ class TenderNotice(SurrogateKey, Base):
     signer_national_id: Mapped[str] = mapped_column(String(10))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     __table_args__ = (UniqueConstraint("tender_id", "version"),)
+
+
+class SessionKey(SurrogateKey, Base):
+    """The engine's key for one sitting (issue 12): an RSA key pair generated on the engine's own token
+    when the sitting opens, its public half published in a document the engine signs. Members' stations
+    wrap the parts they release to it, so released parts are never stored unwrapped; the private half
+    is destroyed on the token when the sitting is recorded (`closed_at`)."""
+
+    __tablename__ = "session_keys"
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    session: Mapped[str] = mapped_column(String(20))
+    key_label: Mapped[str] = mapped_column(String(64))
+    mechanism: Mapped[str] = mapped_column(String(40))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    __table_args__ = (UniqueConstraint("tender_id", "session"),)
+
+
+class PartsRelease(SurrogateKey, Base):
+    """One member's release of their parts of the bids' opening keys for one sitting (issue 12): the
+    signed request as received; the parts inside stay wrapped to the sitting's key until decryption."""
+
+    __tablename__ = "parts_releases"
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    session: Mapped[str] = mapped_column(String(20))
+    member_id: Mapped[str] = mapped_column(String(40))
+    national_id: Mapped[str] = mapped_column(String(10))
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("tender_id", "session", "member_id"),)

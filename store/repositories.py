@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
@@ -213,6 +213,20 @@ class BidRepository(_Repo):
         return self.session.scalars(select(m.Bid).where(m.Bid.tender_id == tender_id, m.Bid.bidder_ref == bidder_ref)
                                     .order_by(m.Bid.seq.desc()).limit(1)).first()
 
+    def current_of(self, tender_id: str, bidder_ref: str) -> Sequence[m.Bid]:
+        """The current (not superseded) submissions of one bidder: a new bid touches only these, never
+        the whole tender's blobs."""
+        return self.session.scalars(select(m.Bid).where(m.Bid.tender_id == tender_id, m.Bid.bidder_ref == bidder_ref,
+                                                        m.Bid.superseded.is_(False))).all()
+
+    def current_sealed(self, tender_id: str) -> Iterator[tuple[str, int, bytes]]:
+        """(bidder_ref, seq, sealed blob) of each current accepted bid, one row at a time: a member's
+        parts are read from the headers without holding every bid in memory."""
+        rows = self.session.execute(select(m.Bid.bidder_ref, m.Bid.seq, m.Bid.sealed).where(
+            m.Bid.tender_id == tender_id, m.Bid.superseded.is_(False), m.Bid.refused_reason.is_(None))
+            .order_by(m.Bid.received_at, m.Bid.id).execution_options(yield_per=1))
+        yield from ((ref, seq, blob) for ref, seq, blob in rows)
+
     def current(self, tender_id: str) -> Sequence[m.Bid]:
         return self.session.scalars(select(m.Bid).where(m.Bid.tender_id == tender_id, m.Bid.superseded.is_(False))
                                     .order_by(m.Bid.received_at, m.Bid.id)).all()
@@ -409,19 +423,25 @@ class CheckpointRepository(_Repo):
         return self.session.scalars(select(m.AuditCheckpoint).where(m.AuditCheckpoint.seq == seq)).first()
 
     def add_once(self, row: m.AuditCheckpoint) -> m.AuditCheckpoint:
-        """Insert `row`, or return the checkpoint already stored at its seq (another process was first)."""
-        existing = self.at(row.seq)
+        """Insert `row`, or return the checkpoint already stored at its seq or beyond it (another request
+        or process signed a newer head first: it covers this one, and the insert guard refuses an older
+        head after a newer one)."""
+        existing = self.at(row.seq) or self._covering(row.seq)
         if existing is not None:
             return existing
         try:
             with self.session.begin_nested():
                 self.session.add(row)
-        except IntegrityError:
-            found = self.at(row.seq)
+        except (IntegrityError, DBAPIError):
+            found = self.at(row.seq) or self._covering(row.seq)
             if found is None:
                 raise
             return found
         return row
+
+    def _covering(self, seq: int) -> m.AuditCheckpoint | None:
+        newest = self.latest()
+        return newest if newest is not None and newest.seq >= seq else None
 
     def all(self) -> Sequence[m.AuditCheckpoint]:
         """Every checkpoint, oldest head first."""
@@ -547,3 +567,33 @@ class TenderNoticeRepository(_Repo):
     def latest(self, tender_id: str) -> m.TenderNotice | None:
         return self.session.scalars(select(m.TenderNotice).where(m.TenderNotice.tender_id == tender_id)
                                     .order_by(m.TenderNotice.version.desc()).limit(1)).first()
+
+
+class SessionKeyRepository(_Repo):
+    """The engine's keys of sittings (one per tender and sitting)."""
+
+    def add(self, row: m.SessionKey) -> m.SessionKey:
+        self.session.add(row)
+        return row
+
+    def get(self, tender_id: str, session: str) -> m.SessionKey | None:
+        return self.session.scalars(select(m.SessionKey).where(m.SessionKey.tender_id == tender_id,
+                                                               m.SessionKey.session == session)).first()
+
+
+class PartsReleaseRepository(_Repo):
+    """Members' releases of their parts for a sitting."""
+
+    def add(self, row: m.PartsRelease) -> m.PartsRelease:
+        self.session.add(row)
+        return row
+
+    def get(self, tender_id: str, session: str, member_id: str) -> m.PartsRelease | None:
+        return self.session.scalars(select(m.PartsRelease).where(
+            m.PartsRelease.tender_id == tender_id, m.PartsRelease.session == session,
+            m.PartsRelease.member_id == member_id)).first()
+
+    def for_session(self, tender_id: str, session: str) -> Sequence[m.PartsRelease]:
+        return self.session.scalars(select(m.PartsRelease).where(
+            m.PartsRelease.tender_id == tender_id, m.PartsRelease.session == session)
+            .order_by(m.PartsRelease.id)).all()

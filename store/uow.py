@@ -40,6 +40,8 @@ class UnitOfWork:
         self.approvals = r.ApprovalRepository(s)
         self.tender_drafts = r.TenderDraftRepository(s)
         self.notices = r.TenderNoticeRepository(s)
+        self.session_keys = r.SessionKeyRepository(s)
+        self.releases = r.PartsReleaseRepository(s)
         self.legacy = LegacyRepository(s)
         self.reports = ReportQueries(s)
         return self

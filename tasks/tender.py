@@ -26,13 +26,19 @@ def draft_minutes(tender_id: str, outcome: svc.SessionOutcome) -> None:
     svc.draft_minutes(current(), tender_id, outcome)
 
 
-@task(name="sign-article13-minutes", cache_policy=NO_CACHE)
-def sign_minutes(tender_id: str, participants: list[str]) -> svc.MinutesResult:
-    """Every member taking part signs the stored minutes in the session."""
-    return svc.sign_minutes(current(), tender_id, participants)
+@task(name="article13-minutes-signed", cache_policy=NO_CACHE)
+def signed_minutes(tender_id: str) -> svc.MinutesResult:
+    """The final minutes once every member taking part signed them at their own station (R10)."""
+    return svc.signed_minutes(current(), tender_id)
+
+
+@task(name="article18-notification-draft", cache_policy=NO_CACHE)
+def draft_notification(tender_id: str, bidder: str, version: int) -> svc.NotificationDraft:
+    """Generate and keep the Article 18 notification for the chair to sign at their station."""
+    return svc.draft_notification(current(), tender_id, bidder, version)
 
 
 @task(name="article18-notification", cache_policy=NO_CACHE)
 def notify(tender_id: str, bidder: str, version: int) -> bytes:
-    """The chair's e-signed Article 18 notification to the bidder."""
+    """The chair's e-signed Article 18 notification, verified and sent to the bidder."""
     return svc.notify_winner(current(), tender_id, bidder, version)

@@ -4,8 +4,9 @@
   byte, signed on the operator's token;
 - `Notice`: the tender's notice as bidders read it, signed by the unit's authorised signatory on
   their token and countersigned by the engine when published. It states the rules in force for that
-  unit and date (R02, R27), the public key bidders encrypt to, and the commission's members and
-  alternates with the certificates their parts of the opening key were wrapped to.
+  unit and date (R02, R27), the seats of the opening key (which members and alternates hold the
+  security representative's part and each voting seat's share, and how many voting seats open a bid)
+  and every holder's certificate in full: each bidder's tool deals its own bid's key to them (issue 12).
 
     <Notice xmlns="urn:tehran:eproc:notice:1">
       <Body Id="body" version="1">
@@ -18,9 +19,12 @@
           <Rule rule="electronic_minutes_mandatory" in_force="true"/> ...
         </Rules>
         <Text>آگهی مناقصه: ...</Text>
-        <OpeningKey algorithm="X25519" public_key="<base64>"/>
+        <OpeningSeats threshold="3">
+          <Seat role="chair" members="m1 m6"/> <Seat role="finance" members="m2"/> ... <Seat role="security" members="m5"/>
+        </OpeningSeats>
         <Commission>
-          <Member id="m1" role="chair" full_name="..." certificate_serial="<hex>" certificate_sha256="<hex>"/> ...
+          <Member id="m1" role="chair" full_name="..." certificate_serial="<hex>" certificate_sha256="<hex>"
+                  key_transport="RSA_PKCS_OAEP_SHA256" certificate="<base64 DER>"/> ...
         </Commission>
         <Documents><Document file_name="tender-documents.json" sha256="..." size="..."/></Documents>
       </Body>
@@ -153,6 +157,8 @@ class NoticeMember:
     alternate_for: str | None = None
     certificate_serial: str = ""
     certificate_sha256: str = ""
+    certificate_b64: str = ""  # the DER, base64: bidders wrap parts of their bid's key to it
+    key_transport: str = ""    # the RSA-OAEP variant the member's token decrypts (signing.keytransport)
 
 
 @dataclass(frozen=True)
@@ -185,7 +191,8 @@ class NoticeContent:
     policy_version: str
     rules: dict[str, bool]
     text: str
-    opening_public_key_b64: str
+    threshold: int                        # voting seats that open a bid, with the security part
+    seats: dict[str, tuple[str, ...]]     # seat role (voting roles, then "security") -> member ids
     members: tuple[NoticeMember, ...]
     documents: tuple[NoticeDocumentRef, ...] = field(default_factory=tuple)
     price_opening_at: datetime | None = None
@@ -196,30 +203,36 @@ class NoticeContent:
         return WORDING_BOTH if self.rules.get("physical_documents_accepted") else WORDING_ELECTRONIC
 
 
-def _checked_key(value: str) -> str:
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError, TypeError):
-        raw = b""
-    if len(raw) != 32:
-        raise _invalid("کلید عمومی بازگشایی در آگهی X25519 نیست")
-    return value
+def _checked_seats(n: NoticeContent) -> None:
+    """Every seat names members of the notice holding a certificate; the threshold fits the voting seats."""
+    holders = {mem.id: mem for mem in n.members if mem.certificate_b64}
+    voting = [role for role in n.seats if role != SECURITY_SEAT]
+    if SECURITY_SEAT not in n.seats or not voting or not 1 <= n.threshold <= len(voting):
+        raise _invalid("صندلی‌های کلید بازگشایی در آگهی ناقص است")
+    for role, ids in n.seats.items():
+        if not ids or any(i not in holders for i in ids):
+            raise _invalid(f"صندلی «{role}» در آگهی عضو دارای گواهی ندارد")
+    for mem in holders.values():
+        try:
+            base64.b64decode(mem.certificate_b64, validate=True)
+        except (binascii.Error, ValueError):
+            raise _invalid(f"گواهی عضو «{mem.id}» در آگهی base64 نیست") from None
 
 
 def build_notice(n: NoticeContent, version: int = 1) -> etree._Element:
     """The unsigned notice (signed by the unit's authorised signatory, then countersigned by the
     engine when it publishes it).
 
-    Raises: INVALID_INPUT (tender id, times out of order, no required phrase text, a public key that
-    is not 32 bytes of X25519, a malformed member or document). Rule: R02 (the notice states the rules
-    in force for that unit and date), R27 (wording modes), "Stations and trust" (the public material
-    bidders encrypt to is published in the signed notice)."""
+    Raises: INVALID_INPUT (tender id, times out of order, no required phrase text, seats naming members
+    without a certificate, a malformed member or document). Rule: R02 (the notice states the rules in
+    force for that unit and date), R27 (wording modes), "Stations and trust" and issue 12 (the public
+    material bidders deal their bid's key to is published in the signed notice)."""
     check_tender_id(n.tender_id)
     if not n.announced_at < n.deadline <= n.opening_at:
         raise _invalid("ترتیب زمان‌های آگهی باید انتشار < مهلت ≤ بازگشایی باشد")
     if not normalize(n.text) or not normalize(n.title):
         raise _invalid("متن یا عنوان آگهی خالی است")
-    _checked_key(n.opening_public_key_b64)
+    _checked_seats(n)
     root, body = new_document(NS, "Notice", version)
     sub(body, "Tender", id=n.tender_id, unit=n.unit, kind=n.kind, procedure=n.procedure)
     sub(body, "Title", normalize(n.title))
@@ -235,7 +248,9 @@ def build_notice(n: NoticeContent, version: int = 1) -> etree._Element:
     for name in sorted(n.rules):
         sub(rules, "Rule", rule=name, in_force="true" if n.rules[name] else "false")
     sub(body, "Text", normalize(n.text))
-    sub(body, "OpeningKey", algorithm="X25519", public_key=n.opening_public_key_b64)
+    seats = sub(body, "OpeningSeats", threshold=n.threshold)
+    for role, ids in n.seats.items():
+        sub(seats, "Seat", role=role, members=" ".join(ids))
     commission = sub(body, "Commission")
     for mem in n.members:
         if mem.certificate_serial and not _HEX.match(mem.certificate_serial) \
@@ -243,13 +258,17 @@ def build_notice(n: NoticeContent, version: int = 1) -> etree._Element:
             raise _invalid(f"گواهی عضو «{mem.id}» در آگهی نامعتبر است")
         sub(commission, "Member", id=mem.id, role=mem.role, full_name=normalize(mem.name),
             alternate_for=mem.alternate_for, certificate_serial=mem.certificate_serial or None,
-            certificate_sha256=mem.certificate_sha256 or None)
+            certificate_sha256=mem.certificate_sha256 or None, key_transport=mem.key_transport or None,
+            certificate=mem.certificate_b64 or None)
     docs = sub(body, "Documents")
     for d in n.documents:
         if not _NAME.match(d.name) or not _HEX64.match(d.sha256) or d.size < 1:
             raise _invalid(f"سند آگهی نامعتبر است: «{d.name[:100]}»")
         sub(docs, "Document", file_name=d.name, sha256=d.sha256, size=d.size)
     return root
+
+
+SECURITY_SEAT = "security"
 
 
 def _utc(el: etree._Element | None) -> datetime | None:
@@ -289,8 +308,12 @@ def read_notice(doc: etree._Element) -> NoticeContent:
     announced, deadline, opening = _utc(el("AnnouncedAt")), _utc(el("Deadline")), _utc(el("OpeningAt"))
     assert announced is not None and deadline is not None and opening is not None
     members = tuple(NoticeMember(m.get("id", ""), m.get("role", ""), m.get("full_name", ""), m.get("alternate_for"),
-                                 m.get("certificate_serial", ""), m.get("certificate_sha256", ""))
+                                 m.get("certificate_serial", ""), m.get("certificate_sha256", ""),
+                                 m.get("certificate", ""), m.get("key_transport", ""))
                     for m in el("Commission").findall(f"{{{NS}}}Member"))
+    seats_el = el("OpeningSeats")
+    seats = {seat.get("role", ""): tuple((seat.get("members") or "").split())
+             for seat in seats_el.findall(f"{{{NS}}}Seat")}
     documents = tuple(NoticeDocumentRef(d.get("file_name", ""), d.get("sha256", ""), _int(d, "size"))
                       for d in el("Documents").findall(f"{{{NS}}}Document"))
     rules = {r.get("rule", ""): r.get("in_force") == "true" for r in rules_el.findall(f"{{{NS}}}Rule")}
@@ -301,7 +324,7 @@ def read_notice(doc: etree._Element) -> NoticeContent:
         guarantee_valid_until=valid_until, estimate_rial=_int(estimate, "rial"),
         price_list=estimate.get("price_list", ""), price_list_version=_int(estimate, "price_list_version"),
         policy_version=rules_el.get("policy_version", ""), rules=rules, text=el("Text").text or "",
-        opening_public_key_b64=el("OpeningKey").get("public_key", ""), members=members, documents=documents,
+        threshold=_int(seats_el, "threshold"), seats=seats, members=members, documents=documents,
         price_opening_at=_utc(_one(body, NS, "PriceOpeningAt", optional=True)))
     build_notice(content)  # the same checks as when it was built
     return content

@@ -4,8 +4,10 @@
 - `announce`: register, split the opening key, publish the notice (R02);
 - `submission`: receive sealed, signed bids and sign receipts (R05, R07, R08);
 - `sessions`: the commission's sittings, opening A, B and C in order (R08);
-- `minutes`: generate, confirm and sign the Article 13 minutes in the session (R06, R09, R10);
-- `notification`: the Article 18 notification and the contract-signature round (R11);
+- `minutes`: generate and confirm the Article 13 minutes, and receive the members' signatures made at
+  their stations in the session (R06, R09, R10);
+- `notification`: the Article 18 notification, signed by the chair at their station, and the
+  contract-signature round (R11);
 - `status`: the tender's stored status, moved forward only.
 
 Each step reads what the store already holds first, so a retried or restarted flow never
@@ -13,29 +15,38 @@ submits, opens or signs twice. Rules come from domain/; cryptography from sealin
 """
 from services.tender.announce import announce, notice_text
 from services.tender.minutes import (
+                                     ARTICLE13,
                                      MinutesResult,
                                      SessionResult,
+                                     Signatory,
+                                     ToSign,
+                                     all_signed,
                                      award_summary,
                                      block,
+                                     chair_of,
                                      conclude,
                                      confirm_minutes,
                                      draft_minutes,
                                      final_minutes,
                                      minutes_confirmed,
                                      minutes_exist,
+                                     minutes_to_sign,
+                                     receive_signature,
                                      record_signature,
-                                     sign_minutes,
+                                     signed_minutes,
 )
 from services.tender.notification import (
+                                     NotificationDraft,
                                      SigningOutcome,
                                      candidates,
-                                     chair_of,
                                      close_signing,
+                                     draft_notification,
                                      forfeit_guarantee,
                                      notify_winner,
                                      record_signature_answer,
                                      signing_deadline,
 )
+from services.tender.release import open_sitting, quorum_released, released_members
 from services.tender.sessions import (
                                      HeldSession,
                                      SessionOutcome,
@@ -50,11 +61,13 @@ from services.tender.submission import SubmissionResult, check_bidder_signature,
 from services.tender.view import TenderView, load, price_list_of
 
 __all__ = [
-    "HeldSession",
+    "ARTICLE13", "NotificationDraft", "Signatory", "ToSign", "all_signed", "draft_notification", "minutes_to_sign",
+    "receive_signature", "signed_minutes",
+    "HeldSession", "open_sitting", "quorum_released", "released_members",
     "accept_attendance",
     "record_signature_answer", "MinutesResult", "SessionOutcome", "SessionResult", "SigningOutcome", "SubmissionResult", "TenderView",
     "announce", "award_summary", "block", "candidates", "chair_of", "check_bidder_signature", "close_signing",
     "conclude", "confirm_minutes", "draft_minutes", "final_minutes", "forfeit_guarantee", "load", "minutes_confirmed",
     "minutes_exist", "notice_text", "notify_winner", "opening_session", "participants_for", "price_list_of",
-    "price_session", "record_signature", "session_time", "sign_minutes", "signing_deadline", "stored_session", "submit_bid",
+    "price_session", "record_signature", "session_time", "signing_deadline", "stored_session", "submit_bid",
 ]

@@ -2,6 +2,7 @@
 notice whose text states the rules in force for that unit and date."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from config.policy import Policy
 from domain.formulas import Formula
@@ -18,11 +20,11 @@ from domain.reasons import DomainError, Reason
 from domain.tender import evaluation as ev
 from domain.tender.commission import Member, opening_key_seats
 from domain.tender.model import TenderSpec
-from sealing.opening_key import OpeningKeyPlan, create_opening_key
+from sealing.opening_key import OpeningSeats
 from services import codec
 from services.checkpoints import checkpoint
 from services.deps import Deps
-from services.signers import CertKeyWrapper, current_certificate, trust_store
+from services.signers import current_certificate, trust_store
 from services.tender.view import ENGINE_ACTOR, announced_digests, price_list_of
 from store import models as m
 
@@ -89,14 +91,15 @@ def check_tender(deps: Deps, spec: TenderSpec, price_list_ref: tuple[str, int], 
 
 
 def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list_ref: tuple[str, int],
-             formulas: dict[str, Formula], actor: str = ENGINE_ACTOR, *, plan: OpeningKeyPlan | None = None,
+             formulas: dict[str, Formula], actor: str = ENGINE_ACTOR, *, seats: OpeningSeats | None = None,
              notice: SignedNotice | None = None) -> str:
-    """Register the tender, create its opening key split among the commission, publish the notice.
+    """Register the tender with the seats of its bids' opening keys (no key: each bidder deals its
+    own, issue 12), publish the notice.
 
     `spec`: the tender; `members`: the commission with alternates; `price_list_ref`: (list id,
     version); `formulas`: the approved formulas by name (estimate, abnormally-low, guarantee).
-    A tender announced through the API (services.tender.files) gives the opening-key `plan` made when
-    it was created and its signed `notice`, stored and published with the notice's documents.
+    A tender announced through the API (services.tender.files) gives the `seats` fixed when it was
+    created and its signed `notice`, stored and published with the notice's documents.
     Returns the tender id; announcing again is a no-op (R02; art. 15 of the Tender Law).
 
     Raises: INVALID_INPUT (unknown unit, no announcement time, window shorter than the policy's minimum days, price list not
@@ -108,19 +111,20 @@ def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list
             return spec.id  # idempotent: announced already
     announced_at = _announced_at(spec)
     estimate_rial = check_tender(deps, spec, price_list_ref, formulas, announced_at)
-    if plan is None:
-        plan = _opening_key(deps, spec, members, now)
+    if seats is None:
+        seats = opening_seats(deps, spec, members, now)
     data = {"spec": codec.spec_to_dict(spec), "commission": codec.members_to_list(list(members)),
             "price_list": {"list_id": price_list_ref[0], "version": price_list_ref[1]},
             "formulas": {k: [f.id, f.version] for k, f in formulas.items()}}
     text = notice_text(deps.policy, spec)
     payload: dict[str, Any] = {"estimate_rial": estimate_rial, "threshold": data["formulas"],
-                               "opening_public_key": plan.public_key_b64, "notice": text}
+                               "opening_seats": seats.to_dict() | {"certificates": sorted(seats.certificates)},
+                               "notice": text}
     with deps.uow() as uow:
         tender = uow.tenders.add(m.Tender(id=spec.id, unit_id=spec.unit, kind=spec.kind.value,
                                           procedure=spec.procedure.value, title=spec.title, status="announced",
                                           estimate_rial=estimate_rial, spec_json=codec.dumps(data),
-                                          opening_plan_json=plan.to_json(), announced_at=announced_at,
+                                          opening_plan_json=seats.to_json(), announced_at=announced_at,
                                           deadline=spec.deadline, opening_at=spec.opening_at,
                                           price_opening_at=spec.price_opening_at))
         if notice is not None:
@@ -153,19 +157,13 @@ def _check_procedure_fits_threshold(policy: Policy, spec: TenderSpec, estimate: 
         raise DomainError(Reason.INVALID_INPUT, "معاملهٔ بزرگ باید با مناقصهٔ عمومی انجام شود، نه استعلام بها")
 
 
-def _opening_key(deps: Deps, spec: TenderSpec, members: Sequence[Member], now: datetime) -> OpeningKeyPlan:
-    """Shares go only to members holding a valid certificate now; readiness reports the others."""
-    return opening_key(deps, spec, members, now)[0]
-
-
-def opening_key(deps: Deps, spec: TenderSpec, members: Sequence[Member],
-                now: datetime) -> tuple[OpeningKeyPlan, dict[str, x509.Certificate]]:
-    """The tender's opening key split among the commission (the plan: public key and wrapped shares,
-    never the private key), and the certificate each share was wrapped to, by member id. Shares go
-    only to members holding a valid, unrevoked certificate at `now` (aware UTC).
+def opening_seats(deps: Deps, spec: TenderSpec, members: Sequence[Member], now: datetime) -> OpeningSeats:
+    """Who holds a part of every bid's opening key (domain.tender.commission.opening_key_seats) and the
+    certificate each part is wrapped to (DER base64, the token's RSA-OAEP variant). Parts go only to
+    members holding a valid, unrevoked certificate at `now` (aware UTC); readiness reports the others.
 
     Raises: SECURITY_REP_ABSENT, QUORUM_NOT_MET (no member of a seat holds a valid certificate);
-    CERT_UNTRUSTED (a forged CRL record). Rule: "Stations and trust"; R08 (art. 18-19)."""
+    CERT_UNTRUSTED (a forged CRL record). Rule: "Stations and trust"; R04, R08 (art. 18-19)."""
     recipients: dict[str, tuple[x509.Certificate, str]] = {}
     trust = trust_store(deps.ca_cert, deps.sessions)  # revocation from the CA-signed CRL
     for mem in members:
@@ -173,8 +171,11 @@ def opening_key(deps: Deps, spec: TenderSpec, members: Sequence[Member],
         if found is not None:
             recipients[mem.id] = found
     seats = opening_key_seats(members, recipients, deps.policy.defaults.quorum)
-    plan = create_opening_key(spec.id, seats.voting, seats.security, CertKeyWrapper(recipients), seats.threshold)
-    return plan, {mid: cert for mid, (cert, _mechanism) in recipients.items()}
+    holders = [*[i for ids in seats.voting.values() for i in ids], *seats.security]
+    certificates = {mid: (base64.b64encode(recipients[mid][0].public_bytes(Encoding.DER)).decode("ascii"),
+                          recipients[mid][1] or "RSA_PKCS_OAEP_SHA1") for mid in holders}
+    return OpeningSeats(spec.id, seats.threshold or len(seats.voting),
+                        {r: tuple(ids) for r, ids in seats.voting.items()}, tuple(seats.security), certificates)
 
 
 def tender_documents(spec: TenderSpec) -> bytes:

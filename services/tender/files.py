@@ -20,6 +20,7 @@ station and `eproc bid submit` streams to POST /v1/tenders/{id}/bids as it is.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import tomllib
@@ -28,12 +29,14 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import IO, Any, Literal
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from config.policy import Policy
 from domain.documents.notice import (
+    SECURITY_SEAT,
     NoticeContent,
     NoticeDocumentRef,
     NoticeMember,
@@ -52,7 +55,7 @@ from domain.tender.model import Kind, Procedure, TenderItem, TenderSpec
 from domain.validation_fa import problems_fa
 from domain.xmlsafe import parse_untrusted
 from sealing.envelopes import SealedBid
-from sealing.opening_key import OpeningKeyPlan
+from sealing.opening_key import OpeningSeats
 from services import codec
 from services.auth import VerifiedDocument
 from services.deps import Deps
@@ -72,7 +75,7 @@ from services.tender.announce import (
     announce,
     check_tender,
     notice_text,
-    opening_key,
+    opening_seats,
     tender_documents,
 )
 from store import models as m
@@ -206,18 +209,21 @@ def parse_tender_file(data: bytes, name: str = "tender.toml") -> TenderFile:
 
 @dataclass(frozen=True)
 class CreatedTender:
-    """A tender created from a file: id, unit, estimate in rials, the opening public key (base64) and
-    whether it has been announced."""
+    """A tender created from a file: id, unit, estimate in rials, the seats of its bids' opening keys
+    (role -> member ids, and the threshold; issue 12) and whether it has been announced."""
 
     tender_id: str
     unit: str
     estimate_rial: int
-    opening_public_key_b64: str
+    seats: OpeningSeats
     status: str
 
     def to_dict(self) -> dict[str, Any]:
         return {"tender_id": self.tender_id, "unit": self.unit, "estimate_rial": self.estimate_rial,
-                "opening_public_key": self.opening_public_key_b64, "status": self.status}
+                "opening_seats": {"threshold": self.seats.threshold,
+                                  "seats": {**{r: list(i) for r, i in self.seats.voting.items()},
+                                            "security": list(self.seats.security)}},
+                "status": self.status}
 
 
 def tender_formulas(deps: Deps) -> dict[str, Formula]:
@@ -284,7 +290,8 @@ def create_tender(deps: Deps, doc: VerifiedDocument) -> CreatedTender:
     estimate = check_tender(deps, spec, ref, formulas, announce_at)
     members = tf.members()
     _check_commission(deps, members, t.unit, to_tehran(now).date())
-    plan, certs = opening_key(deps, spec, members, now)
+    seats = opening_seats(deps, spec, members, now)
+    certs = {mid: x509.load_der_x509_certificate(base64.b64decode(der)) for mid, (der, _m) in seats.certificates.items()}
     data = {"file_sha256": file_sha, "file_name": req.file_name, "spec": codec.spec_to_dict(spec),
             "planned_announce_at": t.announce_at.isoformat() if t.announce_at else None,
             "commission": codec.members_to_list(members), "price_list": {"list_id": ref[0], "version": ref[1]},
@@ -295,13 +302,14 @@ def create_tender(deps: Deps, doc: VerifiedDocument) -> CreatedTender:
     with deps.uow() as uow:
         uow.tender_drafts.add(m.TenderDraft(id=t.id, unit_id=t.unit, created_by=doc.national_id, created_at=now,
                                             request_xml=doc.xml, data_json=codec.dumps(data),
-                                            estimate_rial=estimate, opening_plan_json=plan.to_json()))
+                                            estimate_rial=estimate, opening_plan_json=seats.to_json()))
         uow.record(at=now, actor=doc.national_id, action="tender.created", entity="tender", entity_id=t.id,
                    payload={"unit": t.unit, "file_sha256": file_sha, "request_sha256": doc.sha256,
-                            "estimate_rial": estimate, "opening_public_key": plan.public_key_b64,
+                            "estimate_rial": estimate, "opening_seats_sha256": hashlib.sha256(
+                                seats.to_json().encode("utf-8")).hexdigest(),
                             "price_list": data["price_list"], "formulas": data["formulas"]})
         uow.commit()
-    return CreatedTender(t.id, t.unit, estimate, plan.public_key_b64, "created")
+    return CreatedTender(t.id, t.unit, estimate, seats, "created")
 
 
 def tender_status(deps: Deps, tender_id: str) -> CreatedTender:
@@ -313,8 +321,7 @@ def tender_status(deps: Deps, tender_id: str) -> CreatedTender:
         row = uow.tenders.get(tender_id)
     if draft is None:
         raise DomainError(Reason.NOT_FOUND, f"مناقصهٔ «{tender_id}» از پروندهٔ مناقصه ساخته نشده است")
-    plan = OpeningKeyPlan.from_json(draft.opening_plan_json)
-    return CreatedTender(draft.id, draft.unit_id, draft.estimate_rial, plan.public_key_b64,
+    return CreatedTender(draft.id, draft.unit_id, draft.estimate_rial, OpeningSeats.from_json(draft.opening_plan_json),
                          row.status if row is not None else "created")
 
 
@@ -326,7 +333,7 @@ class _Draft:
     data: dict[str, Any]
     spec: TenderSpec
     members: list[Member]
-    plan: OpeningKeyPlan
+    seats: OpeningSeats
 
 
 def _draft(deps: Deps, tender_id: str) -> _Draft:
@@ -336,7 +343,7 @@ def _draft(deps: Deps, tender_id: str) -> _Draft:
         raise DomainError(Reason.NOT_FOUND, f"مناقصهٔ «{tender_id}» از پروندهٔ مناقصه ساخته نشده است")
     data = json.loads(row.data_json)
     return _Draft(row, data, codec.spec_from_dict(data["spec"]), codec.members_from_list(data["commission"]),
-                  OpeningKeyPlan.from_json(row.opening_plan_json))
+                  OpeningSeats.from_json(row.opening_plan_json))
 
 
 def _notice_content(deps: Deps, d: _Draft, announced_at: datetime) -> NoticeContent:
@@ -345,7 +352,8 @@ def _notice_content(deps: Deps, d: _Draft, announced_at: datetime) -> NoticeCont
     docs = tender_documents(spec)
     certs = d.data.get("certificates", {})
     members = tuple(NoticeMember(mem.id, mem.role.value, mem.name, mem.alternate_for,
-                                 certs.get(mem.id, {}).get("serial", ""), certs.get(mem.id, {}).get("sha256", ""))
+                                 certs.get(mem.id, {}).get("serial", ""), certs.get(mem.id, {}).get("sha256", ""),
+                                 *d.seats.certificates.get(mem.id, ("", "")))
                     for mem in d.members)
     return NoticeContent(
         tender_id=spec.id, unit=spec.unit, kind=spec.kind.value, procedure=spec.procedure.value, title=spec.title,
@@ -354,7 +362,7 @@ def _notice_content(deps: Deps, d: _Draft, announced_at: datetime) -> NoticeCont
         estimate_rial=d.row.estimate_rial, price_list=d.data["price_list"]["list_id"],
         price_list_version=d.data["price_list"]["version"], policy_version=deps.policy.version,
         rules=deps.policy.effects(spec.unit, day), text=notice_text(deps.policy, spec),
-        opening_public_key_b64=d.plan.public_key_b64, members=members,
+        threshold=d.seats.threshold, seats={**d.seats.voting, SECURITY_SEAT: d.seats.security}, members=members,
         documents=(NoticeDocumentRef("tender-documents.json", hashlib.sha256(docs).hexdigest(), len(docs)),),
         price_opening_at=spec.price_opening_at)
 
@@ -416,7 +424,7 @@ def publish_notice(deps: Deps, doc: VerifiedDocument) -> bytes:
                                      row.technical_council_ref)
     ref = (d.data["price_list"]["list_id"], int(d.data["price_list"]["version"]))
     announce(deps, replace(d.spec, announce_at=content.announced_at), d.members, ref, formulas,
-             actor=doc.national_id, plan=d.plan, notice=SignedNotice(xml, doc.national_id, doc.received_at))
+             actor=doc.national_id, seats=d.seats, notice=SignedNotice(xml, doc.national_id, doc.received_at))
     with deps.uow() as uow:
         stored = uow.notices.latest(content.tender_id)
     return stored.xml if stored is not None else xml

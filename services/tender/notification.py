@@ -1,88 +1,105 @@
 """The Article 18 notification (R11) and the contract-signature round: the winner is notified with a
-notice generated from the final minutes and e-signed by the chair; a winner who does not sign in
-time forfeits the guarantee and the runner-up is notified; otherwise the tender is re-tendered
-(art. 21)."""
+notice generated from the final minutes and e-signed by the chair at their own station (the engine
+stores it unsigned, the chair signs it like the minutes: services.tender.minutes.receive_signature);
+a winner who does not sign in time forfeits the guarantee and the runner-up is notified; otherwise
+the tender is re-tendered (art. 21)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lxml import etree
-
 from domain.documents.minutes import MinutesVersions
 from domain.documents.notification import build_notification
+from domain.documents.xmlcommon import body_of
 from domain.persian import format_jalali_date
 from domain.reasons import DomainError, Reason
 from domain.tender import evaluation as ev
-from domain.tender.commission import Member
 from domain.tender.status import TenderStatus
 from domain.xmlsafe import parse_untrusted
 from services.deps import Deps
 from services.notify import notify
 from services.ports import Confirmation
-from services.signers import trust_store
-from services.tender.minutes import final_minutes, record_signature, save_minutes
+from services.tender.minutes import (
+    ARTICLE18,
+    NOTIFICATION_NS,
+    chair_of,
+    complete,
+    final_minutes,
+    save_minutes,
+    verified_final,
+)
 from services.tender.status import set_status
-from services.tender.view import ENGINE_ACTOR, TenderView, load
-from signing.verify import verify_document
-from signing.xmldsig import signed_document_root
+from services.tender.view import ENGINE_ACTOR, load
+from signing.xmldsig import parse_xml_datetime, signed_document_root
+
+
+@dataclass(frozen=True)
+class NotificationDraft:
+    """An Article 18 notification stored for signing: its document kind (article18 for the winner,
+    article18-2 for the runner-up) and the member id(s) who must sign it at their station (the chair)."""
+
+    kind: str
+    signers: list[str]
+
+
+def notification_kind(version: int) -> str:
+    """The stored document kind of the `version`-th notification: article18, article18-2, ..."""
+    return ARTICLE18 if version == 1 else f"{ARTICLE18}-{version}"
+
+
+def draft_notification(deps: Deps, tender_id: str, bidder_id: str, version: int = 1) -> NotificationDraft:
+    """Generate the Article 18 notification to `bidder_id` from the final minutes (notified now) and
+    store it for the chair to sign at their station; the one already stored on a rerun.
+
+    `version`: 1 for the winner, 2 for the runner-up.
+
+    Raises: STORE_TAMPERED (the tender's data differs from what was announced, or the bid set from
+    what was receipted), WRONG_STAGE (minutes not final), SIGNATURE_INVALID (the stored minutes are
+    not those that became final), QUORUM_NOT_MET (neither the chair nor the chair's alternate took
+    part), INVALID_INPUT (not the winner or runner-up). Rule: R11, art. 18-21."""
+    kind = notification_kind(version)
+    xml, _, signers = final_minutes(deps, tender_id)  # verified first: a rewritten award reaches nobody
+    chair = chair_of(load(deps, tender_id), signers)
+    with deps.uow() as uow:
+        stored = uow.minutes.latest(tender_id, kind) is not None
+    if not stored:
+        content = signed_document_root(parse_untrusted(xml))
+        approved = MinutesVersions(["commission"], lambda v: content)
+        approved.record_signature("commission", approved.version)
+        doc = build_notification(approved, deps.clock.now(), bidder_id=bidder_id, version=1)
+        save_minutes(deps, tender_id, kind, 1, doc, final=False, action=f"{kind}.generated")
+    return NotificationDraft(kind, [chair.id])
 
 
 def notify_winner(deps: Deps, tender_id: str, bidder_id: str, version: int = 1) -> bytes:
-    """The Article 18 notification, generated from the final minutes and e-signed by the chair.
+    """The Article 18 notification once the chair has signed it at their station, read back verified,
+    and sent to the bidder (once: the SMS is idempotent per tender and bidder). Returns the signed
+    notification (XML bytes); the same on a rerun.
 
-    `version`: 1 for the winner, 2 for the runner-up. Returns the signed notification (XML bytes);
-    the same notification again on a rerun.
+    `version`: 1 for the winner, 2 for the runner-up.
 
-    Raises: STORE_TAMPERED (the tender's data differs from what was announced, or the bid set from
-    what was receipted), WRONG_STAGE (minutes not final), QUORUM_NOT_MET (neither the chair nor the chair's
-    alternate took part), SIGNATURE_INVALID or the chair's signature's reason code."""
-    kind = "article18" if version == 1 else f"article18-{version}"
+    Raises: STORE_TAMPERED, SIGNATURE_INVALID (the stored minutes or notification are not those that
+    became final) or the failing signature's reason code, WRONG_STAGE (minutes not final, or no
+    notification generated), QUORUM_NOT_MET (the chair has not signed it, or took no part). Rule: R11."""
+    kind = notification_kind(version)
+    _, award, signers = final_minutes(deps, tender_id)
+    view = load(deps, tender_id)
+    chair = chair_of(view, signers)
     with deps.uow() as uow:
         row = uow.minutes.latest(tender_id, kind)
-        if row is not None and row.final:
-            return row.xml
-    view = load(deps, tender_id)
-    xml, award, signers = final_minutes(deps, tender_id)
-    content = signed_document_root(parse_untrusted(xml))
-    approved = MinutesVersions(["commission"], lambda v: content)
-    approved.record_signature("commission", approved.version)
-    notified_at = deps.clock.now()
-    doc = build_notification(approved, notified_at, bidder_id=bidder_id, version=1)
-    chair = chair_of(view, signers)
-    doc = deps.signers.get(chair.national_id).sign(doc, deps.clock, chair.role.value, view.spec.unit)
-    checks = verify_document(etree.tostring(doc), trust_store(deps.ca_cert, deps.sessions), deps.role_check,
-                             [(chair.role.value, view.spec.unit)], received_at=deps.clock.now(),
-                             max_skew=deps.policy.signing_time_skew())
-    failed = checks[0].reason if checks else Reason.SIGNATURE_INVALID
-    if failed is not None:
-        raise DomainError(failed, "ابلاغ ماده ۱۸")
-    with deps.uow() as uow:
-        record_signature(uow, kind, tender_id, checks[0])
-        uow.commit()
-    row = save_minutes(deps, tender_id, kind, 1, doc, final=True)
+    if row is None:
+        raise DomainError(Reason.WRONG_STAGE, "ابلاغ ماده ۱۸ هنوز تولید نشده است")
+    if not complete(deps, tender_id, kind):
+        raise DomainError(Reason.QUORUM_NOT_MET, "رئیس کمیسیون ابلاغ ماده ۱۸ را هنوز امضا نکرده است")
+    xml = verified_final(deps, tender_id, kind, [(chair.role.value, view.spec.unit)])
+    notified = body_of(signed_document_root(parse_untrusted(xml))).find(f"{NOTIFICATION_NS}NotifiedAt")
+    notified_at = parse_xml_datetime(notified.get("utc", "") if notified is not None else "")
     notify(deps, bidder_id, "winner_notification",
             {"tender_title": view.spec.title, "amount_rial": award.prices.get(bidder_id),
              "signing_deadline": format_jalali_date(ev.signing_deadline(view.spec, notified_at))},
             f"article18:{tender_id}:{bidder_id}")
-    return row.xml
-
-
-def chair_of(view: TenderView, signers: list[str]) -> Member:
-    """The chair signs; if the chair did not take part, the chair's alternate who did.
-
-    Raises: QUORUM_NOT_MET when neither took part."""
-    taking_part = set(signers)
-    for mem in view.members:
-        if mem.role.value == "chair" and mem.id in taking_part:
-            return mem
-    chair_ids = {mm.id for mm in view.members if mm.role.value == "chair"}
-    for mem in view.members:
-        if mem.alternate_for in chair_ids and mem.id in taking_part:
-            return mem
-    raise DomainError(Reason.QUORUM_NOT_MET, "رئیس کمیسیون یا جانشین او در جلسه نبود")
-
+    return xml
 
 
 def candidates(deps: Deps, tender_id: str) -> list[str]:

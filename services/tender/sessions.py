@@ -1,5 +1,6 @@
-"""The commission's sittings (art. 18-19 of the transactions regulation; R08): unlock the opening key
-with the present members' tokens, open A, B and C in order through the domain's staged evaluation
+"""The commission's sittings (art. 18-19 of the transactions regulation; R08): rebuild each bid's key
+from the parts the present members released at their own stations (services.tender.release), open
+A, B and C in order through the domain's staged evaluation
 (an excluded bid's later envelopes are never decrypted), and record what was opened."""
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from domain.tender.model import BidRecord, Letter, TenderSpec, effective_bids
 from domain.tender.state import check_opening_time
 from sealing import content as sealed_content
 from sealing.envelopes import SealedBid, open_envelope
-from sealing.opening_key import rebuild_private_key, unlock_shares
+from sealing.opening_key import rebuild_private_key
 from services import codec
 from services.deps import Deps
 from services.faults import crash_point
 from services.ports import Attendance
-from services.signers import TokenShareUnwrapper, current_certificate, trust_store
+from services.signers import current_certificate, trust_store
+from services.tender.release import bid_parts, close_sitting, released_members, released_parts
 from services.tender.status import set_status
 from services.tender.submission import (
     audited_receipts,
@@ -76,11 +78,32 @@ def participants_for(deps: Deps, view: TenderView, present: Iterable[str], at: d
     return list(session.participants)
 
 
-def _unlock_key(deps: Deps, view: TenderView, participants: list[Member]):
-    by_member = {mem.id: deps.signers.get(mem.national_id) for mem in participants}
-    holders = [mid for mid in by_member if any(s.recipient_id == mid for s in view.plan.shares)]
-    unlocked = unlock_shares(view.plan, TokenShareUnwrapper(by_member), holders)
-    return rebuild_private_key(view.plan, unlocked)
+def _bid_keys(deps: Deps, view: TenderView, session: str, participants: list[Member]):
+    """The bids' keys for this sitting, rebuilt one by one from the parts the participants released at
+    their stations (services.tender.release): `key_for(bidder_id, sealed)`. The released seats are
+    checked first, so nothing is decrypted without the quorum and the security representative.
+
+    Raises (at once): SECURITY_REP_ABSENT, QUORUM_NOT_MET, WRONG_STAGE (the sitting is not open),
+    STORE_TAMPERED; (per bid, from key_for): ENVELOPE_TAMPERED when a bid's key cannot be rebuilt."""
+    tender_id = view.spec.id
+    taking_part = {p.id for p in participants}
+    released = [mid for mid in released_members(deps, tender_id, session) if mid in taking_part]
+    view.seats.check_released(released)
+    parts = released_parts(deps, tender_id, session, released)
+    cache: dict[str, Any] = {}
+
+    def key_for(bidder_id: str, sealed: SealedBid):
+        if bidder_id not in cache:
+            if sealed.key_plan is None:
+                raise DomainError(Reason.ENVELOPE_TAMPERED, "پیشنهاد طرح کلید بازگشایی ندارد")
+            try:
+                cache[bidder_id] = rebuild_private_key(sealed.key_plan, bid_parts(parts, tender_id, bidder_id))
+            except DomainError as exc:  # the bidder's own dealing does not open: that bid alone is out
+                raise DomainError(Reason.ENVELOPE_TAMPERED, f"کلید پیشنهاد «{bidder_id}» بازسازی نشد: {exc.detail}") \
+                    from None
+        return cache[bidder_id]
+
+    return key_for
 
 
 def accept_attendance(deps: Deps, view: TenderView, session: str, attendance: Attendance) -> list[str]:
@@ -161,7 +184,7 @@ def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m
     return records, {r.bidder_id: by_time[(r.bidder_id, r.receipt_at)] for r in records if r.refused is None}, receipts
 
 
-def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], receipts: dict[int, Any], private_key,
+def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], receipts: dict[int, Any], key_for,
             technical_scores=None):
     opened: list[tuple[str, str]] = []
 
@@ -178,7 +201,7 @@ def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], receipts: dict
                 raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, "امضاکنندهٔ فهرست با رسید سامانه یکی نیست")
         sealed = SealedBid.from_bytes(row.sealed)
         expected = signed_envelope_hash(row, receipt, sealed, letter.value)
-        plain = open_envelope(sealed, letter.value, private_key, expected, tender_id=view.spec.id,
+        plain = open_envelope(sealed, letter.value, key_for(bidder_id, sealed), expected, tender_id=view.spec.id,
                               bidder_id=bidder_id)
         opened.append((bidder_id, letter.value))
         crash_point("envelope.decrypted")
@@ -209,29 +232,31 @@ def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
     stored = stored_session(deps, tender_id, kind)
     participants = participants_for(deps, view, stored.present if stored else present, now)
     _record_started(deps, tender_id, kind, present, participants)
-    private_key = _unlock_key(deps, view, participants)
+    key_for = _bid_keys(deps, view, kind, participants)
     records, rows, receipts = _records(deps, view)
     rules = deps.policy.price_rules(view.formulas["abnormally-low"])
     estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
     if view.spec.procedure.value == "one_stage":
-        opener, opened = _opener(deps, view, rows, receipts, private_key)
+        opener, opened = _opener(deps, view, rows, receipts, key_for)
         evaluation = ev.evaluate_tender(view.spec, estimate, records, rules, opener=opener)
         _record_session(deps, tender_id, kind, now, present, participants, opened, evaluation.bids, None)
+        close_sitting(deps, tender_id, kind)
         return SessionOutcome(kind, [p.id for p in participants], evaluation)
     # Two-stage: A and B now; the commission scores B; C waits for the price session.
     scores = stored.technical_scores if stored and stored.technical_scores is not None else technical_scores
-    evs = _two_stage_technical(deps, view, records, rows, receipts, private_key, scores)
+    evs = _two_stage_technical(deps, view, records, rows, receipts, key_for, scores)
     if evs["scores"] is None:
         return SessionOutcome(kind, [p.id for p in participants], None, evs["bids"], awaiting_scores=evs["qualified"])
     _record_session(deps, tender_id, kind, now, present, participants, evs["opened"], evs["bids"],
                     evs["scores"])
+    close_sitting(deps, tender_id, kind)
     return SessionOutcome(kind, [p.id for p in participants], None, evs["bids"])
 
 
 def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord], rows: dict[str, m.Bid],
-                         receipts: dict[int, Any], private_key: Any, scores: dict[str, int] | None) -> dict[str, Any]:
+                         receipts: dict[int, Any], key_for: Any, scores: dict[str, int] | None) -> dict[str, Any]:
     opened_all: list[tuple[str, str]] = []
-    opener, opened = _opener(deps, view, rows, receipts, private_key)
+    opener, opened = _opener(deps, view, rows, receipts, key_for)
     evs: dict[str, ev.BidEvaluation] = {}
     loaded: dict[str, BidRecord] = {}
     for rec in records:
@@ -278,16 +303,17 @@ def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> Session
     stored = stored_session(deps, tender_id, "price_opening")
     participants = participants_for(deps, view, stored.present if stored else present, now)
     _record_started(deps, tender_id, "price_opening", present, participants)
-    private_key = _unlock_key(deps, view, participants)
+    key_for = _bid_keys(deps, view, "price_opening", participants)
     records, rows, receipts = _records(deps, view)
     scores = technical.technical_scores
-    opener, opened = _opener(deps, view, rows, receipts, private_key, technical_scores=scores)
+    opener, opened = _opener(deps, view, rows, receipts, key_for, technical_scores=scores)
     estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
     # Replaying A and B with the recorded scores is deterministic; C is read only for qualified bids.
     evaluation = ev.evaluate_tender(view.spec, estimate, records, deps.policy.price_rules(view.formulas["abnormally-low"]),
                                     opener=opener)
     _record_session(deps, tender_id, "price_opening", now, present, participants,
                     [o for o in opened if o[1] == "C"], evaluation.bids, None)
+    close_sitting(deps, tender_id, "price_opening")
     return SessionOutcome("price_opening", [p.id for p in participants], evaluation)
 
 

@@ -15,7 +15,7 @@ from domain.persian import format_jalali_datetime
 from domain.reasons import DomainError, Reason
 from domain.tender.state import check_submission_time
 from domain.xmlsafe import parse_untrusted
-from sealing.envelopes import SealedBid, check_manifest, manifest_hashes
+from sealing.envelopes import SealedBid, bid_key_id, check_manifest, manifest_hashes
 from services.checkpoints import checkpoint
 from services.deps import Deps
 from services.notify import notify
@@ -42,7 +42,8 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
     """Receive a sealed bid and the bidder's signed manifest (R07, R08; art. 16 of the Tender Law).
 
     The deadline is judged at the engine's receipt time; the manifest's signature must be the company's
-    registered signatory's; the envelopes must match the manifest and this tender's opening key. A
+    registered signatory's; the envelopes must match the manifest, and the bid's own key plan the seats
+    of the notice (issue 12). A
     refusal is stored and audited and returned (never raised): LATE_SUBMISSION, INVALID_INPUT (larger than
     the policy's max_bid_bytes), MALFORMED_XML,
     BIDDER_SIGNATURE_INVALID, BID_NOT_OWNED, ENVELOPE_TAMPERED. The same bid sent again gets the same receipt; a new
@@ -60,8 +61,10 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
         check_manifest(sealed, manifest)
         if sealed.tender_id != tender_id or sealed.bidder_id != bidder_ref:
             raise DomainError(Reason.ENVELOPE_TAMPERED, "پیشنهاد برای مناقصه یا پیشنهاددهندهٔ دیگری مهر شده است")
-        if sealed.opening_public_key_b64 != view.plan.public_key_b64:
-            raise DomainError(Reason.ENVELOPE_TAMPERED, "پیشنهاد با کلید بازگشایی این مناقصه مهر نشده است")
+        if sealed.key_plan is None:
+            raise DomainError(Reason.INVALID_INPUT, "پیشنهاد طرح کلید بازگشایی خود را ندارد")
+        # The bidder dealt its bid's key: it must follow the seats the notice states (issue 12).
+        view.seats.check_plan(sealed.key_plan, bid_key_id(tender_id, bidder_ref))
     except DomainError as exc:
         _record_refused_submission(deps, tender_id, bidder_ref, company_id, now, exc)
         return SubmissionResult(False, exc.reason, None, None)
@@ -74,8 +77,8 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
             return SubmissionResult(True, None, latest.receipt_xml, latest.seq)  # same bid again: same receipt
         seq = (latest.seq + 1) if latest is not None else 1
         supersedes = None
-        for old in uow.bids.current(tender_id):
-            if old.bidder_ref == bidder_ref and old.refused_reason is None:  # a refused attempt superseded nothing
+        for old in uow.bids.current_of(tender_id, bidder_ref):
+            if old.refused_reason is None:  # a refused attempt superseded nothing
                 old.superseded = True
                 supersedes = f"{tender_id}/{bidder_ref}/{old.seq}"
         receipt = build_receipt(tender_id, bidder_ref, now, sealed.hashes(), receipt_id=f"{tender_id}/{bidder_ref}/{seq}",

@@ -12,7 +12,7 @@ from domain.formulas import Formula
 from domain.reasons import DomainError, Reason
 from domain.tender.commission import Member
 from domain.tender.model import PriceList, PriceListItem, TenderSpec
-from sealing.opening_key import OpeningKeyPlan
+from sealing.opening_key import OpeningSeats
 from services import codec
 from services.deps import Deps
 from store import models as m
@@ -24,14 +24,14 @@ ANNOUNCED = "tender.announced"  # the audit action whose first entry holds the t
 
 @dataclass(frozen=True)
 class TenderView:
-    """A tender as stored: specification, commission, approved price list and formulas, opening-key plan
-    (public material only) and stored status."""
+    """A tender as stored: specification, commission, approved price list and formulas, the seats of its
+    bids' opening keys with the certificates parts are wrapped to (public material only), and stored status."""
 
     spec: TenderSpec
     members: list[Member]
     price_list: PriceList
     formulas: dict[str, Formula]
-    plan: OpeningKeyPlan
+    seats: OpeningSeats
     status: str
 
 
@@ -76,7 +76,7 @@ def load(deps: Deps, tender_id: str, *, verified: bool = True) -> TenderView:
         if row.opening_plan_json is None:
             raise DomainError(Reason.INVALID_INPUT, f"طرح کلید بازگشایی مناقصهٔ «{tender_id}» ثبت نشده است")
         return TenderView(codec.spec_from_dict(data["spec"]), codec.members_from_list(data["commission"]),
-                          price_list, formulas, OpeningKeyPlan.from_json(row.opening_plan_json), row.status)
+                          price_list, formulas, OpeningSeats.from_json(row.opening_plan_json), row.status)
 
 
 def announced_digests(uow: UnitOfWork, row: m.Tender) -> dict[str, Any]:

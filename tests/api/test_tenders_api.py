@@ -225,7 +225,12 @@ def test_r02_the_published_notice_is_signed_by_the_chair_and_the_engine_and_stat
     assert content.rules["electronic_minutes_mandatory"] is True
     assert "امضای الکترونیکی" in content.text
     assert {m.id for m in content.members} == {"m1", "m2", "m3", "m4", "m5"}
-    assert all(m.certificate_serial and len(m.certificate_sha256) == 64 for m in content.members)
+    # Every holder of a part is named with the certificate parts are wrapped to (issue 12); the legal
+    # member holds no part of the opening keys.
+    holders = {mid for ids in content.seats.values() for mid in ids}
+    assert holders == {"m1", "m2", "m3", "m5"} and content.threshold >= 1
+    assert all(m.certificate_serial and len(m.certificate_sha256) == 64 and m.certificate_b64
+               for m in content.members if m.id in holders)
     assert "national_id" not in xml.decode()  # national IDs of the commission are not published
     public = p.client.get("/v1/tenders/T-API-1/notice")
     assert public.status_code == 200 and public.content == xml
@@ -244,16 +249,22 @@ def _bid(p, bidder_id: str, company_id: str, signer, notice_xml: bytes, price: s
          bidder_ref: str | None = None, tender: str = "T-API-1") -> bytes:
     from pilot.bidders import seal_and_sign
     from sealing import content as sc
-    from stations.verify import verify_notice
+    from stations.bidder import seal_from_notice
+    from stations.verify import notice_seats, verify_notice
 
-    key = verify_notice(notice_xml, p.ca_pem).opening_public_key_b64
     contents = {"A": sc.encode_envelope(sc.envelope_from_dict("A", {"guarantee": {
                     "amount_rial": 650_000_000, "valid_until": "1400/09/30"}})),
                 "B": sc.encode_envelope(sc.envelope_from_dict("B", {"documents": ["grade_certificate"], "grade": 2})),
                 "C": sc.encode_envelope(sc.EnvelopeC.by_coefficient(price))}
     ref = bidder_ref or bidder_id
-    sealed, manifest = seal_and_sign(tender, ref, company_id, contents, key, signer, p.clock)
-    return pack_bid_file(BidFile(tender, ref, company_id, sealed, manifest))
+    content = verify_notice(notice_xml, p.ca_pem)
+    if content.tender_id == tender:
+        bid, _content = seal_from_notice(tender, ref, company_id, contents, notice_xml, p.ca_pem, signer, p.clock)
+    else:  # a bid for another tender dealt to this notice's seats: the server must refuse it
+        sealed, manifest = seal_and_sign(tender, ref, company_id, contents, notice_seats(content, p.ca_pem, p.clock.now()),
+                                         signer, p.clock)
+        bid = BidFile(tender, ref, company_id, sealed, manifest)
+    return pack_bid_file(bid)
 
 
 def test_r07_bids_get_verified_receipts_another_company_cannot_replace_and_late_is_refused(announced):

@@ -63,11 +63,16 @@ class Api:
         self.resume(run_id, run_input)
         return key
 
-    def finish_tender(self, parent_id: str, session_id: str, attendance_key: str) -> None:
-        """After attendance: confirm the generated minutes, then the winner's contract signature."""
+    def finish_tender(self, parent_id: str, session_id: str, attendance_key: str,
+                      sign: Callable[[str], Any]) -> None:
+        """After attendance: confirm the generated minutes, which the members then sign at their
+        stations (`sign("article13")`), the chair the Article 18 notification (`sign("article18")`),
+        then the winner's contract signature."""
         self.answer(session_id, {"confirmed": True, "note": "", "answered_by": "deputy-representative"},
                     after=attendance_key)
+        sign("article13")
         self.wait_state(session_id, {"COMPLETED"}, timeout=120)
+        sign("article18")
         self.answer(parent_id, {"signed": True, "answered_by": "contracts-officer"})
         self.wait_state(parent_id, {"COMPLETED"}, timeout=120)
 

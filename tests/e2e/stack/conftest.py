@@ -33,6 +33,11 @@ class Stack:
         return self.up["api_url"]
 
     @property
+    def transactions_url(self) -> str:
+        """The transactions system's own API (`eproc serve`), where members' stations connect."""
+        return self.config.transactions_api_url
+
+    @property
     def config(self) -> StackConfig:
         return StackConfig.load(self.run_dir)
 
@@ -56,6 +61,7 @@ def stack(tmp_path_factory):
     pg_dir = default_pg_dir(run_dir)
     shutil.rmtree(pg_dir, ignore_errors=True)  # a cluster left by an earlier run with the same base dir
     out = s.eproc("up", "--json", "--workers", "2", "--port", str(free_port()), "--pg-port", str(free_port()),
+                  "--api-port", str(free_port()),
                   "--pg-dir", str(pg_dir), "--crash-after", "60")
     try:
         assert out.returncode == 0, out.stdout + out.stderr
@@ -72,6 +78,29 @@ def world(stack):
     from tests.e2e.stack.world import prepare
 
     return lambda ids: prepare(stack.world_dir, stack.up["app_database_url"], stack.scenario, ids)
+
+
+@pytest.fixture(scope="session")
+def members(stack):
+    """`members(world)`: the commission of a prepared world at their own stations (tests/e2e/stack/members).
+    Their API, `eproc serve`, starts with the first call: `eproc up` starts it only once a CA exists,
+    and the world's CA is made after the stack is up (what an operator does: `eproc ca init`, then
+    start the API)."""
+    from unittest import mock
+
+    from eproc.stack.lifecycle import API, start_api
+    from eproc.stack.procs import PidDir
+    from tests.e2e.stack.members import Members
+
+    def of(world) -> Members:
+        pids = PidDir(stack.config.pids_dir)
+        rec = pids.read(API)
+        if rec is None or not rec.alive():
+            with mock.patch.dict(os.environ, stack.env):
+                start_api(stack.config, pids)
+        return Members(stack.transactions_url, world)
+
+    return of
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,11 @@ from tests.e2e.stack.conftest import ARTIFACTS
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
 CHROMIUM = "/usr/bin/chromium"
 CHAIR = "5260181591"  # the district-12 chair's national ID (pilot/scenarios/district-12-asphalt.toml)
-# Members are switched on one by one (nothing is prefilled); the chair confirms and says who answers.
-FULL_ATTENDANCE = {**{f"member_{i}": True for i in range(5)}, "confirmed": True, "answered_by": CHAIR}
+
+
+# Members are switched on one by one (nothing is prefilled); the chair confirms and is chosen, from the
+# chair and the chair's alternates (one switch each: the district-12 chair has none), as who answers.
+FULL_ATTENDANCE = {**{f"member_{i}": True for i in range(5)}, "confirmed": True, "answered_by_0": True}
 
 
 
@@ -54,12 +57,15 @@ def _every_form_field_has_its_persian_title(api, run_id: str) -> None:
         assert props[name].get("title") == field.title, name
 
 
-def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_continues(stack, world, api, schedule):
+def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_continues(stack, world, api, schedule,
+                                                                                        members):
     from playwright.sync_api import sync_playwright
 
-    world(["UI-1"])
+    commission = members(world(["UI-1"]))
     parent = schedule("UI-1")
     assert "district-12" in parent["tags"]
+    # the flow opened the sitting; the members release their parts from their own stations
+    assert {j.member_id for j in commission.release("UI-1")} == {"m1", "m2", "m3", "m5"}  # the seats
     paused = api.paused_session(parent["id"], timeout=120)
     _every_form_field_has_its_persian_title(api, paused["id"])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -77,12 +83,16 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
             assert form.get_by_text("تأیید رئیس جلسه").count() == 1
             assert form.get_by_text("رئیس جلسه حضور اعضا و نمایندهٔ حراست را تأیید می‌کند").count() == 1
             switches = form.get_by_role("switch")
-            assert switches.count() == 6  # a switch per member, then the chair's confirmation
-            for i in range(6):
+            # a switch per member, one for the chair as who answers, then the chair's confirmation
+            assert switches.count() == 7
+            for i in range(7):
                 assert switches.nth(i).get_attribute("aria-checked") != "true"  # nothing decided in advance
                 switches.nth(i).click()
-            assert form.get_by_text("رئیس کمیسیون").count() >= 1  # members by name and role
-            form.get_by_role("textbox").last.fill(CHAIR)
+            assert form.get_by_text("رئیس کمیسیون").count() >= 2  # members by name and role; the chair chosen
+            assert form.get_by_text("پاسخ‌دهنده:").count() == 1
+            assert form.get_by_role("textbox").count() == 0  # nothing to type
+            description = form.inner_text()
+            assert "\u2067حضور در جلسهٔ" in description  # the sentence is isolated right-to-left
             form.screenshot(path=str(ARTIFACTS / "attendance-form.png"))
             with page.expect_response(lambda r: r.url.endswith("/resume"), timeout=60_000) as sent:
                 form.get_by_role("button", name="Submit").click()
@@ -90,7 +100,8 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
         finally:
             browser.close()
     # the session went on: envelopes opened, then the generated minutes await confirmation
-    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"])
+    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"],
+                      lambda kind: commission.sign("UI-1", kind))
     with create_engine(stack.up["app_database_url"]).connect() as db:
         row = db.execute(text("SELECT status FROM tenders WHERE id = 'UI-1'")).one()
         session = db.execute(text("SELECT attendees_json FROM sessions WHERE tender_id = 'UI-1'")).scalar()
@@ -146,12 +157,16 @@ def _worker_of(stack, run: dict):
     return next(r for r in PidDir(stack.config.pids_dir).records() if r.name.startswith("worker") and r.pid == parent)
 
 
-def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_same_result(stack, world, api, schedule):
-    world(["KILL-1", "REF-1"])
+def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_same_result(stack, world, api, schedule,
+                                                                                          members):
+    commission = members(world(["KILL-1", "REF-1"]))
     reference = schedule("REF-1")
+    commission.release("REF-1")
     ref_paused = api.paused_session(reference["id"], timeout=120)
-    api.finish_tender(reference["id"], ref_paused["id"], api.answer(ref_paused["id"], FULL_ATTENDANCE))
+    api.finish_tender(reference["id"], ref_paused["id"], api.answer(ref_paused["id"], FULL_ATTENDANCE),
+                      lambda kind: commission.sign("REF-1", kind))
     parent = schedule("KILL-1")
+    commission.release("KILL-1")  # the releases are stored: the rerun asks nobody to release again
     paused = api.paused_session(parent["id"], timeout=120)
     rec = _worker_of(stack, api.run(parent["id"]))
     stop(rec, signal.SIGKILL, timeout=5)  # the worker and the flow processes it started, as if its machine died
@@ -167,7 +182,7 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
                                    if r["state_type"] == "PAUSED" and r["id"] != paused["id"]), None),
                      180, "the rerun's opening session")
     key = api.answer(again["id"], FULL_ATTENDANCE)
-    api.finish_tender(parent["id"], again["id"], key)
+    api.finish_tender(parent["id"], again["id"], key, lambda kind: commission.sign("KILL-1", kind))
     from domain.documents.minutes import award_of
     from domain.xmlsafe import parse_untrusted
     from signing.xmldsig import signed_document_root
@@ -186,9 +201,10 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
     assert opened["KILL-1"] == opened["REF-1"]  # the rerun opened no envelope twice
 
 
-def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, schedule):
-    world(["PG-1"])
+def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, schedule, members):
+    commission = members(world(["PG-1"]))
     parent = schedule("PG-1")
+    commission.release("PG-1")
     paused = api.paused_session(parent["id"], timeout=120)
     cfg = stack.config
     pids = PidDir(cfg.pids_dir)
@@ -197,7 +213,9 @@ def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, 
     cluster.start(pids)
     api.wait(lambda: _healthy(stack.api_url), 60, "server healthy after the restart")
     api.wait(lambda: _resumed(api, paused["id"]), 60, "resume accepted after the restart")
-    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"])
+    # the members' stations reach the API, which reconnects to the restarted PostgreSQL
+    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"],
+                      lambda kind: commission.sign("PG-1", kind))
     with create_engine(stack.up["app_database_url"]).connect() as db:
         assert db.execute(text("SELECT status FROM tenders WHERE id = 'PG-1'")).scalar() == "contracted"
 

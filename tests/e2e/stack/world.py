@@ -55,7 +55,7 @@ def prepare(base: Path, database_url: str, scenario_path: Path, tender_ids: list
                                      technical_score=b.technical_score, price=b.price)
         for tid in tender_ids:
             view = svc.load(world.deps, tid)
-            sealed, manifest = seal_and_sign(tid, b.id, b.national_id, contents, view.plan.public_key_b64,
+            sealed, manifest = seal_and_sign(tid, b.id, b.national_id, contents, view.seats,
                                              world.signer(world.bidder_signatory[b.id]), world.clock)
             result = svc.submit_bid(world.deps, tid, b.id, b.national_id, sealed, manifest)
             assert result.accepted, (tid, b.id, result.reason)

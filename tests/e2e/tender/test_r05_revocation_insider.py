@@ -53,11 +53,11 @@ def _submit(world, scenario, received_at, signing_clock=None, price_coefficient=
     price = bidder.price if price_coefficient is None else bidder.price.model_copy(
         update={"coefficient": price_coefficient})
     world.clock.set(received_at)
-    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    seats = svc.load(world.deps, tender_id).seats
     sealed, manifest = seal_and_sign(
         tender_id, BIDDER, bidder.national_id,
         envelope_contents(bidder.guarantee, bidder.documents, bidder.grade, bidder.technical_score, price),
-        public_key, world.signer(world.bidder_signatory[BIDDER]), signing_clock or SimulatedClock(received_at))
+        seats, world.signer(world.bidder_signatory[BIDDER]), signing_clock or SimulatedClock(received_at))
     return svc.submit_bid(world.deps, tender_id, BIDDER, bidder.national_id, sealed, manifest)
 
 

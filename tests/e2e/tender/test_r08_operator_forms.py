@@ -7,14 +7,25 @@ from pilot_harness import world_with_bids
 
 
 def test_r08_attendance_form_prefills_no_decision_and_asks_who_answers():
-    from flows.decisions import ContractSignatureForm, MinutesConfirmationForm, attendance_form
+    from flows.decisions import PDI, RLI, ContractSignatureForm, MinutesConfirmationForm, attendance_form
 
-    form = attendance_form({"m1": "علی رضایی — رئیس کمیسیون", "m2": "مریم احمدی — مدیر مالی"})
+    form = attendance_form({"m1": "علی رضایی — رئیس کمیسیون", "m2": "مریم احمدی — مدیر مالی"},
+                           ["علی رضایی — رئیس کمیسیون", "زهرا کریمی — جانشین رئیس کمیسیون"])
     schema = form.model_json_schema()
     props = schema["properties"]
-    assert [props[f"member_{i}"]["title"] for i in range(2)] == ["علی رضایی — رئیس کمیسیون", "مریم احمدی — مدیر مالی"]
+    # Persian labels are isolated right-to-left (issue 12 part 4), member by name and role.
+    assert [props[f"member_{i}"]["title"] for i in range(2)] == [f"{RLI}علی رضایی — رئیس کمیسیون{PDI}",
+                                                                 f"{RLI}مریم احمدی — مدیر مالی{PDI}"]
     assert all(props[f"member_{i}"]["default"] is False for i in range(2))  # nobody marked present in advance
-    assert props["confirmed"]["default"] is False and "answered_by" in schema["required"]
+    assert props["confirmed"]["default"] is False
+    # Who answers is chosen from the chair and the chair's alternates (a switch each), never typed, and
+    # nobody is preselected.
+    assert [props[f"answered_by_{i}"]["title"] for i in range(2)] == [
+        f"{RLI}پاسخ‌دهنده: علی رضایی — رئیس کمیسیون{PDI}", f"{RLI}پاسخ‌دهنده: زهرا کریمی — جانشین رئیس کمیسیون{PDI}"]
+    assert all(props[f"answered_by_{i}"]["default"] is False for i in range(2))
+    assert not [k for k, v in props.items() if v.get("type") == "string"]  # nothing to type
+    assert all(t.startswith(RLI) and t.endswith(PDI) for t in (props["confirmed"]["title"],
+                                                              props["confirmed"]["description"]))
     for static in (MinutesConfirmationForm, ContractSignatureForm):
         s = static.model_json_schema()
         decision = next(k for k in s["properties"] if k in ("confirmed", "signed"))

@@ -15,23 +15,29 @@ def _open(world, scenario):
     from services import tender as svc
 
     world.clock.set(scenario.tender.opening_at)
-    return svc.opening_session(world.deps, scenario.scenario.name, [m.id for m in scenario.commission])
+    tender_id, members = scenario.scenario.name, {m.id: m.name for m in scenario.commission}
+    svc.open_sitting(world.deps, tender_id, "opening")  # each member releases at their own station
+    world.deps.human().release_parts(tender_id, "opening", members, world.clock.now())
+    return svc.opening_session(world.deps, tender_id, list(members))
 
 
 def test_r08_bid_substituted_in_the_store_is_refused_at_opening(tmp_path):
     """The insider re-seals b4's envelopes to the published opening key with a lower price and updates
     the stored hashes; the signed manifest and the engine's signed receipt still name the old ones."""
     from pilot.bidders import envelope_contents
-    from sealing.envelopes import seal_bid
+    from sealing.envelopes import seal_dealt
     from services import tender as svc
+    from services.signers import CertKeyWrapper
 
     world, scenario = world_with_bids(tmp_path)
     tender_id = scenario.scenario.name
     b4 = next(b for b in scenario.bidders if b.id == "b4")
-    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    seats = svc.load(world.deps, tender_id).seats
     cheaper = b4.price.model_copy(update={"coefficient": Decimal("0.94")})
-    forged = seal_bid(tender_id, "b4", envelope_contents(b4.guarantee, b4.documents, b4.grade,
-                                                         b4.technical_score, cheaper), public_key)
+    # The insider deals a key of their own to the notice's seats: the blob is well formed, only not the bid.
+    forged = seal_dealt(tender_id, "b4", envelope_contents(b4.guarantee, b4.documents, b4.grade,
+                                                           b4.technical_score, cheaper),
+                        seats.voting, seats.security, seats.threshold, CertKeyWrapper.from_der(seats.certificates))
     db = sqlite3.connect(world.base_dir / "eproc.db")
     (bid_id,) = db.execute("SELECT id FROM bids WHERE tender_id=? AND bidder_ref='b4' AND refused_reason IS NULL",
                            (tender_id,)).fetchone()
@@ -71,11 +77,11 @@ def test_r08_another_company_cannot_replace_a_bid_under_its_ref(tmp_path):
     b3 = next(b for b in scenario.bidders if b.id == "b3")
     b5 = next(b for b in scenario.bidders if b.id == "b5")
     world.clock.set(scenario.tender.deadline.replace(hour=0))
-    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    seats = svc.load(world.deps, tender_id).seats
     worse = b3.price.model_copy(update={"coefficient": Decimal("1.30")})
     sealed, manifest = seal_and_sign(tender_id, "b3", b5.national_id,
                                      envelope_contents(b3.guarantee, b3.documents, b3.grade, b3.technical_score,
-                                                       worse), public_key,
+                                                       worse), seats,
                                      world.signer(world.bidder_signatory["b5"]), world.clock)
     result = svc.submit_bid(world.deps, tender_id, "b3", b5.national_id, sealed, manifest)
     assert not result.accepted and result.reason.value == "BID_NOT_OWNED"
@@ -100,7 +106,8 @@ def test_r08_minutes_rewritten_in_the_store_do_not_reach_the_article18_notice(tm
     tender_id = scenario.scenario.name
     outcome = _open(world, scenario)
     svc.draft_minutes(world.deps, tender_id, outcome)
-    minutes = svc.sign_minutes(world.deps, tender_id, outcome.participants)
+    world.deps.human().minutes_signed(tender_id, "article13", outcome.participants)  # at the members' stations
+    minutes = svc.signed_minutes(world.deps, tender_id)
     assert minutes.final and (minutes.award.winner, minutes.award.runner_up) == ("b3", "b4")
     db = sqlite3.connect(world.base_dir / "eproc.db")
     (xml,) = db.execute("SELECT xml FROM minutes WHERE kind='article13' AND final").fetchone()
@@ -111,7 +118,7 @@ def test_r08_minutes_rewritten_in_the_store_do_not_reach_the_article18_notice(tm
     db.commit()
     db.close()
     with pytest.raises(DomainError) as err:
-        svc.notify_winner(world.deps, tender_id, "b4")
+        svc.draft_notification(world.deps, tender_id, "b4")
     assert err.value.reason is Reason.SIGNATURE_INVALID
     with world.deps.uow() as uow:
         assert uow.minutes.latest(tender_id, "article18") is None  # nothing was signed
@@ -194,11 +201,11 @@ def test_r08_an_insider_who_makes_himself_signatory_and_engine_cannot_replace_a_
     _sql(world, ("UPDATE companies SET ceo_national_id=? WHERE national_id=?", (insider, b4.national_id)),
          ("INSERT INTO role_assignments (national_id, role, unit_id, valid_from) "
           "VALUES (?, 'transactions_system', 'municipality', '2020-01-01')", (insider,)))
-    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    seats = svc.load(world.deps, tender_id).seats
     cheaper = b4.price.model_copy(update={"coefficient": Decimal("0.94")})
     signer = world.signer(insider)
     sealed, manifest = seal_and_sign(tender_id, "b4", b4.national_id, envelope_contents(
-        b4.guarantee, b4.documents, b4.grade, b4.technical_score, cheaper), public_key, signer, world.clock)
+        b4.guarantee, b4.documents, b4.grade, b4.technical_score, cheaper), seats, signer, world.clock)
     db = sqlite3.connect(world.base_dir / "eproc.db")
     (bid_id, received_at) = db.execute("SELECT id, received_at FROM bids WHERE bidder_ref='b4'").fetchone()
     db.close()
@@ -227,9 +234,9 @@ def test_r08_a_company_has_one_bid_and_cannot_squat_another_reference(tmp_path):
     tender_id = scenario.scenario.name
     b1 = next(b for b in scenario.bidders if b.id == "b1")
     world.clock.set(scenario.tender.deadline.replace(hour=0))
-    public_key = svc.load(world.deps, tender_id).plan.public_key_b64
+    seats = svc.load(world.deps, tender_id).seats
     sealed, manifest = seal_and_sign(tender_id, "b1-second", b1.national_id, envelope_contents(
-        b1.guarantee, b1.documents, b1.grade, b1.technical_score, b1.price), public_key,
+        b1.guarantee, b1.documents, b1.grade, b1.technical_score, b1.price), seats,
         world.signer(world.bidder_signatory["b1"]), world.clock)
     result = svc.submit_bid(world.deps, tender_id, "b1-second", b1.national_id, sealed, manifest)
     assert not result.accepted and result.reason.value == "DUPLICATE_BID"

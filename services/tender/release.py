@@ -1,0 +1,263 @@
+"""Members release their parts of the bids' keys at a sitting, from their own stations (issue 12; R04,
+R08; "Stations and trust").
+
+Every bid carries its own opening key, dealt by the bidder's tool to the commission's seats
+(sealing.envelopes.seal_dealt). Nobody holds the means to open a bid before the sitting: not the
+engine (it never had a key), not one member (a Shamir share or the security part alone opens
+nothing). At the sitting:
+
+1. `open_sitting`: at the sitting's time the engine makes a key pair on its own token for this sitting
+   only and publishes its public half in a SessionKey document it signs.
+2. `parts_for`: a member's station fetches its parts of every current bid (still wrapped to the
+   member's certificate) with the signed SessionKey.
+3. The station unwraps them on the member's own token, encrypts them to the session key and sends a
+   PartsRelease signed on the token; `receive_release` checks and stores it, still wrapped.
+4. `released_parts` (services.tender.sessions, when the chair has confirmed attendance and the quorum
+   and the security representative have released): the engine unwraps each release on its token;
+   each bid's key is rebuilt from its plan (sealing.opening_key.rebuild_private_key).
+5. `close_sitting`: when the sitting is recorded, the session key is destroyed on the token.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from lxml import etree
+
+from domain.documents.session import (
+    SessionKeyContent,
+    build_session_key,
+    read_parts_release,
+    release_ad,
+)
+from domain.reasons import DomainError, Reason
+from domain.tender.commission import Member
+from domain.tender.state import check_opening_time
+from sealing.envelopes import SealedBid, bid_key_id
+from services.auth import VerifiedDocument
+from services.deps import Deps
+from services.signers import ENGINE_ROLE, ENGINE_UNIT
+from services.tender.view import ENGINE_ACTOR, TenderView, load
+from signing.keytransport import choose_mechanism
+from signing.token import Token
+from store import models as m
+
+MEMBER_ROLES = ("chair", "finance", "technical", "legal", "security")
+
+
+@dataclass(frozen=True)
+class Sitting:
+    """A sitting open for releases: its signed SessionKey (XML) and that document's SHA-256."""
+
+    tender_id: str
+    session: str
+    xml: bytes
+    sha256: str
+
+
+def key_label(tender_id: str, session: str) -> str:
+    """The label of a sitting's key pair on the engine's token (hashed: token labels are short)."""
+    return "sk-" + hashlib.sha256(f"{tender_id}/{session}".encode()).hexdigest()[:24]
+
+
+def open_sitting(deps: Deps, tender_id: str, session: str) -> Sitting:
+    """Make (once) the sitting's key pair on the engine's own token and the SessionKey document the
+    engine signs; audited as `session.key`. Calling again returns the same sitting.
+
+    Raises: OPENING_TOO_EARLY (before the sitting's time), WRONG_STAGE (the sitting was already held),
+    TOKEN_NOT_FOUND, TOKEN_PIN_INVALID (the engine's token). Rule: issue 12; R08."""
+    from services.tender.sessions import session_time, stored_session
+
+    view = load(deps, tender_id)
+    check_opening_time(deps.clock.now(), session_time(view.spec, session))
+    with deps.uow() as uow:
+        row = uow.session_keys.get(tender_id, session)
+    if row is not None:
+        return Sitting(tender_id, session, row.xml, row.sha256)
+    if stored_session(deps, tender_id, session) is not None:
+        raise DomainError(Reason.WRONG_STAGE, f"جلسهٔ «{session}» مناقصهٔ «{tender_id}» پیش‌تر برگزار شده است")
+    engine = deps.engine()
+    label = key_label(tender_id, session)
+    with Token(engine.token_label, pin=engine.pin) as token:
+        token.delete_key(label)  # a key left by a crash before its row was stored
+        public = token.generate_keypair(label)
+        mechanism = choose_mechanism(token, label)
+    now = deps.clock.now()
+    doc = build_session_key(SessionKeyContent(tender_id, session, public.public_bytes(
+        Encoding.DER, PublicFormat.SubjectPublicKeyInfo), mechanism, now))
+    xml = etree.tostring(engine.sign(doc, deps.clock, ENGINE_ROLE, ENGINE_UNIT), xml_declaration=True,
+                         encoding="UTF-8")
+    digest = hashlib.sha256(xml).hexdigest()
+    with deps.uow() as uow:
+        uow.session_keys.add(m.SessionKey(tender_id=tender_id, session=session, key_label=label, mechanism=mechanism,
+                                          xml=xml, sha256=digest, created_at=now))
+        uow.record(at=now, actor=ENGINE_ACTOR, action="session.key", entity="tender", entity_id=tender_id,
+                   payload={"session": session, "sha256": digest})
+        uow.commit()
+    return Sitting(tender_id, session, xml, digest)
+
+
+def sitting(deps: Deps, tender_id: str, session: str) -> Sitting:
+    """The sitting open for releases. Raises: WRONG_STAGE (not open yet, or closed)."""
+    with deps.uow() as uow:
+        row = uow.session_keys.get(tender_id, session)
+    if row is None or row.closed_at is not None:
+        raise DomainError(Reason.WRONG_STAGE, f"جلسهٔ «{session}» مناقصهٔ «{tender_id}» برای آزادسازی سهم‌ها باز نیست")
+    return Sitting(tender_id, session, row.xml, row.sha256)
+
+
+def member_of(view: TenderView, national_id: str, role: str) -> Member:
+    """The commission member (or alternate) `national_id` sitting as `role`.
+
+    Raises: NOT_AUTHORISED (not in this tender's commission in that role). Rule: R04."""
+    found = next((mm for mm in view.members if mm.national_id == national_id and mm.role.value == role), None)
+    if found is None:
+        raise DomainError(Reason.NOT_AUTHORISED, f"{national_id} با سمت {role} عضو کمیسیون این مناقصه نیست")
+    return found
+
+
+def parts_for(deps: Deps, tender_id: str, session: str, national_id: str, role: str) -> dict[str, Any]:
+    """What a member's station fetches: {tender_id, session, member_id, session_key (signed XML, UTF-8
+    text), parts: [{bidder_id, seq, key_id, share}]}, `share` being the member's part of that bid's key
+    as the bidder wrapped it to the member's certificate (sealing.opening_key.EncryptedShare).
+
+    Raises: WRONG_STAGE (the sitting is not open), NOT_AUTHORISED (not a member in that role).
+    Rule: issue 12."""
+    view = load(deps, tender_id)
+    member = member_of(view, national_id, role)
+    open_ = sitting(deps, tender_id, session)
+    parts = []
+    with deps.uow() as uow:
+        for bidder_ref, seq, blob in uow.bids.current_sealed(tender_id):
+            plan = SealedBid.key_plan_from_bytes(blob)
+            share = None if plan is None else next((s for s in plan.shares if s.recipient_id == member.id), None)
+            if plan is not None and share is not None:
+                parts.append({"bidder_id": bidder_ref, "seq": seq, "key_id": plan.tender_id, "share": share.to_dict()})
+    return {"tender_id": tender_id, "session": session, "member_id": member.id,
+            "session_key": open_.xml.decode("utf-8"), "parts": parts}
+
+
+@dataclass(frozen=True)
+class ReleaseReceipt:
+    """A release as stored: member id, how many parts, the SHA-256 of the signed request."""
+
+    member_id: str
+    count: int
+    sha256: str
+
+
+def receive_release(deps: Deps, tender_id: str, session: str, doc: VerifiedDocument) -> ReleaseReceipt:
+    """Store a member's signed PartsRelease `doc` (verified at receipt as role@unit of the tender's
+    unit): for this open sitting and its current session key, by that member. Sending the same
+    release again is a no-op; another one after it is refused. Audited as `session.released`.
+
+    Raises: MALFORMED_XML, INVALID_INPUT (another tender, sitting, member or session key), WRONG_STAGE
+    (the sitting is not open, or the member already released other parts), NOT_AUTHORISED.
+    Rule: issue 12 (parts released for that sitting only, never stored unwrapped)."""
+    r = read_parts_release(doc.root)
+    view = load(deps, tender_id)
+    member = member_of(view, doc.national_id, doc.role)
+    if doc.unit != view.spec.unit:
+        raise DomainError(Reason.NOT_AUTHORISED, "نشست در واحد دیگری است")
+    open_ = sitting(deps, tender_id, session)
+    if (r.tender_id, r.session, r.member_id) != (tender_id, session, member.id):
+        raise DomainError(Reason.INVALID_INPUT, "سهم‌ها برای مناقصه، جلسه یا عضو دیگری آزاد شده است")
+    if r.session_key_sha256 != open_.sha256:
+        raise DomainError(Reason.INVALID_INPUT, "سهم‌ها برای کلید جلسهٔ دیگری رمز شده است")
+    digest = hashlib.sha256(doc.xml).hexdigest()
+    with deps.uow() as uow:
+        existing = uow.releases.get(tender_id, session, member.id)
+        if existing is not None:
+            if existing.sha256 == digest:
+                return ReleaseReceipt(member.id, r.count, digest)
+            raise DomainError(Reason.WRONG_STAGE, f"عضو «{member.id}» سهم‌های این جلسه را پیش‌تر آزاد کرده است")
+        uow.releases.add(m.PartsRelease(tender_id=tender_id, session=session, member_id=member.id,
+                                        national_id=doc.national_id, released_at=doc.received_at, xml=doc.xml,
+                                        sha256=digest))
+        uow.record(at=doc.received_at, actor=doc.national_id, action="session.released", entity="tender",
+                   entity_id=tender_id, payload={"session": session, "member": member.id, "parts": r.count,
+                                                 "sha256": digest})
+        uow.commit()
+    return ReleaseReceipt(member.id, r.count, digest)
+
+
+def released_members(deps: Deps, tender_id: str, session: str) -> list[str]:
+    """Member ids whose release for the sitting is stored, in order of receipt. Raises nothing."""
+    with deps.uow() as uow:
+        return [row.member_id for row in uow.releases.for_session(tender_id, session)]
+
+
+def quorum_released(deps: Deps, tender_id: str, session: str) -> bool:
+    """Whether the released seats already open the bids (the security part and the threshold of voting
+    seats: sealing.opening_key.OpeningSeats.check_released). Raises: INVALID_INPUT (unknown tender)."""
+    try:
+        load(deps, tender_id).seats.check_released(released_members(deps, tender_id, session))
+    except DomainError as exc:
+        if exc.reason in (Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT):
+            return False
+        raise
+    return True
+
+
+def released_parts(deps: Deps, tender_id: str, session: str, members: list[str]) -> dict[str, dict[str, bytes]]:
+    """The parts released by `members` for the sitting, unwrapped on the engine's token with the
+    sitting's key: member id -> {bid key id -> part}. Only called when the sitting decrypts.
+
+    Raises: WRONG_STAGE (the sitting is not open), STORE_TAMPERED (a stored release no longer decrypts
+    under the sitting's key, or names another member), TOKEN_NOT_FOUND, TOKEN_PIN_INVALID."""
+    from domain.xmlsafe import parse_untrusted
+    from signing.xmldsig import signed_document_root
+
+    sitting(deps, tender_id, session)
+    with deps.uow() as uow:
+        key = uow.session_keys.get(tender_id, session)
+        rows = [row for row in uow.releases.for_session(tender_id, session) if row.member_id in set(members)]
+    assert key is not None
+    engine = deps.engine()
+    out: dict[str, dict[str, bytes]] = {}
+    with Token(engine.token_label, pin=engine.pin) as token:
+        for row in rows:
+            r = read_parts_release(signed_document_root(parse_untrusted(row.xml)))
+            if r.member_id != row.member_id or r.session_key_sha256 != key.sha256:
+                raise DomainError(Reason.STORE_TAMPERED, f"آزادسازی ذخیره‌شدهٔ عضو «{row.member_id}» دست خورده است")
+            try:
+                batch_key = token.decrypt(key.key_label, r.wrapped_key, key.mechanism)
+                plain = AESGCM(batch_key).decrypt(r.nonce, r.ciphertext, release_ad(tender_id, session, r.member_id))
+                parts = json.loads(plain)
+            except (InvalidTag, ValueError, DomainError) as exc:
+                if isinstance(exc, DomainError) and exc.reason in (Reason.TOKEN_NOT_FOUND, Reason.TOKEN_PIN_INVALID):
+                    raise
+                raise DomainError(Reason.STORE_TAMPERED, f"سهم‌های آزادشدهٔ عضو «{row.member_id}» گشوده نشد") from None
+            out[row.member_id] = {str(k): base64.b64decode(v) for k, v in parts.items()}
+    return out
+
+
+def bid_parts(parts: dict[str, dict[str, bytes]], tender_id: str, bidder_id: str) -> dict[str, bytes]:
+    """From released_parts: member id -> part of the bid `bidder_id`'s key (members who released one)."""
+    kid = bid_key_id(tender_id, bidder_id)
+    return {mid: by_key[kid] for mid, by_key in parts.items() if kid in by_key}
+
+
+def close_sitting(deps: Deps, tender_id: str, session: str) -> None:
+    """Destroy the sitting's key on the engine's token once the sitting is recorded: its releases can
+    never be read again. Idempotent. Raises: TOKEN_NOT_FOUND, TOKEN_PIN_INVALID."""
+    with deps.uow() as uow:
+        row = uow.session_keys.get(tender_id, session)
+        if row is None or row.closed_at is not None:
+            return
+    engine = deps.engine()
+    with Token(engine.token_label, pin=engine.pin) as token:
+        token.delete_key(row.key_label)
+    with deps.uow() as uow:
+        stored = uow.session_keys.get(tender_id, session)
+        assert stored is not None
+        stored.closed_at = deps.clock.now()
+        uow.record(at=stored.closed_at, actor=ENGINE_ACTOR, action="session.key_destroyed", entity="tender",
+                   entity_id=tender_id, payload={"session": session})
+        uow.commit()
