@@ -33,6 +33,19 @@ def world_with_bids(tmp_path: Path):
     return world, scenario
 
 
+def open_with_members(world, scenario, present: list[str] | None = None):
+    """The opening sitting as it happens: at the opening time the engine opens the sitting, each member
+    present releases their parts at their own station (the scenario's scripted decisions), then the
+    session runs with `present` (default: the whole commission). Returns the SessionOutcome."""
+    from services import tender as svc
+
+    world.clock.set(scenario.tender.opening_at)
+    tender_id, members = scenario.scenario.name, {m.id: m.name for m in scenario.commission}
+    svc.open_sitting(world.deps, tender_id, "opening")
+    world.deps.human().release_parts(tender_id, "opening", members, world.clock.now())
+    return svc.opening_session(world.deps, tender_id, present if present is not None else list(members))
+
+
 def eproc_pilot(prefect_server: str, workdir: Path, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
     """`eproc pilot --json --workdir DIR` in its own process against the session's Prefect server; with
     `crash_at`, EPROC_CRASH_AT has the process kill itself at that point (exit status 137)."""

@@ -88,8 +88,9 @@ def test_r21_audit_verify_with_checkpoints_detects_a_rewritten_log(tmp_path):
     assert report["ok"] and report["checkpoints"]["checked"] == 6 and report["checkpoints"]["problems"] == []
     assert _verify_md_script(out).returncode == 0
 
+    first_head = min(int(p.name.split(".")[0]) for p in (out / "audit" / "checkpoints").glob("*.xml"))
     db = _insider(world)
-    _rewrite(db, 4)
+    _rewrite(db, first_head)  # the entry the notice's checkpoint signed as the chain's head
     db.commit()
     db.close()
     plain_proc = _eproc(world, "audit", "verify", "--json")
@@ -102,7 +103,7 @@ def test_r21_audit_verify_with_checkpoints_detects_a_rewritten_log(tmp_path):
     report = json.loads(proc.stdout)
     assert report["ok"] is False and report["chain_ok"] is True
     problems = report["checkpoints"]["problems"]
-    assert problems and {p["problem"] for p in problems} == {"rewritten"} and min(p["seq"] for p in problems) == 4
+    assert problems and {p["problem"] for p in problems} == {"rewritten"} and min(p["seq"] for p in problems) == first_head
     assert {p["reason"] for p in problems} == {"AUDIT_APPEND_ONLY"}
     text = _verify(world, out)
     assert text.returncode == 2 and "بازنویسی" in text.stdout and "Traceback" not in text.stdout + text.stderr

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from datetime import timedelta
 
-from pilot_harness import world_with_bids
+from pilot_harness import open_with_members, world_with_bids
 
 BIDDER = "b3"
 
@@ -169,12 +169,10 @@ def test_r05_the_skew_is_the_policys(tmp_path):
 def test_r05_bids_received_before_a_revocation_open_normally(tmp_path):
     """The signatory's certificate is revoked after the deadline: the bid it signed before, received
     before, is still judged valid at the opening (its stored receipt time), and still wins."""
-    from services import tender as svc
 
     world, scenario = world_with_bids(tmp_path)
     _revoke_signatory(world, scenario, scenario.tender.deadline + timedelta(hours=1))
-    world.clock.set(scenario.tender.opening_at)
-    outcome = svc.opening_session(world.deps, scenario.scenario.name, [m.id for m in scenario.commission])
+    outcome = open_with_members(world, scenario)
     assert outcome.evaluation.bids[BIDDER].reason is None
     assert outcome.evaluation.award.winner == BIDDER
 

@@ -8,17 +8,11 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 
-from pilot_harness import eproc_pilot, world_with_bids
+from pilot_harness import eproc_pilot, open_with_members, world_with_bids
 
 
 def _open(world, scenario):
-    from services import tender as svc
-
-    world.clock.set(scenario.tender.opening_at)
-    tender_id, members = scenario.scenario.name, {m.id: m.name for m in scenario.commission}
-    svc.open_sitting(world.deps, tender_id, "opening")  # each member releases at their own station
-    world.deps.human().release_parts(tender_id, "opening", members, world.clock.now())
-    return svc.opening_session(world.deps, tender_id, list(members))
+    return open_with_members(world, scenario)  # each member releases at their own station
 
 
 def test_r08_bid_substituted_in_the_store_is_refused_at_opening(tmp_path):

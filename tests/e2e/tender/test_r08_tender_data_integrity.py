@@ -11,14 +11,11 @@ import json
 import sqlite3
 
 import pytest
-from pilot_harness import world_with_bids
+from pilot_harness import open_with_members, world_with_bids
 
 
 def _open(world, scenario):
-    from services import tender as svc
-
-    world.clock.set(scenario.tender.opening_at)
-    return svc.opening_session(world.deps, scenario.scenario.name, [m.id for m in scenario.commission])
+    return open_with_members(world, scenario)
 
 
 def _sql(world, *statements: tuple[str, tuple]) -> None:
