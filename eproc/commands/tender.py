@@ -123,7 +123,8 @@ def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقص�
             run, problem = None, f"{type(exc).__name__}: {exc}"
         info = {"tender_id": tender_id, "published": True, "announced_at": content.announced_at.isoformat(),
                 "deadline": content.deadline.isoformat(), "opening_at": content.opening_at.isoformat(),
-                "opening_public_key": content.opening_public_key_b64, "notice": str(out) if out else None,
+                "opening_seats": {"threshold": content.threshold, "seats": {k: list(v) for k, v in content.seats.items()}},
+                "notice": str(out) if out else None,
                 "scheduled": run, "schedule_problem": problem}
         if json_out:
             emit_json(info)
@@ -158,7 +159,7 @@ def notice(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه 
         info = {"tender_id": content.tender_id, "unit": content.unit, "title": content.title,
                 "deadline": content.deadline.isoformat(), "opening_at": content.opening_at.isoformat(),
                 "estimate_rial": content.estimate_rial, "wording": content.wording, "rules": content.rules,
-                "opening_public_key": content.opening_public_key_b64}
+                "opening_seats": {"threshold": content.threshold, "seats": {k: list(v) for k, v in content.seats.items()}}}
         if json_out:
             emit_json(info)
         else:

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +68,7 @@ def up(cfg: StackConfig, say: Callable[[str], None] = lambda _m: None) -> UpResu
         say("Prefect server")
         start_server(cfg, pids)
         say("work pool, automation, deployments")
-        _prefect(cfg, ["work-pool", "create", POOL, "--type", "process", "--overwrite"])
+        create_pool(cfg)
         _zombie_automation(cfg)
         deployed, skipped = deploy(cfg)
         say(f"{cfg.workers} worker(s)")
@@ -107,10 +107,14 @@ def down(cfg: StackConfig) -> list[str]:
     return stopped
 
 
+def server_argv(cfg: StackConfig) -> list[str]:
+    """`prefect server start` bound to 127.0.0.1 on the stack's port."""
+    return PREFECT + ["server", "start", "--host", "127.0.0.1", "--port", str(cfg.port)]
+
+
 def start_server(cfg: StackConfig, pids: PidDir) -> None:
     env = {**os.environ, **cfg.server_env()}
-    spawn(pids, SERVER, PREFECT + ["server", "start", "--host", "127.0.0.1", "--port", str(cfg.port)], env,
-          cfg.logs_dir / "server.log", ROOT)
+    spawn(pids, SERVER, server_argv(cfg), env, cfg.logs_dir / "server.log", ROOT)
     wait_healthy(cfg, pids)
 
 
@@ -154,11 +158,15 @@ def start_api(cfg: StackConfig, pids: PidDir, timeout: float = 120.0) -> None:
                timeout, 0.3)
 
 
+def worker_argv(cfg: StackConfig, i: int) -> list[str]:
+    """Process worker `eproc-worker-<i>` of the stack's pool (POOL)."""
+    return PREFECT + ["worker", "start", "--pool", POOL, "--type", "process", "--name", f"eproc-{worker_name(i)}",
+                      "--limit", str(cfg.worker_limit)]
+
+
 def start_worker(cfg: StackConfig, pids: PidDir, i: int) -> None:
     env = {**os.environ, **cfg.worker_env()}
-    spawn(pids, worker_name(i), PREFECT + ["worker", "start", "--pool", POOL, "--type", "process",
-                                           "--name", f"eproc-{worker_name(i)}", "--limit", str(cfg.worker_limit)],
-          env, cfg.logs_dir / f"{worker_name(i)}.log", ROOT)
+    spawn(pids, worker_name(i), worker_argv(cfg, i), env, cfg.logs_dir / f"{worker_name(i)}.log", ROOT)
 
 
 def wait_workers(cfg: StackConfig, names: set[str], timeout: float = 120.0) -> None:
@@ -172,8 +180,16 @@ def wait_workers(cfg: StackConfig, names: set[str], timeout: float = 120.0) -> N
     raise DomainError(Reason.INVALID_INPUT, f"کارگرها در {int(timeout)} ثانیه آماده نشدند؛ گزارش‌ها: {cfg.logs_dir}")
 
 
-def deploy(cfg: StackConfig) -> tuple[list[str], list[str]]:
-    """Register prefect.yaml's deployments whose flow code is present in this checkout."""
+def create_pool(cfg: StackConfig, base_env: Mapping[str, str] | None = None) -> None:
+    """The process work pool (POOL) the deployments name and the workers poll; `base_env` as in `deploy`."""
+    _prefect(cfg, ["work-pool", "create", POOL, "--type", "process", "--overwrite"], base_env)
+
+
+def deploy(cfg: StackConfig, base_env: Mapping[str, str] | None = None) -> tuple[list[str], list[str]]:
+    """Register prefect.yaml's deployments whose flow code is present in this checkout. The `prefect`
+    command runs with `base_env` (default: this process's environment) plus the stack's Prefect settings.
+
+    Returns (deployed names, skipped names). Raises: INVALID_INPUT when `prefect deploy` fails."""
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     present, skipped = [], []
     for d in spec["deployments"]:
@@ -182,12 +198,12 @@ def deploy(cfg: StackConfig) -> tuple[list[str], list[str]]:
     spec["deployments"] = present
     filtered = cfg.run_dir / "prefect.deploy.yaml"
     filtered.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    _prefect(cfg, ["--no-prompt", "deploy", "--all", "--prefect-file", str(filtered)])
+    _prefect(cfg, ["--no-prompt", "deploy", "--all", "--prefect-file", str(filtered)], base_env)
     return [d["name"] for d in present], [d["name"] for d in skipped]
 
 
-def _prefect(cfg: StackConfig, args: list[str]) -> str:
-    env = {**os.environ, **cfg.prefect_env(), "EPROC_ROOT": str(ROOT)}
+def _prefect(cfg: StackConfig, args: list[str], base_env: Mapping[str, str] | None = None) -> str:
+    env = {**(os.environ if base_env is None else base_env), **cfg.prefect_env(), "EPROC_ROOT": str(ROOT)}
     proc = subprocess.run(PREFECT + args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         raise DomainError(Reason.INVALID_INPUT, f"فرمان prefect {args[0]} ناموفق بود: {proc.stdout[-800:]} {proc.stderr[-800:]}")

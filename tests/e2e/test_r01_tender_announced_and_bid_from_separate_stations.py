@@ -1,21 +1,37 @@
-"""Issue 11, first "Done when": a real tender from separate stations, each person with their own token.
+"""Issue 11, first "Done when": a real tender from separate stations, each person with their own token,
+`eproc serve` and a Prefect worker running as processes.
 
 `eproc serve` runs as a process on a free 127.0.0.1 port with its own EPROC_DATA_DIR and only the
 engine's token (its SOFTHSM2_CONF holds that one token, its PIN is the only PIN in its environment).
+Beside it a Prefect server (127.0.0.1, free port, SQLite), the `eproc-process` pool, prefect.yaml's
+deployments registered as `eproc up` does, and one process worker (tests/e2e/prefect_stack.py). The
+Prefect server gets no token directory and no PIN; the worker, and the flow runs it starts, get what the
+API server gets: the engine's SOFTHSM2_CONF and PIN, never a member's or a bidder's.
 Every other person is a separate `eproc` process with their own SOFTHSM2_CONF directory and their own
 EPROC_DATA_DIR (which stays without a database: stations reach the engine only over HTTP):
 
 - the operator (contracts officer) imports a price list from CSV; the deputy approves it and the three
   tender formulas on their token; the operator creates the tender from a tender file; the chair (the
-  unit's authorised signatory) signs the notice, which the engine countersigns and publishes;
+  unit's authorised signatory) signs the notice, which the engine countersigns and publishes; the
+  announcement schedules the tender's run of the `tender` deployment at the opening time (the chair's
+  `eproc tender announce` does it when a Prefect API is configured, EPROC_PREFECT_API_URL): one run,
+  tagged with the unit, its parameters the tender id only;
 - three bidders seal from the published, signed notice (fetched and verified with the CA certificate)
   and submit over HTTP; their receipts verify with xmlsec1; another company's replacement is refused
-  BID_NOT_OWNED and a bid after the deadline LATE_SUBMISSION, judged at the server's receipt time.
+  BID_NOT_OWNED and a bid after the deadline LATE_SUBMISSION, judged at the server's receipt time;
+- at the opening time the worker starts the run, which opens the sitting (its key made on the engine's
+  token); each seated member (chair, finance, technical, security) releases their parts of the bids'
+  keys from their own station (`eproc session join`, their own token); the chair confirms the attendance
+  in the Prefect UI form (answered here over Prefect's API); the worker rebuilds each bid's key from the
+  released parts, opens A, B and C of the three on-time bids, ranks them (b1 wins, b2 runner-up),
+  destroys the sitting key and generates the Article 13 minutes. Where the run stops here: paused on the
+  minutes' confirmation form (the deputy's representative), the tender `opening_held`. The confirmation,
+  the members' signatures at their stations, the Article 18 notification and the contract are the
+  stack tests' (tests/e2e/stack) and issue 12's; here they would add about half a minute.
 
-The tender is a price inquiry (kind `price_inquiry`): a domestic tender's window is at least 10 days
-(art. 15), and a late bid must be tried within the test; the path is the same. No Prefect API is
-configured, so `eproc tender announce` skips scheduling the tender's run and says so (the Prefect
-worker part of the Done-when is left to the stack tests).
+The tender is a price inquiry (kind `price_inquiry`): a domestic tender's window is at least
+`min_submission_days` (config/policy/default.toml, art. 15; a whole number of days, at least 1 even in
+a test policy), and the late bid and the opening must happen within the test; the path is the same.
 """
 from __future__ import annotations
 
@@ -25,13 +41,17 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
-from eproc.stack.procs import free_port
+from eproc.stack.procs import descendants, free_port
+from tests.e2e.prefect_stack import PrefectStack
+from tests.e2e.stack.api import Api
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +59,7 @@ EPROC = str(Path(sys.executable).parent / "eproc")
 UNIT = "district-12"
 LIST_ID = "technical-civil/1400-e2e"
 TENDER = "T-E2E-1"
+OPENING_AFTER_DEADLINE = timedelta(seconds=5)  # the late bid (deadline + 2 s) may overlap the run's start
 SO_PIN = "97531"
 COMPANIES = {  # bidder -> (company national ID, economic code)
     "b1": ("50752917036", "411111111111"),
@@ -76,8 +97,8 @@ class Station:
         return subprocess.run([EPROC, *args], env=env or self.env, cwd=self.dir, capture_output=True, text=True,
                               timeout=timeout)
 
-    def ok(self, *args: str) -> dict:
-        out = self.run(*args)
+    def ok(self, *args: str, env: dict[str, str] | None = None) -> dict:
+        out = self.run(*args, env=env)
         assert out.returncode == 0, f"{self.name}: eproc {' '.join(args[:2])}\n{out.stdout}\n{out.stderr}"
         assert "Traceback" not in out.stderr
         return json.loads(out.stdout) if "--json" in args else {}
@@ -142,11 +163,24 @@ def _wait_for(base: str, proc: subprocess.Popen, log: Path) -> None:
 
 
 def test_r01_tender_announced_and_bid_from_separate_stations(tmp_path):
-    from pilot.world import simulated_national_id
-    from signing.outside import verify_all_with_xmlsec1, xmlsec1_available
+    from signing.outside import xmlsec1_available
 
     if shutil.which("softhsm2-util") is None or not xmlsec1_available():
         pytest.skip("softhsm2-util and xmlsec1 are needed")
+    prefect = PrefectStack(tmp_path / "prefect")
+    prefect.start_server()  # it boots while the registry and the stations are prepared
+    background = ThreadPoolExecutor(max_workers=1)
+    try:
+        _tender_from_separate_stations(tmp_path, prefect, background)
+    finally:
+        background.shutdown(wait=False, cancel_futures=True)
+        prefect.stop()
+
+
+def _tender_from_separate_stations(tmp_path: Path, prefect: PrefectStack, background: ThreadPoolExecutor) -> None:
+    from pilot.world import simulated_national_id
+    from signing.outside import verify_all_with_xmlsec1
+
     base = _base_env(tmp_path)
     people = {name: (simulated_national_id(f"e2e:{name}"), name, role) for name, role in (
         ("engine", "transactions_system"), ("officer", "contracts_officer"), ("deputy", "deputy"),
@@ -164,20 +198,22 @@ def test_r01_tender_announced_and_bid_from_separate_stations(tmp_path):
         assert out.returncode == 0, out.stdout + out.stderr
     ca_pem = (server_dir / "ca" / "ca-cert.pem").read_bytes()
     (tmp_path / "ca.pem").write_bytes(ca_pem)
+    pins = {s.pin for s in st.values()}
 
-    # The transactions system: its own data directory and only the engine's token.
+    # The transactions system: its own data directory and only the engine's token. The Prefect worker
+    # (and the flow runs it starts) gets the same, and nothing else.
     engine = st["engine"]
     assert engine.token_labels() == [engine.label]
+    engine_only = {"EPROC_DATA_DIR": str(server_dir), "SOFTHSM2_CONF": str(engine.conf), "EPROC_TOKEN_PIN": engine.pin}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    server_env = {**base, "EPROC_DATA_DIR": str(server_dir), "SOFTHSM2_CONF": str(engine.conf),
-                  "EPROC_TOKEN_PIN": engine.pin}
     with open(log, "wb") as out:
-        server = subprocess.Popen([EPROC, "serve", "--port", str(port)], env=server_env, cwd=ROOT, stdout=out,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen([EPROC, "serve", "--port", str(port)], env={**base, **engine_only}, cwd=ROOT,
+                                  stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_for(url, server, log)
+        worker_ready = background.submit(prefect.deploy_and_start_worker, {**engine_only, "EPROC_DECISION_POLL": "1"})
         common = ("--server", url)
 
         # The operator imports a price list; the deputy approves it and the formulas on their token.
@@ -199,9 +235,10 @@ def test_r01_tender_announced_and_bid_from_separate_stations(tmp_path):
         # The operator creates the tender from a tender file; the chair signs and publishes the notice.
         now = datetime.now(timezone.utc)
         deadline = now + timedelta(seconds=120)
+        opening = (deadline + OPENING_AFTER_DEADLINE).replace(microsecond=0)  # the tender file's precision
         members = "\n".join(f'[[commission]]\nid = "{n}"\nrole = "{n}"\nname = "{n}"\n'
                             f'national_id = "{people[n][0]}"\n' for n in ("chair", "finance", "technical", "security"))
-        (st["officer"].dir / "tender.toml").write_text(f'''[price_list]
+        (st["officer"].dir / "tender.toml").write_text(f"""[price_list]
 id = "{LIST_ID}"
 version = 1
 
@@ -215,27 +252,50 @@ items = [ {{ code = "010101", quantity = 100 }}, {{ code = "020305", quantity = 
 guarantee_rial = 10_000_000
 guarantee_valid_until = "{_jalali(now + timedelta(days=90)).split()[0]}"
 deadline = "{_jalali(deadline)}"
-opening_at = "{_jalali(deadline + timedelta(minutes=1))}"
+opening_at = "{_jalali(opening)}"
 required_documents = ["grade_certificate"]
 allowed_grades = [1, 2, 3]
 
-{members}''', encoding="utf-8")
+{members}""", encoding="utf-8")
         created = st["officer"].ok("tender", "create", "tender.toml", *common, "--token", st["officer"].label,
                                    "--json")
         assert created["tender_id"] == TENDER and created["estimate_rial"] == 149_000_000
+
+        # The Prefect side is up: pool, prefect.yaml's deployments, one worker on line; none of its
+        # processes holds another person's token directory or PIN.
+        worker_ready.result(timeout=240)
+        spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+        assert "tender" in prefect.deployments and prefect.deployments == [d["name"] for d in spec["deployments"]]
+        _only_engine_token(_environ(prefect.pid("prefect-server")), None, pins)
+        _only_engine_token(_environ(prefect.pid("worker-1")), engine, pins)
+
         announced = st["chair"].ok("tender", "announce", TENDER, *common, "--token", st["chair"].label, "--unit",
-                                   UNIT, "--out", "notice.xml", "--json")
-        assert announced["published"] is True
-        assert announced["scheduled"] is None and announced["schedule_problem"] is None  # no Prefect API here
+                                   UNIT, "--out", "notice.xml", "--json",
+                                   env={**st["chair"].env, "EPROC_PREFECT_API_URL": prefect.api_url})
+        assert announced["published"] is True and announced["schedule_problem"] is None, announced
         notice = (st["chair"].dir / "notice.xml").read_bytes()
         assert [ok for _, ok, _ in verify_all_with_xmlsec1(notice, ca_pem)] == [True, True]  # chair, engine
         assert httpx.get(f"{url}/v1/tenders/{TENDER}/notice", timeout=10).content == notice
+
+        # The announcement scheduled the tender's run at the opening time: one run, the tender id only.
+        assert datetime.fromisoformat(announced["opening_at"]) == opening
+        api = Api(prefect.api_url)
+        tender_deployment = prefect.deployment("tender/tender")
+        runs = api.runs(deployment_id={"any_": [tender_deployment["id"]]})
+        assert [r["id"] for r in runs] == [announced["scheduled"]["id"]]
+        run = runs[0]
+        assert run["state_type"] == "SCHEDULED"
+        assert datetime.fromisoformat(run["expected_start_time"]) == opening
+        assert datetime.fromisoformat(announced["scheduled"]["scheduled_for"]) == opening
+        assert run["parameters"] == {"tender_id": TENDER} and not run["job_variables"]
+        assert {"tender", UNIT} <= set(run["tags"])
+        assert not any(pin in json.dumps(run) for pin in pins)
 
         # Three bidders, concurrently, each from their own station: seal from the signed notice, submit.
         def bid_script(name: str, coefficient: str, bidder: str | None = None, out: str = "bid.sealed") -> list[str]:
             s = st[name]
             for letter, body in (("a", {"guarantee": {"amount_rial": 10_000_000,
-                                                      "valid_until": _jalali(now + timedelta(days=60)).split()[0]}}),
+                                                      "valid_until": _jalali(now + timedelta(days=100)).split()[0]}}),
                                  ("b", {"documents": ["grade_certificate"], "grade": 2}),
                                  ("c", {"coefficient": coefficient})):
                 (s.dir / f"{letter}.json").write_text(json.dumps(body), encoding="utf-8")
@@ -248,7 +308,7 @@ allowed_grades = [1, 2, 3]
 
         procs = {name: subprocess.Popen(bid_script(name, c), env=st[name].env, cwd=st[name].dir,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for name, c in (("b1", "0.95"), ("b2", "0.97"), ("b3", "0.99"))}
+                 for name, c in (("b1", "1.03"), ("b2", "1.04"), ("b3", "1.05"))}  # none abnormally low
         for name, proc in procs.items():
             stdout, stderr = proc.communicate(timeout=300)
             assert proc.returncode == 0, f"{name}: {stdout}\n{stderr}"
@@ -279,12 +339,60 @@ allowed_grades = [1, 2, 3]
         assert json.loads(late.stdout) == {"accepted": False, "reason": "LATE_SUBMISSION", "seq": None,
                                            "detail": json.loads(late.stdout)["detail"]}
         assert "Traceback" not in late.stderr + other.stderr
+
+        # At the opening time the worker starts the run and opens the sitting (its key on the engine's
+        # token); each seated member releases their parts of the bids' keys from their own station.
+        def sitting_open() -> dict | None:
+            state = httpx.get(f"{url}/v1/tenders/{TENDER}/sessions/opening", timeout=10).json()
+            return state if state["open"] else None
+
+        sitting = api.wait(sitting_open, timeout=120, message="the worker opening the sitting")
+        seated = sorted({mid for ids in sitting["seats"].values() for mid in ids})
+        assert seated == ["chair", "finance", "security", "technical"] and sitting["released"] == []
+        parent = api.run(run["id"])
+        assert parent["state_type"] == "RUNNING" and parent["name"] == f"tender-{TENDER}"
+        assert datetime.fromisoformat(parent["start_time"]) >= opening - timedelta(seconds=1)  # Prefect's rounding
+        flow_processes = [_environ(pid) for pid in descendants(prefect.pid("worker-1"))]
+        assert flow_processes  # the flow run's process, started by the worker with the worker's environment
+        for environ in flow_processes:
+            _only_engine_token(environ, engine, pins)
+        joins = {name: subprocess.Popen([EPROC, "session", "join", "--tender", TENDER, "--session", "opening", *common,
+                                         "--token", st[name].label, "--unit", UNIT, "--role", name,
+                                         "--ca", str(tmp_path / "ca.pem"), "--json"],
+                                        env=st[name].env, cwd=st[name].dir, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+                 for name in seated}  # member id = role = station name in this tender file
+        for name, proc in joins.items():
+            stdout, stderr = proc.communicate(timeout=300)
+            assert proc.returncode == 0, f"{name}: {stdout}\n{stderr}"
+            assert json.loads(stdout)["member_id"] == name and json.loads(stdout)["parts"] == 3, stdout
+
+        # Then the chair confirms the attendance (the Prefect UI form, answered here over its API); the
+        # worker rebuilds each bid's key from the released parts, opens the envelopes, evaluates, and
+        # the generated minutes await the confirmation of the deputy's representative.
+        paused = api.paused_session(run["id"], timeout=120)
+        assert paused["name"] == f"{TENDER}-opening"
+        attendance_key = paused["state"]["state_details"]["pause_key"]
+        api.resume(paused["id"], {**{f"member_{i}": True for i in range(4)}, "confirmed": True, "answered_by_0": True})
+        confirmation_key = api.wait(lambda: (k := api.pause_key(paused["id"])) not in (None, attendance_key) and k,
+                                    timeout=120, message="the session pausing for the minutes' confirmation")
+        schema_key = f"paused-{confirmation_key}-schema"  # saved just after the run paused
+
+        def schema() -> dict | None:
+            r = api.http.get(f"/flow_runs/{paused['id']}/input/{schema_key}")
+            return r.json() if r.status_code == 200 else None
+
+        form = api.wait(schema, timeout=30, message="the minutes' confirmation form")
+        assert set(form["properties"]) == {"confirmed", "note", "answered_by"}, form  # the minutes' confirmation
+        assert api.run(run["id"])["state_type"] == "RUNNING"
     finally:
         server.terminate()
         server.wait(timeout=60)
     assert "Traceback" not in log.read_text()
 
-    # What the engine holds: three receipts, the refusals audited, the notice signer the chair.
+    # What the engine holds: three receipts, the refusals audited, the notice signer the chair; the
+    # sitting held after the opening time, each seated member's release, every envelope of the three
+    # on-time bids opened by the engine, the Article 13 minutes generated (the ranking: b1, b2, b3).
     import sqlite3
 
     db = sqlite3.connect(server_dir / "eproc.db")
@@ -292,10 +400,47 @@ allowed_grades = [1, 2, 3]
         refused = sorted(r for (r,) in db.execute("SELECT reason FROM audit_log WHERE action='bid.refused'"))
         accepted = db.execute("SELECT count(*) FROM bids WHERE refused_reason IS NULL").fetchone()[0]
         signer = db.execute("SELECT signer_national_id FROM tender_notices WHERE tender_id=?", (TENDER,)).fetchone()[0]
+        status = db.execute("SELECT status, reason FROM tenders WHERE id=?", (TENDER,)).fetchone()
+        minutes = db.execute("SELECT xml, final FROM minutes WHERE tender_id=? AND kind='article13'",
+                             (TENDER,)).fetchall()
+        sitting_log = db.execute("SELECT action, actor, reason, at FROM audit_log WHERE entity_id=? AND (action LIKE "
+                                 "'session.%' OR action IN ('envelope.opened', 'article13.generated')) ORDER BY seq",
+                                 (TENDER,)).fetchall()
     finally:
         db.close()
     assert refused == ["BID_NOT_OWNED", "LATE_SUBMISSION"] and accepted == 3
     assert signer == st["chair"].national_id
+    assert tuple(status) == ("opening_held", None), status
+    assert len(minutes) == 1 and not minutes[0][1]  # generated, awaiting confirmation and the members' signatures
+    assert b'<Award status="awarded" winner="b1" runner_up="b2">' in bytes(minutes[0][0])
+    actions = [a for a, _, _, _ in sitting_log]
+    assert sorted(actions) == sorted(["session.key", *["session.released"] * 4, "session.attendance",
+                                      "session.started", *["envelope.opened"] * 9,  # A, B and C of each on-time bid
+                                      "session.key_destroyed", "article13.generated"]), actions
+    assert actions[:5] == ["session.key", *["session.released"] * 4], actions  # no bid opened before the releases
+    assert actions[-2:] == ["session.key_destroyed", "article13.generated"], actions
+    assert all(r is None for _, _, r, _ in sitting_log), sitting_log
+    assert next(actor for a, actor, _, _ in sitting_log if a == "session.attendance") == st["chair"].national_id
+    assert all(_utc(at) >= opening for _, _, _, at in sitting_log)  # nothing before the opening time
+
+
+def _utc(stored: str) -> datetime:
+    """An audit time as SQLite holds it (UTC, with or without its offset)."""
+    at = datetime.fromisoformat(stored)
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return dict(item.split("=", 1) for item in raw.split("\0") if "=" in item)
+
+
+def _only_engine_token(environ: dict[str, str], engine: Station | None, pins: set[str]) -> None:
+    """A process of the engine's side holds the engine's token directory and PIN (or none at all)."""
+    assert environ.get("SOFTHSM2_CONF") == (str(engine.conf) if engine else None)
+    held = {k: v for k, v in environ.items() if k.startswith("EPROC_TOKEN_PIN")}
+    assert held == ({"EPROC_TOKEN_PIN": engine.pin} if engine else {})
+    assert pins.intersection(environ.values()) == ({engine.pin} if engine else set())
 
 
 def _q(arg: str) -> str:
