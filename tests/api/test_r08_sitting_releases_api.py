@@ -19,7 +19,7 @@ from domain.reasons import DomainError, Reason  # noqa: E402
 from pilot.scenario import tender_id_of  # noqa: E402
 from stations.commission import join, sitting_path  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sitting-api")]  # one world, one worker
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,11 @@ def test_r08_a_sitting_is_not_open_before_its_time_and_then_only_to_members(sitt
 
 
 def test_r08_a_member_releases_once_for_this_sitting_and_key_only(sitting):
+    from services.tender.release import open_sitting
+
     world, scenario, tid = sitting
+    world.clock.set(scenario.tender.opening_at)
+    open_sitting(world.deps, tid, "opening")  # idempotent: the same sitting when the test above opened it
     finance = _member(scenario, "finance")
     unit = scenario.tender.unit
     with world.stations.person(finance.national_id, "finance", unit) as station:
