@@ -154,7 +154,9 @@ def _secrets_of(workdir: Path) -> list[bytes]:
             start = text.index('ciphertext="') + len('ciphertext="')
             out.append(text[start:start + 40].encode())
         labels = [r[0] for r in db.execute("SELECT DISTINCT token_label FROM certificates").fetchall()]
-    out += [simulated_pin(label).encode() for label in labels if label]
+    # A PIN as a value (quoted, as in a parameter, result or log record): six bare digits also occur by
+    # chance inside timestamps and ids.
+    out += [b'"' + simulated_pin(label).encode() + b'"' for label in labels if label]
     scenario = load_scenario(DISTRICT_12)
     for b in scenario.bidders:
         c = envelope_contents(b.guarantee, b.documents, b.grade, b.technical_score, b.price)["C"]
