@@ -7,7 +7,8 @@ A worker finds its world through its settings (config/settings.py, `EPROC_*`):
 - the tokens (`SOFTHSM2_CONF` / `EPROC_PKCS11_MODULE`), looked up in the certificate registry;
 - the engine's own signer: `EPROC_SYSTEM_NATIONAL_ID`, else whoever holds the `transactions_system`
   role with a valid certificate;
-- `EPROC_INTEGRATIONS`: `stub` (the rule-enforcing stubs on the application database) or `none`;
+- `EPROC_INTEGRATIONS`: `stub` (the rule-enforcing stubs on the application database), `http` (the
+  financial, project-control and transparency services over HTTP: `_attach_http`) or `none`;
 - `EPROC_DECISIONS`: `forms` (Prefect UI forms) or `scripted:/path/scenario.toml` (rehearsals on
   the stack); `EPROC_DECISION_TIMEOUT`: seconds a paused run waits for an operator.
 
@@ -28,7 +29,7 @@ from domain.clock import Clock, SystemClock
 from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
 from services.deps import Deps, active, use
-from services.ports import Decisions
+from services.ports import Decisions, Orchestrator
 from services.signers import ENGINE_ROLE, ENGINE_UNIT, Signer, Signers, current_certificate
 from store.db import make_engine, session_factory
 from store.uow import UnitOfWork
@@ -55,6 +56,9 @@ def production(settings: Settings | None = None, database_url: str | None = None
         deps.engine_signer = signers.get(system_nid)
     if settings.integrations == "stub":
         _attach_stubs(deps, engine, clock)
+    elif settings.integrations == "http":
+        _attach_http(deps, engine, clock, settings)
+    deps.orchestrator = orchestrator_for(deps, settings)
     scenario = getattr(deps.decisions, "scenario", None)
     if scenario is not None and scenario.contract is not None:
         from pilot.contract_world import inputs_from_scenario
@@ -92,6 +96,45 @@ def _attach_stubs(deps: Deps, engine, clock: Clock) -> None:
     deps.project_control = ProjectControlStub(engine, transactions, clock)
     deps.publisher = TransparencyPublisherStub(engine, clock, publication_cutoff=deps.policy.publication.cutoff,
                                                publisher_name=deps.policy.publication.publisher)
+
+
+def _attach_http(deps: Deps, engine, clock: Clock, settings: Settings) -> None:
+    """The financial, project-control and transparency systems as their own services over HTTP
+    (`eproc stub serve ...`, integrations/http) at EPROC_FINANCIAL_URL, EPROC_PROJECT_CONTROL_URL and
+    EPROC_TRANSPARENCY_URL; the announcement portal and the SMS outbox stay the in-process stubs.
+
+    Raises: INVALID_INPUT when one of the three URLs is not set."""
+    from integrations.http.financial import HttpFinancialSystem
+    from integrations.http.project_control import HttpProjectControlSystem
+    from integrations.http.transparency import HttpTransparencyPublisher
+    from integrations.stubs.announcement import AnnouncementPortalStub
+    from integrations.stubs.notifications import SmsOutboxStub
+    from store.stub_tables import create_stub_tables
+
+    missing = [name for name, url in (("EPROC_FINANCIAL_URL", settings.financial_url),
+                                      ("EPROC_PROJECT_CONTROL_URL", settings.project_control_url),
+                                      ("EPROC_TRANSPARENCY_URL", settings.transparency_url)) if not url]
+    if missing:
+        raise DomainError(Reason.INVALID_INPUT, "با EPROC_INTEGRATIONS=http این نشانی‌ها لازم‌اند: " + "، ".join(missing))
+    create_stub_tables(engine)
+    deps.portal = AnnouncementPortalStub(engine, clock)
+    deps.notifier = SmsOutboxStub(engine, clock)
+    deps.financial = HttpFinancialSystem(settings.financial_url or "")
+    deps.project_control = HttpProjectControlSystem(settings.project_control_url or "")
+    deps.publisher = HttpTransparencyPublisher(settings.transparency_url or "")
+
+
+def orchestrator_for(deps: Deps, settings: Settings) -> Orchestrator | None:
+    """Prefect at EPROC_PREFECT_API_URL, else at Prefect's own PREFECT_API_URL; None when neither is
+    set (local mode: nothing is scheduled or resumed by the API, flows started in-process poll)."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = settings.prefect_api_url or PREFECT_API_URL.value()
+    if not url:
+        return None
+    from eproc.stack.orchestrator import PrefectOrchestrator
+
+    return PrefectOrchestrator(deps, url)
 
 
 def decisions_from(settings: Settings) -> Decisions:

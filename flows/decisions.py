@@ -7,10 +7,13 @@ scenario."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+from uuid import uuid4
 
 from prefect import pause_flow_run
+from prefect.context import FlowRunContext
 from prefect.input import RunInput
 from pydantic import Field, create_model
 
@@ -20,6 +23,7 @@ from services.ports import Attendance, Confirmation, Decisions, Scores  # noqa: 
 from services.tender.minutes import all_signed
 
 RLI, PDI = "\u2067", "\u2069"
+T = TypeVar("T", bound=RunInput)
 
 
 def rtl(text: str) -> str:
@@ -97,11 +101,21 @@ def chairs_of(tender_id: str, members: dict[str, str]) -> dict[str, str]:
 ATTENDANCE_ASKS = 3
 
 
+def ask(form: type[T], timeout: int) -> T:
+    """Pause the run on `form` (a RunInput, answered in the Prefect UI) for up to `timeout` seconds.
+    Each pause has a key of its own: a run that suspended or crashed starts over, and Prefect would
+    otherwise take a new form for an old one already answered (pause keys count from one in each
+    process) and hand back that old answer."""
+    return pause_flow_run(wait_for_input=form, timeout=timeout, key=f"{form.__name__.lower()}-{uuid4().hex}")
+
+
 class FormDecisions:
     """Operators answer in the Prefect UI; the run waits paused (up to `timeout` seconds). Nothing
-    that is a decision is filled in advance, and every form asks who answers. Signatures are not a
-    form: members sign at their own stations (`eproc minutes sign`) and the run watches the store
-    every `poll_seconds` until they have (up to `timeout` seconds)."""
+    that is a decision is filled in advance, and every form asks who answers. Releases and signatures
+    are not forms: members act at their own stations (`eproc session join`, `eproc minutes sign`) and
+    the run waits suspended, holding no worker, until the API resumes it when they are complete or
+    `timeout` seconds after the sitting opened or the document was generated (flows.runtime.
+    suspend_until). A run that cannot suspend (no deployment) watches the store every `poll_seconds`."""
 
     def __init__(self, timeout: int = 3600, poll_seconds: float = 5.0) -> None:
         self.timeout = timeout
@@ -112,9 +126,9 @@ class FormDecisions:
         form = attendance_form(members, list(chairs))
         note = ""
         for _ in range(ATTENDANCE_ASKS):
-            answer = pause_flow_run(wait_for_input=form.with_initial_data(description=rtl(
+            answer = ask(form.with_initial_data(description=rtl(
                 f"{note}حضور در جلسهٔ {SESSION_FA.get(session, session)} مناقصهٔ {tender_id}: "
-                "اعضای حاضر را روشن کنید، پاسخ‌دهنده را برگزینید و حضور را تأیید کنید.")), timeout=self.timeout)
+                "اعضای حاضر را روشن کنید، پاسخ‌دهنده را برگزینید و حضور را تأیید کنید.")), self.timeout)
             data = answer.model_dump()
             chosen = [nid for i, nid in enumerate(chairs.values()) if data.get(f"answered_by_{i}")]
             if data["confirmed"] and len(chosen) == 1:
@@ -124,44 +138,73 @@ class FormDecisions:
         return Attendance(present, bool(data["confirmed"]), chosen[0] if len(chosen) == 1 else "")
 
     def technical_scores(self, tender_id: str, bidders: list[str]) -> Scores:
-        answer = pause_flow_run(wait_for_input=TechnicalScoresForm.with_initial_data(
-            description=rtl(f"امتیاز فنی پیشنهادهای مناقصهٔ {tender_id}: " + "، ".join(bidders))), timeout=self.timeout)
+        answer = ask(TechnicalScoresForm.with_initial_data(
+            description=rtl(f"امتیاز فنی پیشنهادهای مناقصهٔ {tender_id}: " + "، ".join(bidders))), self.timeout)
         return Scores(dict(answer.scores), normalize_digits(answer.answered_by).strip())
 
     def confirm_minutes(self, tender_id: str, summary: str) -> Confirmation:
-        answer = pause_flow_run(wait_for_input=MinutesConfirmationForm.with_initial_data(
-            description=rtl(f"صورتجلسهٔ ماده ۱۳ مناقصهٔ {tender_id}: {summary}")), timeout=self.timeout)
+        answer = ask(MinutesConfirmationForm.with_initial_data(
+            description=rtl(f"صورتجلسهٔ ماده ۱۳ مناقصهٔ {tender_id}: {summary}")), self.timeout)
         return Confirmation(bool(answer.confirmed), normalize_digits(answer.answered_by).strip(), answer.note)
 
     def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> Confirmation:
-        answer = pause_flow_run(wait_for_input=ContractSignatureForm.with_initial_data(
-            description=rtl(f"امضای قرارداد مناقصهٔ {tender_id} توسط {bidder}")), timeout=self.timeout)
+        answer = ask(ContractSignatureForm.with_initial_data(
+            description=rtl(f"امضای قرارداد مناقصهٔ {tender_id} توسط {bidder}")), self.timeout)
         return Confirmation(bool(answer.signed), normalize_digits(answer.answered_by).strip())
 
     def release_parts(self, tender_id: str, session: str, members: dict[str, str], at: datetime) -> None:
-        # The engine holds no member's token: it watches the store until the quorum and the security
-        # representative have released their parts (`eproc session join` at their stations).
-        from flows.runtime import publish_sitting
+        # The engine holds no member's token: it waits for the quorum and the security representative to
+        # release their parts (`eproc session join` at their stations), suspended when it can.
+        from flows.runtime import can_suspend, publish_sitting, suspend_until
         from services.tender import quorum_released, released_members
+        from services.tender.progress import sitting_deadline
 
         deps = current()
-        deadline = time.monotonic() + self.timeout
-        shown: list[str] | None = None
-        while not quorum_released(deps, tender_id, session):
-            released = sorted(released_members(deps, tender_id, session))
-            if released != shown:  # the operators' view of the seats, refreshed as members release
-                publish_sitting(tender_id, session)
-                shown = released
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(self.poll_seconds, left))
+
+        def ready() -> bool:
+            return quorum_released(deps, tender_id, session)
+
+        deadline = sitting_deadline(deps, tender_id, session, self.timeout)
+        if deadline is not None and can_suspend():
+            publish_sitting(tender_id, session)  # the seats; the API refreshes them as members release
+            suspend_until(tender_id, ready, deadline, f"release-{session}")
+        else:
+            self._poll(ready, lambda: released_members(deps, tender_id, session),
+                       lambda: publish_sitting(tender_id, session))
 
     def minutes_signed(self, tender_id: str, kind: str, signers: list[str]) -> None:
-        # The engine holds no member's token: it only watches the store for their signatures.
+        # The engine holds no member's token: it waits for their signatures made at their stations,
+        # suspended when it can.
+        from flows.runtime import can_suspend, publish_signatures, suspend_until
+        from services.tender import minutes_to_sign
+        from services.tender.progress import signing_wait_deadline
+
         deps = current()
+
+        def ready() -> bool:
+            return all_signed(deps, tender_id, kind)
+
+        deadline = signing_wait_deadline(deps, tender_id, kind, self.timeout)
+        if deadline is not None and can_suspend():
+            publish_signatures(tender_id, kind)  # who has signed; the API refreshes it as members sign
+            suspend_until(tender_id, ready, deadline, f"sign-{kind}")
+        else:
+            self._poll(ready, lambda: list(minutes_to_sign(deps, tender_id, kind).signed),
+                       lambda: publish_signatures(tender_id, kind))
+
+    def _poll(self, ready: Callable[[], bool], progress: Callable[[], list[str]], show: Callable[[], object]) -> None:
+        """Watch the store every `poll_seconds` (up to `timeout` seconds) where the run cannot suspend
+        (a run without a deployment), refreshing the operators' view (`show`) when `progress` changes."""
         deadline = time.monotonic() + self.timeout
-        while not all_signed(deps, tender_id, kind):
+        in_run = FlowRunContext.get() is not None  # artifacts belong to a run (outside one: nothing to show)
+        shown: list[str] | None = None
+        while True:
+            now = progress()
+            if now != shown and in_run:
+                show()
+                shown = now
+            if ready():
+                return
             left = deadline - time.monotonic()
             if left <= 0:
                 return

@@ -24,22 +24,23 @@ BLOCKING = {Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT, Reason.TOKEN_PIN_
             Reason.NOT_AUTHORISED, Reason.STORE_TAMPERED}
 STATUS_FA = {"accepted": "پذیرفته", "rejected": "رد", "returned_unopened": "بازنشده مسترد",
              "not_submitted": "ارسال نشده"}
-ROLE_FA = {"chair": "رئیس کمیسیون", "finance": "مدیر مالی", "technical": "مدیر فنی", "legal": "نمایندهٔ حقوقی",
-           "security": "نمایندهٔ حراست"}
+ROLE_FA = runtime.SEAT_FA
 SESSION_TITLE_FA = {"opening": "جلسهٔ بازگشایی", "price_opening": "جلسهٔ بازگشایی پاکت‌های ج"}
 
 
-@flow(name="tender-session", flow_run_name="{tender_id}-{session}", log_prints=True)
-def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
-    """One sitting of the Article 13 commission: open the sitting, wait for the members to release
-    their parts of the bids' keys from their own stations, rebuild each bid's key, open the envelopes in order, evaluate, and (when prices are known) wait for the members to sign
-    the minutes at their stations (blocked with QUORUM_NOT_MET when they do not in time).
+def sitting(tender_id: str, session: str = "opening") -> dict:
+    """One sitting of the Article 13 commission, inside the tender's run: open the sitting, wait for
+    the members to release their parts of the bids' keys from their own stations, rebuild each bid's
+    key, open the envelopes in order, evaluate, and (when prices are known) wait for the members to
+    sign the minutes at their stations (blocked with QUORUM_NOT_MET when they do not in time).
 
-    A rerun after a crash continues from the store: a session already held is not held again
-    and minutes already generated are signed as they are, so no envelope is opened twice."""
+    Not a subflow: the tender's run suspends while members act at their stations, and Prefect
+    suspends only top-level runs. A run resumed after a suspension, or rerun after a crash, starts
+    over and continues from the store: a session already held is not held again and minutes
+    already generated are signed as they are, so no envelope is opened twice."""
     deps = runtime.deps()
     view = svc.load(deps, tender_id)
-    runtime.wait_until(deps.clock, svc.session_time(view.spec, session))
+    runtime.wait_until(deps.clock, svc.session_time(view.spec, session), tender_id)
     stored = svc.stored_session(deps, tender_id, session)
     prices_now = session == "price_opening" or view.spec.procedure.value == "one_stage"
     if stored is not None and not prices_now:
@@ -72,11 +73,19 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
             return svc.SessionResult(SessionStatus.TECHNICAL_EVALUATED).to_dict()
         draft_minutes(tender_id, outcome)
         participants = outcome.participants
+    return minutes_signed_in_session(tender_id, participants)
+
+
+def minutes_signed_in_session(tender_id: str, participants: list[str]) -> dict:
+    """After the minutes are generated: the deputy's representative confirms them, every member
+    taking part (`participants`: member ids) signs them at their own station, and the sitting ends
+    `awarded` or `retender` (blocked with QUORUM_NOT_MET when they do not sign in time). The engine
+    only receives the signatures (R09, R10). Shared by every kind's sitting (tenders, online auctions)."""
+    deps = runtime.deps()
     if not svc.minutes_confirmed(deps, tender_id):
         answer = deps.human().confirm_minutes(tender_id, svc.award_summary(deps, tender_id))
         if not svc.confirm_minutes(deps, tender_id, answer):
             return svc.SessionResult(SessionStatus.BLOCKED).to_dict()
-    # Every member taking part signs at their own station; the engine only receives the signatures.
     deps.human().minutes_signed(tender_id, svc.ARTICLE13, participants)
     try:
         minutes = signed_minutes(tender_id)
@@ -93,10 +102,12 @@ def tender_session_flow(tender_id: str, session: str = "opening") -> dict:
 @flow(name="tender", flow_run_name="tender-{tender_id}", log_prints=True)
 def tender_flow(tender_id: str) -> dict:
     """From the opening session to the winner's contract signature (the announcement and the
-    bidders' submissions happen before, through `eproc` and the bidders' own tools)."""
-    result = tender_session_flow(tender_id, "opening")
+    bidders' submissions happen before, through `eproc` and the bidders' own tools). While members
+    release or sign at their stations the run is suspended (on a deployment) and starts over from
+    the store when resumed."""
+    result = sitting(tender_id, "opening")
     if result["status"] == SessionStatus.TECHNICAL_EVALUATED.value:
-        result = tender_session_flow(tender_id, "price_opening")
+        result = sitting(tender_id, "price_opening")
     if result["status"] != SessionStatus.AWARDED.value:
         return result
     return contract_signature(tender_id)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from config.policy import Policy
 from domain.clock import Clock
 from domain.reasons import DomainError, Reason
-from services.ports import Decisions
+from services.ports import Decisions, Orchestrator
 from services.signers import RoleCheck, Signer, Signers, role_checker
 from store.uow import UnitOfWork
 
@@ -55,6 +55,7 @@ class Deps:
     financial: FinancialSystem | None = None
     project_control: ProjectControlSystem | None = None
     publisher: TransparencyPublisher | None = None
+    orchestrator: Orchestrator | None = None  # Prefect in production (eproc.wiring); None in rehearsals
 
     def uow(self) -> UnitOfWork:
         """A new unit of work on the application database."""

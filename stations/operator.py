@@ -94,11 +94,19 @@ def create_tender(officer: Station, data: bytes, file_name: str) -> dict[str, An
     return out
 
 
+# How the server reports the tender's run it scheduled (api.routers.tenders).
+SCHEDULE_HEADERS = {"id": "X-Eproc-Run-Id", "scheduled_for": "X-Eproc-Run-Scheduled-For",
+                    "problem": "X-Eproc-Schedule-Problem"}
+
+
 def sign_notice(signatory: Station, tender_id: str, unit: str, ca_pem: bytes,
-                show: Callable[[NoticeContent], None] | None = None) -> tuple[bytes, NoticeContent]:
+                show: Callable[[NoticeContent], None] | None = None,
+                scheduled: Callable[[dict[str, str]], None] | None = None) -> tuple[bytes, NoticeContent]:
     """Fetch the notice as it would be published now, check it is this tender's and unit's, show it
     (`show(content)`), sign it on the signatory's token and send it; verify the published notice
     (the signatory's and the engine's signatures, with `ca_pem`). Returns (published XML, content).
+    `scheduled(info)` receives what the server says of the tender's run it scheduled at the opening
+    time: `{"id", "scheduled_for"}`, `{"problem"}`, or `{}` (a server without a workflow engine).
     Raises: INVALID_INPUT (a draft of another tender or unit), and verify_notice's reasons.
     Rule: R02 (the notice signed by the unit's authorised signatory), R27 (its wording)."""
     draft = parse_untrusted(signatory.get(f"/v1/tenders/{tender_id}/notice/draft").content)
@@ -107,5 +115,7 @@ def sign_notice(signatory: Station, tender_id: str, unit: str, ca_pem: bytes,
         raise DomainError(Reason.INVALID_INPUT, "پیش‌نویس آگهی از آنِ مناقصه یا واحد دیگری است")
     if show is not None:
         show(shown)
-    published = signatory.post_signed(f"/v1/tenders/{tender_id}/notice", draft).content
-    return published, verify_notice(published, ca_pem)
+    answer = signatory.post_signed(f"/v1/tenders/{tender_id}/notice", draft)
+    if scheduled is not None:
+        scheduled({name: answer.headers[header] for name, header in SCHEDULE_HEADERS.items() if header in answer.headers})
+    return answer.content, verify_notice(answer.content, ca_pem)

@@ -25,6 +25,7 @@ from api.security import Actor, current_actor
 from api.signed import SIGNED_XML_BODY
 from api.streaming import spooled
 from services.deps import Deps
+from services.tender import progress
 from services.tender.minutes import Signatory, check_member, minutes_to_sign, receive_signature
 
 router = APIRouter(prefix="/v1", tags=["minutes / صورتجلسه‌ها"])
@@ -123,5 +124,6 @@ async def post_signature(tender_id: str, kind: str, request: Request, deps: Deps
         xml = body.read_all()
     received_at = deps.clock.now()
     shown = await run_in_threadpool(receive_signature, deps, tender_id, kind, xml, _signatory(actor), received_at)
+    await run_in_threadpool(progress.after_signature, deps, tender_id, kind)  # who has signed; the run resumes
     data: dict[str, Any] = shown.to_dict()
     return data

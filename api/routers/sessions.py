@@ -22,7 +22,7 @@ from api.security import Actor, require_role
 from api.signed import SIGNED_XML_BODY, signed_request
 from domain.reasons import DomainError
 from services.deps import Deps
-from services.tender import release
+from services.tender import progress, release
 from services.tender.view import load
 
 router = APIRouter(prefix="/v1", tags=["sittings / جلسه‌های کمیسیون"])
@@ -98,4 +98,5 @@ async def post_release(tender_id: str, session: SessionName, request: Request, d
                        actor: Member) -> dict[str, Any]:
     doc = await signed_request(request, "PartsRelease")
     done = await run_in_threadpool(release.receive_release, deps, tender_id, session, doc)
+    await run_in_threadpool(progress.after_release, deps, tender_id, session)  # operators' view; the run resumes
     return {"member_id": done.member_id, "parts": done.count, "sha256": done.sha256}

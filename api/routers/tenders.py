@@ -3,7 +3,8 @@
     POST /v1/tenders                           operator: signed TenderRequest (the tender file)
     GET  /v1/tenders/{id}                      status (a tender not yet announced: operators of its unit)
     GET  /v1/tenders/{id}/notice/draft         operator or signatory of its unit: the notice to sign
-    POST /v1/tenders/{id}/notice               the unit's authorised signatory: the signed notice
+    POST /v1/tenders/{id}/notice               the unit's authorised signatory: the signed notice (the
+                                               server then schedules the tender's run at the opening time)
     GET  /v1/tenders/{id}/notice               public: the published notice (signatory + engine)
     POST /v1/tenders/{id}/bids                 the company's signatory: the sealed bid file, streamed
     GET  /v1/trust/ca                          public: the municipal CA certificate (PEM)
@@ -15,6 +16,7 @@ signatory (services.tender.files.NOTICE_SIGNATORY), a company's registered signa
 """
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives import serialization
@@ -31,12 +33,16 @@ from domain.documents.notice import read_notice
 from domain.reasons import DomainError, Reason
 from services.deps import Deps
 from services.signers import COMPANY_SIGNATORY
-from services.tender import files
+from services.tender import files, progress
 from services.tender.submission import submit_bid
 
 router = APIRouter(prefix="/v1", tags=["tenders / مناقصه‌ها"])
 DepsParam = Annotated[Deps, Depends(get_deps)]
 XML = "application/xml"
+RUN_ID_HEADER = "X-Eproc-Run-Id"  # the tender's run, scheduled at the opening time by the server
+RUN_AT_HEADER = "X-Eproc-Run-Scheduled-For"  # ISO 8601, UTC
+SCHEDULE_PROBLEM_HEADER = "X-Eproc-Schedule-Problem"
+log = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "MALFORMED_XML, SIGNATURE_INVALID, CERT_*, SIGNING_TIME_SKEW, BIDDER_SIGNATURE_INVALID, "
@@ -129,17 +135,36 @@ def get_notice_draft(tender_id: str, deps: DepsParam,
     summary="انتشار آگهی امضاشده — Publish the signed notice",
     description="بدنه: آگهی امضاشده با توکن امضاکنندهٔ مجاز واحد (رئیس کمیسیون ماده ۱۳). سامانه امضا را در زمان دریافت "
                 "می‌سنجد، بررسی می‌کند که همان آگهی این مناقصه باشد، آن را با توکن خود امضا می‌کند، مناقصه را ثبت و آگهی "
-                "را با اسنادش در درگاه اطلاع‌رسانی منتشر می‌کند (R02). پاسخ: آگهی منتشرشده (XML).\n\n"
+                "را با اسنادش در درگاه اطلاع‌رسانی منتشر می‌کند (R02) و اجرای مناقصه را برای زمان بازگشایی زمان‌بندی "
+                "می‌کند. پاسخ: آگهی منتشرشده (XML)؛ شناسهٔ اجرا در سرآیند X-Eproc-Run-Id.\n\n"
                 "Body: the notice signed on the token of the unit's authorised signatory (the Article 13 commission's "
                 "chair). The engine verifies it at receipt, checks that it is this tender's notice, countersigns it "
                 "with its own token, registers the tender and publishes the notice with its documents on the "
-                "announcement portal (R02). Answer: the published notice (XML).")
+                "announcement portal (R02), and schedules the tender's run at the opening time. Answer: the published "
+                "notice (XML); the run in the X-Eproc-Run-Id and X-Eproc-Run-Scheduled-For headers (or "
+                "X-Eproc-Schedule-Problem: the notice stays published and `eproc schedule-tender` retries).")
 async def post_notice(tender_id: str, request: Request, deps: DepsParam,
                       actor: Annotated[Actor, Depends(require_role(files.NOTICE_SIGNATORY))]) -> Response:
     doc = await signed_request(request, "Notice")
     if read_notice(doc.root).tender_id != tender_id:
         raise DomainError(Reason.INVALID_INPUT, "آگهی از آنِ مناقصهٔ دیگری است")
-    return _xml(await run_in_threadpool(files.publish_notice, deps, doc), status=201)
+    published = _xml(await run_in_threadpool(files.publish_notice, deps, doc), status=201)
+    # The tender's run is scheduled here, at the server, whatever network the chair's station is on.
+    published.headers.update(await run_in_threadpool(_schedule_headers, deps, tender_id))
+    return published
+
+
+def _schedule_headers(deps: Deps, tender_id: str) -> dict[str, str]:
+    """The scheduled run as response headers (`X-Eproc-Run-Id`, `X-Eproc-Run-Scheduled-For`), or the
+    problem (`X-Eproc-Schedule-Problem`: the notice stays published; `eproc schedule-tender` retries)."""
+    try:
+        run = progress.schedule_opening(deps, tender_id)
+    except Exception as exc:  # noqa: BLE001 - the workflow engine down must not unpublish a signed notice
+        log.warning("tender %s: its run was not scheduled: %s", tender_id, type(exc).__name__)
+        return {SCHEDULE_PROBLEM_HEADER: type(exc).__name__}
+    if run is None:
+        return {}
+    return {RUN_ID_HEADER: run["id"], RUN_AT_HEADER: run["scheduled_for"]}
 
 
 @router.get(

@@ -8,12 +8,11 @@ own stations over the API (issue 11 part 3; R02).
 parser) signed on their token. `announce`: the unit's authorised signatory (the commission's chair)
 fetches the notice as it would be published now, reads it, signs it on their token and sends it; the
 engine countersigns and publishes it; the published notice is verified here with the CA certificate.
-When a Prefect API is configured (EPROC_PREFECT_API_URL or Prefect's own PREFECT_API_URL), the
-tender's run is scheduled at the opening time; otherwise that step is skipped, saying so.
+The server schedules the tender's run at the opening time (when `eproc serve` has Prefect's API,
+PREFECT_API_URL); the station reports the run, or why there is none.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -69,28 +68,6 @@ def _ca(api: Any, ca: Path | None) -> bytes:
     return pem
 
 
-def schedule(tender_id: str, unit: str, opening_at: datetime) -> dict[str, Any] | None:
-    """The tender's Prefect run at its opening time (one per tender: idempotency key `tender:<id>`,
-    tagged with its unit, deployment eproc.stack.schedule.TENDER_DEPLOYMENT), or None when no Prefect
-    API is configured (EPROC_PREFECT_API_URL, else Prefect's PREFECT_API_URL).
-
-    Raises: whatever Prefect raises when the API is configured but refuses (the caller reports it)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from config.settings import get_settings
-    from eproc.stack.schedule import TENDER_DEPLOYMENT
-
-    url = get_settings().prefect_api_url or PREFECT_API_URL.value()
-    if not url:
-        return None
-    from prefect.deployments import run_deployment
-
-    with temporary_settings({PREFECT_API_URL: url}):
-        run = run_deployment(TENDER_DEPLOYMENT, parameters={"tender_id": tender_id}, scheduled_time=opening_at,
-                             timeout=0, tags=["tender", unit], idempotency_key=f"tender:{tender_id}")
-    return {"id": str(run.id), "name": run.name, "scheduled_for": opening_at.isoformat(), "tags": sorted(run.tags)}
-
-
 @app.command("announce", help="امضای آگهی با توکن امضاکنندهٔ مجاز واحد و انتشار آن — sign the notice on the "
                               "unit's authorised signatory's token and publish it")
 def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه — tender id"),
@@ -110,17 +87,17 @@ def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقص�
                 console.print(f"امضای آگهی «{shown.title}»: مهلت {format_jalali_datetime(shown.deadline)}، بازگشایی "
                               f"{format_jalali_datetime(shown.opening_at)}، برآورد {format_rial(shown.estimate_rial, True)} ریال")
 
+        told: dict[str, str] = {}
+
         def calls(st: Station) -> tuple[bytes, Any]:
-            return sign_notice(st, tender_id, unit, _ca(st, ca), show)
+            return sign_notice(st, tender_id, unit, _ca(st, ca), show, told.update)
 
         published, content = at_station(server, token, key_label, role or NOTICE_SIGNATORY, unit, calls)
         if out is not None:
             out.write_bytes(published)
-        try:
-            run = schedule(tender_id, content.unit, content.opening_at)
-            problem = None
-        except Exception as exc:  # the notice is published; a scheduling failure is reported, not fatal
-            run, problem = None, f"{type(exc).__name__}: {exc}"
+        # The server schedules the tender's run at the opening time; the station only reports it.
+        run = {"id": told["id"], "scheduled_for": told["scheduled_for"]} if "id" in told else None
+        problem = told.get("problem")
         info = {"tender_id": tender_id, "published": True, "announced_at": content.announced_at.isoformat(),
                 "deadline": content.deadline.isoformat(), "opening_at": content.opening_at.isoformat(),
                 "opening_seats": {"threshold": content.threshold, "seats": {k: list(v) for k, v in content.seats.items()}},
@@ -131,13 +108,14 @@ def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقص�
             return
         console.print(f"آگهی مناقصهٔ {tender_id} منتشر شد (امضای شما و سامانه وارسی شد).")
         if run is not None:
-            console.print(f"اجرای مناقصه برای {format_jalali_datetime(content.opening_at)} زمان‌بندی شد: {run['name']}")
+            console.print(f"اجرای مناقصه برای {format_jalali_datetime(content.opening_at)} زمان‌بندی شد: {run['id']}")
         elif problem is not None:
             console.print(f"[yellow]زمان‌بندی اجرای مناقصه انجام نشد ({problem}); با «eproc schedule-tender "
                           f"{tender_id}» روی سرور دوباره بکوشید.[/]")
         else:
-            console.print("[yellow]Prefect API تنظیم نشده است (EPROC_PREFECT_API_URL یا PREFECT_API_URL)؛ اجرای "
-                          "مناقصه زمان‌بندی نشد — no Prefect API configured: the tender's run was not scheduled.[/]")
+            console.print("[yellow]سرور به Prefect وصل نیست (PREFECT_API_URL در محیط eproc serve)؛ اجرای مناقصه "
+                          f"زمان‌بندی نشد؛ روی سرور «eproc schedule-tender {tender_id}» را اجرا کنید — the server has "
+                          "no workflow engine: its run was not scheduled.[/]")
 
     run_command(go, json_out)
 

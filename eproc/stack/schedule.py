@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from domain.reasons import DomainError, Reason
+from eproc.stack.orchestrator import TENDER_DEPLOYMENT, schedule_run
 from store.db import make_engine, session_factory
 from store.uow import UnitOfWork
 
-TENDER_DEPLOYMENT = "tender/tender"
+__all__ = ["TENDER_DEPLOYMENT", "schedule_tender"]
 
 
 def schedule_tender(tender_id: str, database_url: str | None = None, job_variables: dict | None = None,
@@ -16,13 +17,8 @@ def schedule_tender(tender_id: str, database_url: str | None = None, job_variabl
     tender's district so operators can filter a district's tenders in the UI.
 
     Returns `{"id", "name", "scheduled_for" (ISO, UTC), "tags"}`. Raises: INVALID_INPUT for an unknown tender."""
-    from prefect.deployments import run_deployment
-
     opening_at, unit_id = _opening(tender_id, database_url)
-    run = run_deployment(deployment, parameters={"tender_id": tender_id}, scheduled_time=opening_at,
-                         timeout=0, tags=["tender", unit_id], idempotency_key=f"tender:{tender_id}",
-                         job_variables=job_variables or None)
-    return {"id": str(run.id), "name": run.name, "scheduled_for": opening_at.isoformat(), "tags": sorted(run.tags)}
+    return schedule_run(tender_id, unit_id, opening_at, deployment, job_variables)
 
 
 def _opening(tender_id: str, database_url: str | None):

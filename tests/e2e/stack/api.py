@@ -53,29 +53,41 @@ class Api:
                          f"run {run_id} reaching {types} (now {self.run(run_id)['state_type']})")
 
     def pause_key(self, run_id: str) -> str | None:
+        """The key of the form the run is paused on (state "Paused"); None otherwise, and for a run
+        suspended while members act at their stations (state "Suspended": no form to answer)."""
         r = self.run(run_id)
-        return r["state"]["state_details"].get("pause_key") if r["state_type"] == "PAUSED" else None
+        paused = r["state_type"] == "PAUSED" and r["state"]["name"] == "Paused"
+        return r["state"]["state_details"].get("pause_key") if paused else None
+
+    def suspended(self, run_id: str) -> dict | None:
+        """The run while it is suspended (holding no worker), else None."""
+        r = self.run(run_id)
+        return r if r["state_type"] == "PAUSED" and r["state"]["name"] == "Suspended" else None
 
     def answer(self, run_id: str, run_input: dict, timeout: float = 120, after: str | None = None) -> str:
         """Wait for the run to pause (on a pause other than `after`), answer its form; return the key."""
         key = self.wait(lambda: (k := self.pause_key(run_id)) and k != after and k, timeout,
                         f"run {run_id} pausing for a form")
+        self.wait(lambda: self.form_saved(run_id, key), 30, f"the form of run {run_id}")
         self.resume(run_id, run_input)
         return key
 
-    def finish_tender(self, parent_id: str, session_id: str, attendance_key: str,
-                      sign: Callable[[str], Any]) -> None:
+    def form_saved(self, run_id: str, key: str) -> bool:
+        """The paused form's schema is stored (just after the run paused): a resume before it is refused."""
+        return self.http.get(f"/flow_runs/{run_id}/input/paused-{key}-schema").status_code == 200
+
+    def finish_tender(self, run_id: str, attendance_key: str, sign: Callable[[str], Any]) -> None:
         """After attendance: confirm the generated minutes, which the members then sign at their
         stations (`sign("article13")`), the chair the Article 18 notification (`sign("article18")`),
-        then the winner's contract signature."""
-        self.answer(session_id, {"confirmed": True, "note": "", "answered_by": "deputy-representative"},
+        then the winner's contract signature. The run suspends while it waits for the signatures."""
+        self.answer(run_id, {"confirmed": True, "note": "", "answered_by": "deputy-representative"},
                     after=attendance_key)
         sign("article13")
-        self.wait_state(session_id, {"COMPLETED"}, timeout=120)
         sign("article18")
-        self.answer(parent_id, {"signed": True, "answered_by": "contracts-officer"})
-        self.wait_state(parent_id, {"COMPLETED"}, timeout=120)
+        self.answer(run_id, {"signed": True, "answered_by": "contracts-officer"}, timeout=180)
+        self.wait_state(run_id, {"COMPLETED"}, timeout=120)
 
-    def paused_session(self, parent_id: str, timeout: float) -> dict:
-        return self.wait(lambda: next((r for r in self.subflows(parent_id) if r["state_type"] == "PAUSED"), None),
-                         timeout, f"a paused session under {parent_id}")
+    def paused_session(self, run_id: str, timeout: float) -> dict:
+        """The tender's run once it is paused on a form (the sitting runs inside it, not as a subflow)."""
+        return self.wait(lambda: self.pause_key(run_id) and self.run(run_id), timeout,
+                         f"the run {run_id} paused on a form")

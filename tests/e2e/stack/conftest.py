@@ -117,8 +117,9 @@ def schedule(stack):
 
     from eproc.stack.schedule import schedule_tender
 
-    def go(tender_id: str, scripted: bool = False) -> dict:
-        jv = {"env": {"EPROC_DECISIONS": f"scripted:{stack.scenario}"}} if scripted else None
+    def go(tender_id: str, scripted: bool = False, env: dict[str, str] | None = None) -> dict:
+        run_env = {**({"EPROC_DECISIONS": f"scripted:{stack.scenario}"} if scripted else {}), **(env or {})}
+        jv = {"env": run_env} if run_env else None
         with temporary_settings({PREFECT_API_URL: stack.api_url}):
             return schedule_tender(tender_id, stack.up["app_database_url"], job_variables=jv)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from eproc.stack.config import POOL
 from eproc.stack.postgres import Cluster
-from eproc.stack.procs import PidDir, listening, parent_of, stop
+from eproc.stack.procs import PidDir, descendants, listening, parent_of, stop
 from tests.e2e.stack.conftest import ARTIFACTS
 
 # One xdist worker keeps the whole stack session (servers, workers) to itself.
@@ -66,7 +67,7 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
     assert "district-12" in parent["tags"]
     # the flow opened the sitting; the members release their parts from their own stations
     assert {j.member_id for j in commission.release("UI-1")} == {"m1", "m2", "m3", "m5"}  # the seats
-    paused = api.paused_session(parent["id"], timeout=120)
+    paused = api.paused_session(parent["id"], timeout=180)
     _every_form_field_has_its_persian_title(api, paused["id"])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -100,7 +101,7 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
         finally:
             browser.close()
     # the session went on: envelopes opened, then the generated minutes await confirmation
-    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"],
+    api.finish_tender(parent["id"], paused["state"]["state_details"]["pause_key"],
                       lambda kind: commission.sign("UI-1", kind))
     with create_engine(stack.up["app_database_url"]).connect() as db:
         row = db.execute(text("SELECT status FROM tenders WHERE id = 'UI-1'")).one()
@@ -162,12 +163,12 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
     commission = members(world(["KILL-1", "REF-1"]))
     reference = schedule("REF-1")
     commission.release("REF-1")
-    ref_paused = api.paused_session(reference["id"], timeout=120)
-    api.finish_tender(reference["id"], ref_paused["id"], api.answer(ref_paused["id"], FULL_ATTENDANCE),
+    ref_paused = api.paused_session(reference["id"], timeout=180)
+    api.finish_tender(reference["id"], api.answer(ref_paused["id"], FULL_ATTENDANCE),
                       lambda kind: commission.sign("REF-1", kind))
     parent = schedule("KILL-1")
     commission.release("KILL-1")  # the releases are stored: the rerun asks nobody to release again
-    paused = api.paused_session(parent["id"], timeout=120)
+    paused = api.paused_session(parent["id"], timeout=180)
     rec = _worker_of(stack, api.run(parent["id"]))
     stop(rec, signal.SIGKILL, timeout=5)  # the worker and the flow processes it started, as if its machine died
     api.wait_state(parent["id"], {"CRASHED"}, timeout=180)
@@ -178,11 +179,9 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
     with mock.patch.dict(os.environ, stack.env):  # the operator restarts it with the same settings
         start_worker(stack.config, PidDir(stack.config.pids_dir), int(rec.name.split("-")[1]))
     api.set_state(parent["id"], "SCHEDULED")  # what the UI's "Retry" does
-    again = api.wait(lambda: next((r for r in api.subflows(parent["id"])
-                                   if r["state_type"] == "PAUSED" and r["id"] != paused["id"]), None),
-                     180, "the rerun's opening session")
-    key = api.answer(again["id"], FULL_ATTENDANCE)
-    api.finish_tender(parent["id"], again["id"], key, lambda kind: commission.sign("KILL-1", kind))
+    # the rerun starts over from the store: the sitting's releases are there, so it asks the attendance again
+    key = api.answer(parent["id"], FULL_ATTENDANCE, timeout=180, after=paused["state"]["state_details"]["pause_key"])
+    api.finish_tender(parent["id"], key, lambda kind: commission.sign("KILL-1", kind))
     from domain.documents.minutes import award_of
     from domain.xmlsafe import parse_untrusted
     from signing.xmldsig import signed_document_root
@@ -201,11 +200,35 @@ def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_sam
     assert opened["KILL-1"] == opened["REF-1"]  # the rerun opened no envelope twice
 
 
+def test_r08_nobody_releases_the_run_waits_suspended_holding_no_worker_and_ends_blocked_at_its_deadline(
+        stack, world, api, schedule, members):
+    members(world(["WAIT-1"]))  # the transactions API is up; nobody joins the sitting
+    parent = schedule("WAIT-1", env={"EPROC_DECISION_TIMEOUT": "25"})
+    api.wait(lambda: api.suspended(parent["id"]), 180, "the run suspending while it waits for the members")
+    # suspended, it holds no worker: no process of this run is left under any worker (other tests' runs
+    # may still be finishing on the shared stack)
+    workers = [r for r in PidDir(stack.config.pids_dir).records() if r.name.startswith("worker")]
+    assert workers
+    api.wait(lambda: not _processes_of_run(workers, parent["id"]) or None, 60, "the run's process exiting")
+    assert api.suspended(parent["id"])  # still waiting: nobody has released
+    # the run's wake-up at the end of the wait is a run of the `tender-wake` deployment, with ids only
+    wake = api.wait(lambda: next(iter(api.runs(name={"any_": ["wake-WAIT-1"]})), None), 60, "the wake-up run")
+    assert wake["parameters"] == {"tender_id": "WAIT-1"}
+    done = api.wait_state(parent["id"], {"COMPLETED", "FAILED", "CRASHED"}, timeout=240)
+    assert done["state_type"] == "COMPLETED", done["state"]
+    with create_engine(stack.up["app_database_url"]).connect() as db:
+        row = db.execute(text("SELECT status, reason FROM tenders WHERE id = 'WAIT-1'")).one()
+        opened = db.execute(text("SELECT count(*) FROM audit_log WHERE action = 'envelope.opened' "
+                                 "AND entity_id = 'WAIT-1'")).scalar()
+    assert (row.status, row.reason) == ("blocked", "QUORUM_NOT_MET")
+    assert opened == 0
+
+
 def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, schedule, members):
     commission = members(world(["PG-1"]))
     parent = schedule("PG-1")
     commission.release("PG-1")
-    paused = api.paused_session(parent["id"], timeout=120)
+    paused = api.paused_session(parent["id"], timeout=180)
     cfg = stack.config
     pids = PidDir(cfg.pids_dir)
     cluster = Cluster(cfg.pg_dir, cfg.pg_port)
@@ -214,10 +237,24 @@ def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, 
     api.wait(lambda: _healthy(stack.api_url), 60, "server healthy after the restart")
     api.wait(lambda: _resumed(api, paused["id"]), 60, "resume accepted after the restart")
     # the members' stations reach the API, which reconnects to the restarted PostgreSQL
-    api.finish_tender(parent["id"], paused["id"], paused["state"]["state_details"]["pause_key"],
+    api.finish_tender(parent["id"], paused["state"]["state_details"]["pause_key"],
                       lambda kind: commission.sign("PG-1", kind))
     with create_engine(stack.up["app_database_url"]).connect() as db:
         assert db.execute(text("SELECT status FROM tenders WHERE id = 'PG-1'")).scalar() == "contracted"
+
+
+def _processes_of_run(workers, run_id: str) -> list[int]:
+    """The processes under `workers` that run the flow run `run_id` (the worker gives each its id)."""
+    found = []
+    for rec in workers:
+        for pid in descendants(rec.pid):
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if f"PREFECT__FLOW_RUN_ID={run_id}".encode() in environ.split(b"\0"):
+                found.append(pid)
+    return found
 
 
 def _healthy(url: str) -> bool:
