@@ -28,14 +28,16 @@ The floor, in this process, per bid: SHA-256 of the bid file's bytes, one RSA-20
 processes (the machine's 2 cores); the faster is the baseline. Goal: burst >= 0.5 x floor.
 
     .venv/bin/python bench/bench_burst.py [--bids 200] [--size-mb 1] [--clients 8]
-        [--database sqlite|postgresql|all] [--profile] [--lock-submissions]
+        [--database sqlite|postgresql|all] [--profile] [--lock-submissions] [--workers N]
     bash scripts/with-postgres.sh .venv/bin/python bench/bench_burst.py --database postgresql
 
 --database: SQLite by default (bench/run.sh); postgresql needs EPROC_TEST_PG_URL. --profile runs the
 same app under cProfile (CPU time of every thread; the figures then carry the profiler's overhead),
 prints where the server's time goes and keeps the statistics in $TMPDIR/bench-burst-server.prof.
 --lock-submissions (a diagnostic) serialises submit_bid inside the server process: the burst
-without the races of concurrent submissions. A failing run keeps the server log in
+without the races of concurrent submissions. --workers N (N > 1) starts the same app in N uvicorn
+worker processes sharing the port (`uvicorn --workers`; what `eproc serve` would do with workers);
+RSS and CPU figures are then summed over the server's processes. A failing run keeps the server log in
 $TMPDIR/bench-burst-serve.log.
 """
 from __future__ import annotations
@@ -97,20 +99,49 @@ def _stations():
 
 # --- /proc readings of the server process ------------------------------------------------------------
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's worker processes), from /proc/*/stat."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
 def proc_memory(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM (peak RSS) of `pid` in MiB, from /proc/PID/status (NaN once it has exited)."""
+    """VmRSS and VmHWM (peak RSS) in MiB of `pid` and its worker processes (summed), from
+    /proc/PID/status (NaN once it has exited)."""
     out = {"VmRSS": math.nan, "VmHWM": math.nan}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) / 1024
+    for p in _tree(pid):
+        try:
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = (0 if math.isnan(out[key]) else out[key]) + int(value.split()[0]) / 1024
     return out
 
 
 def proc_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of `pid` (all its threads), from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of `pid` and its worker processes (all threads), from /proc/PID/stat."""
+    total = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # --- the world: registry, CA, tokens, the server ------------------------------------------------------
@@ -212,7 +243,8 @@ class World:
         if out.returncode != 0:
             raise RuntimeError(f"eproc ca enroll (engine): {out.stdout}\n{out.stderr}")
 
-    def start_server(self, profile_stats: Path | None = None, lock_submissions: bool = False) -> None:
+    def start_server(self, profile_stats: Path | None = None, lock_submissions: bool = False,
+                     workers: int = 1) -> None:
         """`eproc serve` on a free port; with `profile_stats` or `lock_submissions`, the same app started
         by `serve_wrapped` (under cProfile / with submit_bid serialised, a diagnostic)."""
         import httpx
@@ -223,8 +255,9 @@ class World:
         self.url = f"http://127.0.0.1:{port}"
         env = {**self.base_env(), "SOFTHSM2_CONF": str(self.engine_conf), "EPROC_TOKEN_PIN": PIN}
         cmd = [EPROC, "serve", "--port", str(port)]
-        if profile_stats is not None or lock_submissions:
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-wrapped", "--port", str(port)]
+        if profile_stats is not None or lock_submissions or workers > 1:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-wrapped", "--port", str(port),
+                   "--workers", str(workers)]
             cmd += ["--profile-stats", str(profile_stats)] if profile_stats is not None else []
             cmd += ["--lock-submissions"] if lock_submissions else []
         with open(self.log, "wb") as out:
@@ -510,7 +543,17 @@ def floor(world: World, url: str) -> dict:
 
 # --- the wrapped server (--profile, --lock-submissions) ---------------------------------------------------
 
-def serve_wrapped(port: int, stats_path: Path | None, lock_submissions: bool) -> None:
+def wrapped_app():
+    """The app `eproc serve` builds (uvicorn worker processes import it by name: --workers)."""
+    from api.app import create_app
+    from config.settings import get_settings
+    from eproc import wiring
+
+    settings = get_settings()
+    return create_app(wiring.production(settings), settings=settings)
+
+
+def serve_wrapped(port: int, stats_path: Path | None, lock_submissions: bool, workers: int = 1) -> None:
     """What `eproc serve` runs (the production container, uvicorn on 127.0.0.1), optionally with
     cProfile in the event loop's thread and in every worker thread (the merged statistics written to
     `stats_path` when the server stops on SIGINT), and optionally with every submit_bid of the
@@ -525,6 +568,11 @@ def serve_wrapped(port: int, stats_path: Path | None, lock_submissions: bool) ->
     from config.settings import get_settings
     from eproc import wiring
 
+    if workers > 1:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        uvicorn.run("bench_burst:wrapped_app", factory=True, workers=workers, host="127.0.0.1", port=port,
+                    log_level="info", server_header=False)
+        return
     settings = get_settings()
     app = create_app(wiring.production(settings), settings=settings)
     if lock_submissions:
@@ -606,7 +654,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
         t0 = time.perf_counter()
         world.registry_and_tokens()
         stats = tmp / "server.prof"
-        world.start_server(stats if args.profile else None, args.lock_submissions)
+        world.start_server(stats if args.profile else None, args.lock_submissions, args.workers)
         try:
             world.tender()
             world.sessions_and_bids(args.size_mb)
@@ -677,12 +725,14 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="the server under cProfile; prints its profile")
     ap.add_argument("--lock-submissions", action="store_true",
                     help="diagnostic: serialise submit_bid in the server process (one lock)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="diagnostic: N uvicorn worker processes (the app imported by name in each)")
     ap.add_argument("--serve-wrapped", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--profile-stats", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_wrapped:
-        serve_wrapped(args.port, args.profile_stats, args.lock_submissions)
+        serve_wrapped(args.port, args.profile_stats, args.lock_submissions, args.workers)
         return
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ["EPROC_TOKEN_PIN"] = PIN  # every station token of this process

@@ -33,7 +33,7 @@ wrapped to the seats' certificates, the envelopes sealed) vs raw AES-GCM encrypt
     .venv/bin/python bench/bench_sitting.py [--bids 200] [--size-mb 1] [--profile]
     .venv/bin/python bench/bench_sitting.py --bids 1000 --size-mb 0.1
 
---experiment (a diagnostic): two changes outside bench/ tried in this process (apply_experiment).
+--experiment (a diagnostic): a change outside bench/ tried in this process (apply_experiment).
 --profile: the engine's side of the sitting (this process, every thread: API requests and the
 session) under cProfile; prints where its CPU time goes (the figures then carry the profiler's
 overhead) and keeps the statistics in $TMPDIR/bench-sitting.prof.
@@ -266,59 +266,16 @@ def _memory() -> dict[str, float]:
     return out
 
 
-# --- the experiment (--experiment): two changes outside bench/, tried here without editing them -----------
-
-HEAD_BYTES = 64 * 1024  # a sealed bid's header (ids, nonces, wrapped keys, the key plan): a few KB
-
+# --- the experiment (--experiment): a change outside bench/, tried here without editing it ----------------
 
 def apply_experiment() -> None:
-    """Diagnostic, in this process only: (1) a member's parts read from each bid's header (SQL substr
-    of the blob) instead of loading every 1 MB blob (services.tender.release.parts_for); (2) the CRL
-    records of a certificate read once per serial instead of at every signature check
-    (services.certificate_registry.SqlCertificateRegistry.revocation_lists; a real fix keys the cache
-    on the newest CRL record, this one is only valid within one sitting)."""
-    import json as _json
-
-    from sqlalchemy import func, select
-
-    from sealing.envelopes import SealedBid
-    from sealing.opening_key import OpeningKeyPlan
+    """Diagnostic, in this process only: the CRL records of a certificate read once per serial instead
+    of at every signature check (services.certificate_registry.SqlCertificateRegistry.revocation_lists;
+    a real fix keys the cache on the newest CRL record, this one is only valid within one sitting).
+    (The other change this experiment once tried, a member's parts read from each bid's header
+    instead of the whole blob, is now how services.tender.release.parts_for reads them.)"""
     from services.certificate_registry import SqlCertificateRegistry
-    from services.tender import release
-    from store import models as m
 
-    magic = b"EPROC-SEALED-BID/1\n"
-
-    def plan_of(head: bytes, load_whole) -> OpeningKeyPlan | None:
-        start = len(magic) + 4
-        end = start + int.from_bytes(head[len(magic):start], "big")
-        if end > len(head):  # a header longer than what was read: the whole blob
-            return SealedBid.from_bytes(load_whole()).key_plan
-        plan = _json.loads(head[start:end])["key_plan"]
-        return None if plan is None else OpeningKeyPlan.from_dict(plan)
-
-    def parts_for(deps, tender_id, session, national_id, role):
-        view = release.load(deps, tender_id)
-        member = release.member_of(view, national_id, role)
-        open_ = release.sitting(deps, tender_id, session)
-        with deps.uow() as uow:
-            rows = uow.session.execute(
-                select(m.Bid.id, m.Bid.bidder_ref, m.Bid.seq, func.substr(m.Bid.sealed, 1, HEAD_BYTES))
-                .where(m.Bid.tender_id == tender_id, m.Bid.superseded.is_(False), m.Bid.refused_reason.is_(None))
-                .order_by(m.Bid.received_at, m.Bid.id)).all()
-            parts = []
-            for bid_id, bidder_ref, seq, head in rows:
-                plan = plan_of(bytes(head), lambda b=bid_id: uow.session.get(m.Bid, b).sealed)
-                if plan is None:
-                    continue
-                share = next((x for x in plan.shares if x.recipient_id == member.id), None)
-                if share is not None:
-                    parts.append({"bidder_id": bidder_ref, "seq": seq, "key_id": plan.tender_id,
-                                  "share": share.to_dict()})
-        return {"tender_id": tender_id, "session": session, "member_id": member.id,
-                "session_key": open_.xml.decode("utf-8"), "parts": parts}
-
-    release.parts_for = parts_for
     original = SqlCertificateRegistry.revocation_lists
     cache: dict[int, list[bytes]] = {}  # one world in this process: the serial alone is the key
 
@@ -484,7 +441,7 @@ def report(r: dict) -> None:
     print(f"{'  (per bid: seal_dealt ms, of ' + format(r['plain_mb'] / n, '.2f') + ' MB plaintext)':64} "
           f"{r['seal_s'] / n * 1000:9.2f} {r['raw_seal_s'] / n * 1000:9.2f}")
     if r.get("experiment"):
-        print("EXPERIMENT (--experiment): parts read from each bid's header, CRLs read once per serial")
+        print("EXPERIMENT (--experiment): CRLs read once per serial")
     goal = r["sitting"] <= 2 * r["floor"]
     print(f"goal sitting <= 2 x floor: {'met' if goal else 'MISSED'} ({r['sitting']:.2f} s vs {2 * r['floor']:.2f} s)")
     if "profile" in r:
@@ -498,7 +455,7 @@ def main() -> None:
     ap.add_argument("--size-mb", type=float, default=1.0)
     ap.add_argument("--profile", action="store_true", help="the engine's side under cProfile; prints its profile")
     ap.add_argument("--experiment", action="store_true",
-                    help="diagnostic: parts read from each bid's header, CRLs read once per serial (apply_experiment)")
+                    help="diagnostic: CRLs read once per serial (apply_experiment)")
     ap.add_argument("--member", action="store_true", help=argparse.SUPPRESS)
     for hidden in ("--server", "--token", "--role", "--unit", "--tender", "--at"):
         ap.add_argument(hidden, help=argparse.SUPPRESS)

@@ -21,8 +21,9 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import cached_property
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -164,7 +165,8 @@ class SealedBid:
     @staticmethod
     def key_plan_from_bytes(blob: bytes) -> OpeningKeyPlan | None:
         """The key plan in a to_bytes() blob's header, without copying its ciphertexts (a member's
-        parts of every bid are listed from the headers alone). Raises: INVALID_INPUT."""
+        parts of every bid are listed from the headers alone). `blob` may be the blob's first bytes
+        only (BlobHeader.length_from_prefix tells how many hold the header). Raises: INVALID_INPUT."""
         view = memoryview(blob)
         start = len(_BLOB_MAGIC) + 4
         if bytes(view[:len(_BLOB_MAGIC)]) != _BLOB_MAGIC or len(view) < start:
@@ -179,24 +181,79 @@ class SealedBid:
     @classmethod
     def from_bytes(cls, blob: bytes) -> SealedBid:
         blob = bytes(blob)
+        head = BlobHeader.parse(blob)
+        if head.length != len(blob):
+            raise DomainError(Reason.INVALID_INPUT, "طول پروندهٔ پیشنهاد مهروموم‌شده با سرآیند آن نمی‌خواند")
+        return cls.from_dict(head.header, [blob[offset:offset + length] for offset, length in head.spans])
+
+
+@dataclass(frozen=True)
+class BlobHeader:
+    """The header of a to_bytes() blob, read from its first bytes: the JSON header (what to_dict gives
+    without ciphertexts), where each envelope's ciphertext lies in the blob ((offset, length) in the
+    header's order) and the blob's length they imply. Lets a reader fetch one envelope's ciphertext
+    (a sitting opens A of every bid before any B) without loading the others."""
+
+    header: dict[str, Any]
+    spans: tuple[tuple[int, int], ...]
+    length: int
+
+    PREFIX = 16 * 1024  # leading bytes that hold the header of an ordinary bid (a few KB)
+
+    @staticmethod
+    def length_from_prefix(prefix: bytes) -> int:
+        """How many leading bytes of the blob hold its magic, length and header (from at least its
+        first len(magic) + 4 bytes). Raises: INVALID_INPUT (not a sealed-bid blob)."""
         start = len(_BLOB_MAGIC) + 4
-        if not blob.startswith(_BLOB_MAGIC) or len(blob) < start:
+        if not bytes(prefix[:len(_BLOB_MAGIC)]) == _BLOB_MAGIC or len(prefix) < start:
             raise DomainError(Reason.INVALID_INPUT, "قالب پروندهٔ پیشنهاد مهروموم‌شده شناخته نیست")
-        offset = start + int.from_bytes(blob[len(_BLOB_MAGIC):start], "big")
-        ciphertexts = []
+        return start + int.from_bytes(prefix[len(_BLOB_MAGIC):start], "big")
+
+    @classmethod
+    def parse(cls, prefix: bytes) -> BlobHeader:
+        """From the blob's first bytes, at least length_from_prefix(prefix) of them (the whole blob will
+        do). Raises: INVALID_INPUT (not a sealed-bid blob, a header cut short or malformed)."""
+        offset = cls.length_from_prefix(prefix)
+        start = len(_BLOB_MAGIC) + 4
+        spans = []
         try:
-            header = json.loads(blob[start:offset].decode("utf-8"))
+            if offset > len(prefix):
+                raise ValueError("header cut short")
+            header = json.loads(bytes(prefix[start:offset]).decode("utf-8"))
             for env in header["envelopes"]:
                 length = env["length"]
                 if not isinstance(length, int) or isinstance(length, bool) or length < 0:
                     raise ValueError("bad ciphertext length")
-                ciphertexts.append(blob[offset:offset + length])
+                spans.append((offset, length))
                 offset += length
         except (ValueError, UnicodeDecodeError, RecursionError, KeyError, TypeError) as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پیشنهاد مهروموم‌شده نامعتبر است: {exc}") from exc
-        if offset != len(blob):
-            raise DomainError(Reason.INVALID_INPUT, "طول پروندهٔ پیشنهاد مهروموم‌شده با سرآیند آن نمی‌خواند")
-        return cls.from_dict(header, ciphertexts)
+        return cls(header, tuple(spans), offset)
+
+    def span(self, letter: str) -> tuple[int, int] | None:
+        """(offset, length) of envelope `letter`'s ciphertext in the blob; None when the bid has none."""
+        for env, span in zip(self.header["envelopes"], self.spans):
+            if env.get("letter") == letter:
+                return span
+        return None
+
+    @cached_property
+    def _checked(self) -> SealedBid:
+        """The whole header checked as SealedBid.from_bytes checks it (ciphertexts left empty)."""
+        items = self.header.get("envelopes") if isinstance(self.header, Mapping) else None
+        return SealedBid.from_dict(self.header, [b"" for _ in items or ()])
+
+    def sealed_bid(self, ciphertexts: Mapping[str, bytes]) -> SealedBid:
+        """The sealed bid with only the envelopes of `ciphertexts` (letter -> ciphertext read from its
+        span): enough to open those (open_envelope checks each against the signed hashes). The whole
+        header is checked as SealedBid.from_bytes checks it (once per header).
+
+        Raises: INVALID_INPUT (as SealedBid.from_dict)."""
+        whole = self._checked
+        return SealedBid(whole.tender_id, whole.bidder_id, whole.opening_public_key_b64,
+                         whole.ephemeral_public_key_b64,
+                         tuple(replace(e, ciphertext=ciphertexts[e.letter]) for e in whole.envelopes
+                               if e.letter in ciphertexts), key_plan=whole.key_plan)
 
 
 def bid_key_id(tender_id: str, bidder_id: str) -> str:

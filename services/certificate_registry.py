@@ -15,10 +15,11 @@ import json
 from datetime import datetime
 
 from cryptography import x509
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from signing.registry import CertificateRecord
-from store.models import CertificateRow
+from store.models import AuditEntry, CertificateRow
 from store.uow import UnitOfWork
 
 CRL_LISTED = "certificate.revocation_listed"
@@ -94,14 +95,23 @@ class SqlCertificateRegistry:
         Unreadable records come back as empty bytes, which the verifier refuses.
 
         Raises: nothing."""
-        key = f"{serial:x}"
         with UnitOfWork(self._sessions) as uow:
-            first = uow.audit.first(CRL_LISTED, key)
-            last = uow.audit.last(CRL_LISTED, key)
-            entries = [e for e in (first, last) if e is not None]
-            if len(entries) == 2 and entries[0].seq == entries[1].seq:
-                entries = entries[:1]
-            return [_crl_der(e.payload_json) for e in entries]
+            return revocation_records(uow, serial)
+
+
+def revocation_records(uow: UnitOfWork, serial: int) -> list[bytes]:
+    """`SqlCertificateRegistry.revocation_lists` inside the caller's unit of work: the CRLs (DER)
+    recorded as listing `serial`, the first and the last record (one indexed read, ix_audit_action,
+    of every record of that serial in chain order). Unreadable records come back as empty bytes,
+    which the verifier refuses.
+
+    Raises: nothing."""
+    rows = uow.session.execute(
+        select(AuditEntry.seq, AuditEntry.payload_json)
+        .where(AuditEntry.action == CRL_LISTED, AuditEntry.entity_id == f"{serial:x}")
+        .order_by(AuditEntry.seq)).all()
+    entries = [rows[0], rows[-1]] if len(rows) > 1 else list(rows)
+    return [_crl_der(payload_json) for _seq, payload_json in entries]
 
 
 def _crl_der(payload_json: str) -> bytes:

@@ -6,12 +6,21 @@ and published on the announcement portal; the pilot's evidence bundle carries th
 checkpoints: a log rewritten with recomputed hashes, or cut short, no longer matches them.
 
 Call `checkpoint` only after the caller's own unit of work has ended: it opens its own (two short
-ones around the token's signature), and on SQLite a unit of work holds the write lock."""
+ones around the token's signature), and on SQLite a unit of work holds the write lock.
+
+Receipts (`checkpoint(..., covering=seq)`): what a receipt needs is a signed, published head at or
+after its own audit entry before the receipt is handed out. Checkpoints of one process are taken one
+at a time, so receipts that arrive together (a deadline burst) are covered by one signature: a
+receipt whose entry the newest checkpoint already covers returns that checkpoint, and the one that
+signs covers every entry written before it read the head."""
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from lxml import etree
@@ -27,7 +36,19 @@ from signing.xmldsig import signed_document_root
 from store import models as m
 from store.uow import UnitOfWork
 
+if TYPE_CHECKING:
+    from integrations.announcement import AnnouncementPortal
+
 # The engine signs as the transactions system (as its receipts: services.tender.submission).
+
+# One checkpoint at a time in a process: a request waiting here finds its entry covered by the
+# checkpoint taken meanwhile instead of signing one of its own (group commit). Other processes
+# (API workers, Prefect workers) are kept consistent by the store (CheckpointRepository.add_once).
+_ONE_AT_A_TIME = threading.Lock()
+# portal object -> (seq, signed XML) of the newest checkpoint this process published there: publishing
+# the very same document again is a no-op at the portal (a published checkpoint never changes), so it
+# is skipped; another document for that seq is still sent, and the portal refuses it.
+_LAST_PUBLISHED: weakref.WeakKeyDictionary[object, tuple[int, bytes]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -46,18 +67,48 @@ class Checkpoint:
                 "occasion": self.occasion}
 
 
-def checkpoint(deps: Deps, reason: str) -> Checkpoint | None:
+def checkpoint(deps: Deps, reason: str, covering: int | None = None) -> Checkpoint | None:
     """Sign and store the audit chain's current head, and publish it on the portal (when wired).
 
     `reason`: the occasion, e.g. "notice:T-1", "receipt:T-1/b3/1", "minutes:T-1/article13",
     "hourly". Idempotent and cheap: when the newest checkpoint already covers the head, it is
-    returned (and published again, a no-op) without signing. Before signing, the entries since the
-    newest checkpoint are checked to extend it, so the engine never vouches for a rewritten or
-    truncated log. Returns None for an empty log. Rule: "Stations and trust", R21.
+    returned without signing (and published again unless this process already did: a no-op). With
+    `covering` (an audit entry's seq, a receipt's `bid.received`): when the newest checkpoint is at or
+    after that entry and the stored log still holds the hash it signed at its seq, it is returned
+    without signing: it was signed after that entry was written (the log only grows at its head), so
+    it vouches for the chain up to and including that entry. Before
+    signing, the entries since the newest checkpoint are checked to extend it, so the engine never
+    vouches for a rewritten or truncated log. Returns None for an empty log. Rule: "Stations and
+    trust", R21.
 
     Raises: AUDIT_APPEND_ONLY (the log no longer extends the newest checkpoint), TOKEN_NOT_FOUND
     (no engine signer), TOKEN_PIN_INVALID."""
+    with _ONE_AT_A_TIME:
+        current = _take(deps, reason, covering)
+        if current is not None and deps.portal is not None:
+            _publish(deps.portal, current)
+        return current
+
+
+def _publish(portal: AnnouncementPortal, current: Checkpoint) -> None:
+    try:
+        if _LAST_PUBLISHED.get(portal) == (current.seq, current.xml):
+            return
+    except TypeError:  # a portal that cannot be weakly referenced: publish every time
+        portal.publish_checkpoint(current.seq, current.xml)
+        return
+    portal.publish_checkpoint(current.seq, current.xml)
+    _LAST_PUBLISHED[portal] = (current.seq, current.xml)
+
+
+def _take(deps: Deps, reason: str, covering: int | None) -> Checkpoint | None:
     with deps.uow() as uow:
+        newest = uow.checkpoints.latest() if covering is not None else None
+        if covering is not None and newest is not None and newest.seq >= covering \
+                and uow.audit.hashes_at([newest.seq]).get(newest.seq) == newest.head_hash:
+            # Signed after entry `covering` was written and the log still holds it there (else the
+            # extension check below reports the cut or rewrite): it vouches for that entry.
+            return _of(newest)
         found = uow.audit.head()
         if found is None:
             return None
@@ -76,8 +127,6 @@ def checkpoint(deps: Deps, reason: str) -> Checkpoint | None:
                                                              taken_at=deps.clock.now(), reason=reason[:160], xml=xml))
             current = _of(row)
             uow.commit()
-    if deps.portal is not None:
-        deps.portal.publish_checkpoint(current.seq, current.xml)
     return current
 
 

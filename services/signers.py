@@ -12,11 +12,11 @@ from sqlalchemy.orm import sessionmaker
 from domain.clock import Clock
 from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
-from services.certificate_registry import SqlCertificateRegistry
+from services.certificate_registry import SqlCertificateRegistry, revocation_records
 from signing.keytransport import WrappedSecret, unwrap_secret, wrap_secret
 from signing.token import Token
-from signing.verify import TrustStore, make_signer_ref
-from signing.xmldsig import sign_document
+from signing.verify import TrustStore, make_signer_ref, split_signer_ref
+from signing.xmldsig import sign_document, signature_elements, signature_info
 from store.uow import UnitOfWork
 
 RoleCheck = Callable[[str, str, str, datetime], bool]
@@ -71,18 +71,76 @@ class Signers:
         return national_id in self._by_nid
 
 
+def holds_role(uow: UnitOfWork, national_id: str, role: str, unit: str, at: datetime) -> bool:
+    """Does the registry give `national_id` the role `role` in `unit` at `at` (its Tehran day)? A
+    company's signatory is the company's registered CEO (`unit` = the company's national ID).
+    Roles live in the registry, not in certificates (R05; "Stations and trust")."""
+    if role == COMPANY_SIGNATORY:
+        company = uow.companies.get(unit)
+        return company is not None and company.ceo_national_id == national_id
+    return uow.roles.holds(national_id, role, unit, to_tehran(at).date())
+
+
 def role_checker(sessions: sessionmaker) -> RoleCheck:
     """Roles live in the registry, not in certificates: checked at the signing time (Tehran day)."""
 
     def check(national_id: str, role: str, unit: str, at: datetime) -> bool:
-        day = to_tehran(at).date()
         with UnitOfWork(sessions) as uow:
-            if role == COMPANY_SIGNATORY:
-                company = uow.companies.get(unit)
-                return company is not None and company.ceo_national_id == national_id
-            return uow.roles.holds(national_id, role, unit, day)
+            return holds_role(uow, national_id, role, unit, at)
 
     return check
+
+
+@dataclass(frozen=True)
+class SignerFacts:
+    """What the registry and the recorded CRLs say about a document's signers, read in one unit of
+    work together with the caller's other reads (a bid's submission): role answers keyed by
+    (national ID, role, unit) at one time, and the recorded CRLs of each signer's certificate serial.
+    `role_check` and `trust` answer from them and fall back to the store for anything else, so
+    verification judges exactly as `role_checker` and `trust_store` would at that moment."""
+
+    at: datetime
+    roles: dict[tuple[str, str, str], bool]
+    crls: dict[int, list[bytes]]
+
+    def role_check(self, sessions: sessionmaker) -> RoleCheck:
+        fallback = role_checker(sessions)
+
+        def check(national_id: str, role: str, unit: str, at: datetime) -> bool:
+            known = self.roles.get((national_id, role, unit)) if at == self.at else None
+            return known if known is not None else fallback(national_id, role, unit, at)
+
+        return check
+
+    def trust(self, ca_cert: x509.Certificate, sessions: sessionmaker) -> TrustStore:
+        fallback = SqlCertificateRegistry(sessions).revocation_lists
+
+        def crl_source(serial: int) -> list[bytes]:
+            known = self.crls.get(serial)
+            return list(known) if known is not None else fallback(serial)
+
+        return TrustStore([ca_cert], crl_source=crl_source)
+
+
+def read_signer_facts(uow: UnitOfWork, signed: etree._Element, at: datetime) -> SignerFacts:
+    """The registry's and the recorded CRLs' answers for every signature of the parsed document
+    `signed` whose signer can be read (role claimed in it, at `at`; the leaf certificate's serial),
+    inside the caller's unit of work. Unreadable signatures are left out (verification refuses them).
+
+    Raises: nothing."""
+    roles: dict[tuple[str, str, str], bool] = {}
+    crls: dict[int, list[bytes]] = {}
+    for i, sig in enumerate(signature_elements(signed)):
+        try:
+            info = signature_info(sig, i)
+        except DomainError:
+            continue
+        role, unit = split_signer_ref(info.signer_ref)
+        if role and (info.national_id, role, unit) not in roles:
+            roles[(info.national_id, role, unit)] = holds_role(uow, info.national_id, role, unit, at)
+        if info.serial not in crls:
+            crls[info.serial] = revocation_records(uow, info.serial)
+    return SignerFacts(at, roles, crls)
 
 
 def trust_store(ca_cert: x509.Certificate, sessions: sessionmaker) -> TrustStore:

@@ -5,9 +5,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, literal_column, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
 from domain.persian import normalize, parse_int
@@ -227,13 +227,77 @@ class BidRepository(_Repo):
             .order_by(m.Bid.received_at, m.Bid.id).execution_options(yield_per=1))
         yield from ((ref, seq, blob) for ref, seq, blob in rows)
 
-    def current(self, tender_id: str) -> Sequence[m.Bid]:
-        return self.session.scalars(select(m.Bid).where(m.Bid.tender_id == tender_id, m.Bid.superseded.is_(False))
-                                    .order_by(m.Bid.received_at, m.Bid.id)).all()
+    def current_prefixes(self, tender_id: str, prefix: int) -> list[tuple[int, str, int, bytes]]:
+        """(bid id, bidder_ref, seq, the first `prefix` bytes of its sealed blob) of each current accepted
+        bid, in order of receipt: the headers (key plans) without reading the ciphertexts (on SQLite
+        through its incremental blob I/O, as sealed_slices)."""
+        where = (m.Bid.tender_id == tender_id, m.Bid.superseded.is_(False), m.Bid.refused_reason.is_(None))
+        order = (m.Bid.received_at, m.Bid.id)
+        if self.session.get_bind().dialect.name != "sqlite":
+            heads = self.session.execute(select(m.Bid.id, m.Bid.bidder_ref, m.Bid.seq,
+                                                func.substr(m.Bid.sealed, 1, prefix)).where(*where).order_by(*order))
+            return [(int(i), ref, int(seq), bytes(head or b"")) for i, ref, seq, head in heads]
+        rows = self.session.execute(select(m.Bid.id, m.Bid.bidder_ref, m.Bid.seq, literal_column("rowid"),
+                                           func.length(m.Bid.sealed)).where(*where).order_by(*order)).all()
+        raw: Any = self.session.connection().connection.driver_connection  # sqlite3.Connection
+        out = []
+        for i, ref, seq, rowid, total in rows:
+            head = b""
+            if total:
+                with raw.blobopen(m.Bid.__tablename__, "sealed", int(rowid), readonly=True) as blob:
+                    head = blob.read(min(prefix, int(total)))
+            out.append((int(i), ref, int(seq), head))
+        return out
+
+    def sealed_slices(self, bid_id: int, spans: Sequence[tuple[int, int]]) -> tuple[int, list[bytes]]:
+        """The length of bid `bid_id`'s sealed blob, and the bytes of each (start, length) span of it
+        (0-based; cut short at the blob's end): a header, or one envelope's ciphertext, without reading
+        the rest of the blob. (0, empty spans) when the bid has no blob.
+
+        SQLite reads a blob whole for substr(): there the spans are read through SQLite's incremental
+        blob I/O (only the pages they cover); elsewhere with substr()."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            found = self.session.execute(select(literal_column("rowid"), func.length(m.Bid.sealed))
+                                         .where(m.Bid.id == bid_id)).first()
+            if found is None or not found[1]:
+                return 0, [b"" for _ in spans]
+            rowid, total = int(found[0]), int(found[1])
+            raw: Any = self.session.connection().connection.driver_connection  # sqlite3.Connection
+            out = []
+            with raw.blobopen(m.Bid.__tablename__, "sealed", rowid, readonly=True) as blob:
+                for start, length in spans:
+                    start = min(max(start, 0), total)
+                    blob.seek(start)
+                    out.append(blob.read(max(0, min(length, total - start))))
+            return total, out
+        columns = [func.length(m.Bid.sealed)] + [func.substr(m.Bid.sealed, start + 1, max(length, 0))
+                                                   for start, length in spans]
+        row = self.session.execute(select(*columns).where(m.Bid.id == bid_id)).first()
+        if row is None or not row[0]:
+            return 0, [b"" for _ in spans]
+        return int(row[0]), [bytes(part or b"") if length > 0 else b"" for part, (_, length) in zip(row[1:], spans)]
+
+    def current(self, tender_id: str, *, sealed: bool = True) -> Sequence[m.Bid]:
+        """The current (not superseded) submissions; with sealed=False the blobs are not loaded (the
+        rows' `sealed` must then not be read)."""
+        q = select(m.Bid).where(m.Bid.tender_id == tender_id, m.Bid.superseded.is_(False))
+        if not sealed:
+            q = q.options(defer(m.Bid.sealed, raiseload=True))
+        return self.session.scalars(q.order_by(m.Bid.received_at, m.Bid.id)).all()
 
     def envelope(self, bid_id: int, letter: str) -> m.Envelope | None:
         return self.session.scalars(select(m.Envelope).where(m.Envelope.bid_id == bid_id,
                                                              m.Envelope.letter == letter)).first()
+
+    def envelopes_of(self, bid_ids: Iterable[int]) -> dict[tuple[int, str], m.Envelope]:
+        """(bid id, letter) -> envelope row of every envelope of those bids (one query per 500 bids)."""
+        wanted = sorted(set(bid_ids))
+        out: dict[tuple[int, str], m.Envelope] = {}
+        for i in range(0, len(wanted), 500):
+            for env in self.session.scalars(select(m.Envelope).where(m.Envelope.bid_id.in_(wanted[i:i + 500]))
+                                            .order_by(m.Envelope.id)):
+                out.setdefault((env.bid_id, env.letter), env)
+        return out
 
     def owner(self, tender_id: str, bidder_ref: str) -> str | None:
         """The company whose accepted bid first took this bidder reference in the tender, if any."""
@@ -247,10 +311,13 @@ class BidRepository(_Repo):
             m.Bid.tender_id == tender_id, m.Bid.company_id == company_id, m.Bid.refused_reason.is_(None))
             .distinct()).all()
 
-    def all_for(self, tender_id: str) -> Sequence[m.Bid]:
-        """Every submission of the tender, accepted or refused, in submission order."""
-        return self.session.scalars(select(m.Bid).where(m.Bid.tender_id == tender_id).order_by(m.Bid.seq,
-                                                                                                m.Bid.id)).all()
+    def all_for(self, tender_id: str, *, sealed: bool = True) -> Sequence[m.Bid]:
+        """Every submission of the tender, accepted or refused, in submission order; with sealed=False
+        the blobs are not loaded (the rows' `sealed` must then not be read)."""
+        q = select(m.Bid).where(m.Bid.tender_id == tender_id)
+        if not sealed:
+            q = q.options(defer(m.Bid.sealed, raiseload=True))
+        return self.session.scalars(q.order_by(m.Bid.seq, m.Bid.id)).all()
 
     def received_at(self, tender_id: str, bidder_ref: str, at: datetime) -> m.Bid | None:
         """The submission of that bidder received at exactly `at` (rehearsal reruns)."""
@@ -345,7 +412,35 @@ class ContractRepository(_Repo):
 
 
 class AuditRepository(_Repo):
-    """Read side of the audit log (appends go through UnitOfWork.record)."""
+    """Read side of the audit log (appends go through UnitOfWork.record), and `append_many`: many
+    entries of one transaction appended as one write."""
+
+    def append_many(self, entries: Sequence[dict[str, Any]]) -> int:
+        """Append `entries` in order, each the keyword arguments of store.audit.append (at, actor, action,
+        entity, entity_id, reason, payload): the first through store.audit.append itself (the
+        appenders' lock, the head read after a flush), each next one linked to the one before by
+        store.audit.entry_hash, and one flush for all. The chain is exactly the one the same appends
+        made one by one give (the transaction holds the head from the first insert on). Returns how
+        many were appended. Raises: AUDIT_APPEND_ONLY (store.audit guards)."""
+        from store.audit import append, canonical_payload, entry_hash
+
+        if not entries:
+            return 0
+        prev = append(self.session, **entries[0]).hash
+        rows = []
+        for e in entries[1:]:
+            reason = e.get("reason")
+            code = reason.value if isinstance(reason, Reason) else reason
+            payload_json = canonical_payload(e.get("payload"))
+            entity_id = str(e["entity_id"])
+            digest = entry_hash(prev, e["at"], e["actor"], e["action"], e["entity"], entity_id, code, payload_json)
+            rows.append(m.AuditEntry(at=e["at"], actor=e["actor"], action=e["action"], entity=e["entity"],
+                                     entity_id=entity_id, reason=code, payload_json=payload_json, prev_hash=prev,
+                                     hash=digest))
+            prev = digest
+        self.session.add_all(rows)
+        self.session.flush()
+        return len(entries)
 
     def verify(self) -> ChainReport:
         """Recompute the hash chain over every entry (store.audit.verify_chain)."""
@@ -597,3 +692,130 @@ class PartsReleaseRepository(_Repo):
         return self.session.scalars(select(m.PartsRelease).where(
             m.PartsRelease.tender_id == tender_id, m.PartsRelease.session == session)
             .order_by(m.PartsRelease.id)).all()
+
+
+class AuctionRepository(_Repo):
+    """Online auctions (issue 14): the registered terms, the guarantees and the offers in the order
+    received."""
+
+    def get(self, tender_id: str) -> m.Auction | None:
+        return self.session.get(m.Auction, tender_id)
+
+    def add(self, row: m.Auction) -> m.Auction:
+        self.session.add(row)
+        return row
+
+    def guarantees(self, tender_id: str) -> Sequence[m.AuctionGuarantee]:
+        return self.session.scalars(select(m.AuctionGuarantee).where(m.AuctionGuarantee.tender_id == tender_id)
+                                    .order_by(m.AuctionGuarantee.seq)).all()
+
+    def add_guarantee(self, row: m.AuctionGuarantee) -> m.AuctionGuarantee:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def offers(self, tender_id: str) -> Sequence[m.AuctionOffer]:
+        return self.session.scalars(select(m.AuctionOffer).where(m.AuctionOffer.tender_id == tender_id)
+                                    .order_by(m.AuctionOffer.seq)).all()
+
+    def add_offer(self, row: m.AuctionOffer) -> m.AuctionOffer:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def offer_received(self, tender_id: str, bidder_ref: str, at: datetime, amount_rial: int) -> m.AuctionOffer | None:
+        """The offer of that bidder, amount and receipt time, if one was stored (a rehearsal rerun)."""
+        return self.session.scalars(select(m.AuctionOffer).where(
+            m.AuctionOffer.tender_id == tender_id, m.AuctionOffer.bidder_ref == bidder_ref,
+            m.AuctionOffer.received_at == at, m.AuctionOffer.amount_rial == amount_rial)).first()
+
+
+class RulesCalendarRepository(_Repo):
+    """Change records and events of the rules calendar (R27), on top of the policy TOML."""
+
+    def add_change(self, row: m.RulesCalendarChange) -> m.RulesCalendarChange:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def next_version(self) -> int:
+        """The version the next change record takes (1 for the first)."""
+        return int(self.session.scalar(select(func.max(m.RulesCalendarChange.version))) or 0) + 1
+
+    def change(self, version: int) -> m.RulesCalendarChange | None:
+        return self.session.scalars(select(m.RulesCalendarChange)
+                                    .where(m.RulesCalendarChange.version == version)).first()
+
+    def changes(self, status: str | None = None) -> Sequence[m.RulesCalendarChange]:
+        """Change records by version, all or only those with `status` (proposed | approved)."""
+        q = select(m.RulesCalendarChange)
+        if status is not None:
+            q = q.where(m.RulesCalendarChange.status == status)
+        return self.session.scalars(q.order_by(m.RulesCalendarChange.version)).all()
+
+    def add_event(self, row: m.RulesCalendarEvent) -> m.RulesCalendarEvent:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def event(self, unit_id: str, event: str) -> m.RulesCalendarEvent | None:
+        return self.session.scalars(select(m.RulesCalendarEvent).where(
+            m.RulesCalendarEvent.unit_id == unit_id, m.RulesCalendarEvent.event == event)).first()
+
+    def events(self, unit_ids: Iterable[str] | None = None) -> Sequence[m.RulesCalendarEvent]:
+        """Events of the units `unit_ids` (all units when None), earliest first."""
+        q = select(m.RulesCalendarEvent)
+        if unit_ids is not None:
+            q = q.where(m.RulesCalendarEvent.unit_id.in_(list(unit_ids)))
+        return self.session.scalars(q.order_by(m.RulesCalendarEvent.at, m.RulesCalendarEvent.id)).all()
+
+
+class RealEstateRepository(_Repo):
+    """Real-estate and barter deals (issue 14 part 3: R22, R23), each tied to its contract row."""
+
+    def add(self, contract: m.Contract, row: m.RealEstateDeal) -> m.RealEstateDeal:
+        """The deal `row` of the contract `contract` (added to this unit of work already)."""
+        self.session.flush()
+        row.contract_id = contract.id
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def for_contract(self, contract_id: int) -> m.RealEstateDeal | None:
+        return self.session.scalars(select(m.RealEstateDeal)
+                                    .where(m.RealEstateDeal.contract_id == contract_id)).first()
+
+    def by_tracking(self, tracking_number: str) -> tuple[m.Contract, m.RealEstateDeal] | None:
+        """The contract with tracking number `tracking_number` and its deal, or None."""
+        found = self.session.execute(
+            select(m.Contract, m.RealEstateDeal).join(m.RealEstateDeal, m.RealEstateDeal.contract_id == m.Contract.id)
+            .where(m.Contract.tracking_number == tracking_number)).first()
+        return None if found is None else (found[0], found[1])
+
+    def deals(self) -> list[tuple[m.Contract, m.RealEstateDeal]]:
+        """Every deal with its contract, oldest first."""
+        rows = self.session.execute(
+            select(m.Contract, m.RealEstateDeal).join(m.RealEstateDeal, m.RealEstateDeal.contract_id == m.Contract.id)
+            .order_by(m.RealEstateDeal.id)).all()
+        return [(r[0], r[1]) for r in rows]
+
+    def for_plate(self, plate_key: str) -> Sequence[m.RealEstateDeal]:
+        return self.session.scalars(select(m.RealEstateDeal).where(m.RealEstateDeal.plate_key == plate_key)
+                                    .order_by(m.RealEstateDeal.id)).all()
+
+
+class IncomeReceiptRepository(_Repo):
+    """Receipts on income contracts (issue 14 part 2, R30), as the engine asked for them."""
+
+    def add(self, row: m.IncomeReceipt) -> m.IncomeReceipt:
+        self.session.add(row)
+        return row
+
+    def by_ref(self, contract_id: int, ref: str) -> m.IncomeReceipt | None:
+        return self.session.scalars(select(m.IncomeReceipt).where(m.IncomeReceipt.contract_id == contract_id,
+                                                                  m.IncomeReceipt.ref == ref)).first()
+
+    def for_contract(self, contract_id: int) -> Sequence[m.IncomeReceipt]:
+        """The contract's receipts, in the order received."""
+        return self.session.scalars(select(m.IncomeReceipt).where(m.IncomeReceipt.contract_id == contract_id)
+                                    .order_by(m.IncomeReceipt.received_at, m.IncomeReceipt.id)).all()

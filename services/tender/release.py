@@ -39,7 +39,7 @@ from domain.documents.session import (
 from domain.reasons import DomainError, Reason
 from domain.tender.commission import Member
 from domain.tender.state import check_opening_time
-from sealing.envelopes import SealedBid, bid_key_id
+from sealing.envelopes import BlobHeader, SealedBid, bid_key_id
 from services.auth import VerifiedDocument
 from services.deps import Deps
 from services.signers import ENGINE_ROLE, ENGINE_UNIT
@@ -134,13 +134,29 @@ def parts_for(deps: Deps, tender_id: str, session: str, national_id: str, role: 
     open_ = sitting(deps, tender_id, session)
     parts = []
     with deps.uow() as uow:
-        for bidder_ref, seq, blob in uow.bids.current_sealed(tender_id):
-            plan = SealedBid.key_plan_from_bytes(blob)
+        # The headers only (a few KB each), never the ciphertexts: five members fetching at once
+        # must not read every bid five times.
+        for bid_id, bidder_ref, seq, head in uow.bids.current_prefixes(tender_id, BlobHeader.PREFIX):
+            if BlobHeader.length_from_prefix(head) > len(head):  # an unusually long header
+                head = sealed_header(uow, bid_id)
+            plan = SealedBid.key_plan_from_bytes(head)
             share = None if plan is None else next((s for s in plan.shares if s.recipient_id == member.id), None)
             if plan is not None and share is not None:
                 parts.append({"bidder_id": bidder_ref, "seq": seq, "key_id": plan.tender_id, "share": share.to_dict()})
     return {"tender_id": tender_id, "session": session, "member_id": member.id,
             "session_key": open_.xml.decode("utf-8"), "parts": parts}
+
+
+def sealed_header(uow: Any, bid_id: int) -> bytes:
+    """The leading bytes of bid `bid_id`'s sealed blob that hold its header (key plan, envelope
+    lengths), read without its ciphertexts (`uow`: an open store.uow.UnitOfWork).
+
+    Raises: INVALID_INPUT (the blob is not a sealed bid's)."""
+    _, (head,) = uow.bids.sealed_slices(bid_id, [(0, BlobHeader.PREFIX)])
+    needed = BlobHeader.length_from_prefix(head)
+    if needed > len(head):  # an unusually long header: read all of it
+        _, (head,) = uow.bids.sealed_slices(bid_id, [(0, needed)])
+    return head
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,14 +20,14 @@ from domain.tender.commission import Member, session_participants
 from domain.tender.model import BidRecord, Letter, TenderSpec, effective_bids
 from domain.tender.state import check_opening_time
 from sealing import content as sealed_content
-from sealing.envelopes import SealedBid, open_envelope
+from sealing.envelopes import BlobHeader, SealedBid, open_envelope
 from sealing.opening_key import rebuild_private_key
 from services import codec
 from services.deps import Deps
 from services.faults import crash_point
 from services.ports import Attendance
 from services.signers import current_certificate, trust_store
-from services.tender.release import bid_parts, close_sitting, released_members, released_parts
+from services.tender.release import bid_parts, close_sitting, released_members, released_parts, sealed_header
 from services.tender.status import set_status
 from services.tender.submission import (
     audited_receipts,
@@ -153,7 +154,7 @@ def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m
     and no accepted row may lack that record (STORE_TAMPERED, the session does not open); the receipt
     time is the one the engine signed (R08)."""
     with deps.uow() as uow:
-        rows = list(uow.bids.all_for(view.spec.id))
+        rows = list(uow.bids.all_for(view.spec.id, sealed=False))  # the blobs are read envelope by envelope
     audited = audited_receipts(deps, view.spec.id)
     accepted = {(b.bidder_ref, b.seq): b for b in rows if b.refused_reason is None}
     missing = sorted(set(audited) - set(accepted))
@@ -184,8 +185,132 @@ def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m
     return records, {r.bidder_id: by_time[(r.bidder_id, r.receipt_at)] for r in records if r.refused is None}, receipts
 
 
+AHEAD_THREADS = 1  # background threads reading and checking the next envelopes (0: in the sitting's own)
+
+
+@dataclass
+class _Prepared:
+    """What opening one envelope needs before its decryption, each step's result or its refusal, in
+    the order the opener takes them: the bidder's signature (A only), the envelope read from the store,
+    its hash as both signed documents state it."""
+
+    signature: DomainError | None = None
+    sealed: SealedBid | DomainError | None = None
+    expected: str | DomainError | None = None
+
+
+class _Ahead:
+    """Reads the envelopes a sitting opens next, in the order it opens them (every A, then every B, then
+    every C, in the order of the bids), `batch` bids at a time in one background thread and one unit
+    of work, and checks each against the signed manifest and receipt (and, for A, the bidder's
+    signature) while the sitting decrypts the ones before: reading a ciphertext and checking
+    signatures and hashes decrypts nothing, so an excluded bid's later envelopes stay sealed (R08).
+    Each envelope's header is read once per bid and only that envelope's ciphertext is loaded."""
+
+    def __init__(self, deps: Deps, rows: dict[str, m.Bid], receipts: dict[int, Any], batch: int = 8) -> None:
+        self.deps, self.rows, self.receipts, self.batch = deps, rows, receipts, batch
+        self.order = [b for b in rows if not isinstance(receipts.get(rows[b].id), DomainError)]
+        self.position = {b: i for i, b in enumerate(self.order)}
+        self.heads: dict[int, BlobHeader] = {}
+        self.pending: dict[tuple[str, str], Future] = {}
+        self.scheduled: dict[str, int] = {}  # letter -> position after the last bid scheduled
+        self.pool: Any = (ThreadPoolExecutor(max_workers=AHEAD_THREADS, thread_name_prefix="sitting-ahead")
+                          if AHEAD_THREADS else _Inline())
+
+    def __enter__(self) -> _Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def get(self, bidder_id: str, letter: str) -> _Prepared:
+        """What opening `letter` of `bidder_id` needs, prepared ahead (or now, out of order)."""
+        key = (bidder_id, letter)
+        if key not in self.pending:
+            self._schedule(letter, self.position.get(bidder_id, 0), [bidder_id])
+        future = self.pending.pop(key)
+        at = self.position.get(bidder_id, 0)
+        for skipped in [k for k in self.pending if k[1] == letter and self.position[k[0]] < at]:
+            del self.pending[skipped]  # a bid the rules no longer open at this envelope: its ciphertext is let go
+        if self.scheduled.get(letter, 0) < at + 1 + self.batch:  # keep the next batch in flight
+            self._schedule(letter, self.scheduled.get(letter, at + 1), None)
+        return future.result()[bidder_id]
+
+    def _schedule(self, letter: str, start: int, only: list[str] | None) -> None:
+        ids = only if only is not None else [b for b in self.order[start:start + self.batch]
+                                             if (b, letter) not in self.pending]
+        if only is None:
+            self.scheduled[letter] = start + self.batch
+        if ids:
+            future = self.pool.submit(self._prepare, ids, letter)
+            for b in ids:
+                self.pending[(b, letter)] = future
+
+    def _prepare(self, bidder_ids: list[str], letter: str) -> dict[str, _Prepared]:
+        out = {b: _Prepared() for b in bidder_ids}
+        if letter == Letter.A.value:
+            for b in bidder_ids:
+                out[b].signature = _catch(lambda b=b: self._signature(b))
+        with self.deps.uow() as uow:
+            for b in bidder_ids:
+                out[b].sealed = _catch(lambda b=b: self._read(uow, self.rows[b], letter))
+        for b in bidder_ids:
+            sealed = out[b].sealed
+            if isinstance(sealed, SealedBid):
+                row = self.rows[b]
+                out[b].expected = _catch(lambda row=row, sealed=sealed: signed_envelope_hash(
+                    row, self.receipts[row.id], sealed, letter))
+        return out
+
+    def _signature(self, bidder_id: str) -> None:
+        # The bidder's signature is checked again at opening, against the stored manifest, and must
+        # be the one the engine's receipt recorded (a manifest re-signed later is not the bid).
+        row = self.rows[bidder_id]
+        receipt = self.receipts[row.id]
+        serial = check_bidder_signature(self.deps, row.manifest_xml, row.company_id, receipt_time(receipt))
+        if receipt_facts(receipt)[3] != serial:
+            raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, "امضاکنندهٔ فهرست با رسید سامانه یکی نیست")
+
+    def _read(self, uow: Any, row: m.Bid, letter: str) -> SealedBid:
+        """Bid `row`'s sealed blob with envelope `letter`'s ciphertext only.
+
+        Raises: INVALID_INPUT (the stored blob is malformed, or longer or shorter than its header
+        says, as SealedBid.from_bytes)."""
+        head = self.heads.get(row.id)
+        if head is None:
+            head = self.heads[row.id] = BlobHeader.parse(sealed_header(uow, row.id))
+        span = head.span(letter)
+        length, parts = uow.bids.sealed_slices(row.id, [span] if span is not None else [])
+        if length != head.length:
+            raise DomainError(Reason.INVALID_INPUT, "طول پروندهٔ پیشنهاد مهروموم‌شده با سرآیند آن نمی‌خواند")
+        return head.sealed_bid({} if span is None else {letter: parts[0]})
+
+
+class _Inline:
+    """An executor that runs each job at once, in the caller's thread (AHEAD_THREADS = 0)."""
+
+    def submit(self, fn: Any, *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # delivered by result(), as a pool would
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, **_: Any) -> None:
+        pass
+
+
+def _catch(step: Any) -> Any:
+    """step()'s result, or the DomainError it raised (raised again when the opener reaches that step)."""
+    try:
+        return step()
+    except DomainError as exc:
+        return exc
+
+
 def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], receipts: dict[int, Any], key_for,
-            technical_scores=None):
+            ahead: _Ahead, technical_scores=None):
     opened: list[tuple[str, str]] = []
 
     def opener(bidder_id: str, letter: Letter):
@@ -193,14 +318,12 @@ def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], receipts: dict
         receipt = receipts[row.id]
         if isinstance(receipt, DomainError):
             raise receipt
-        if letter == Letter.A:
-            # The bidder's signature is checked again at opening, against the stored manifest, and must
-            # be the one the engine's receipt recorded (a manifest re-signed later is not the bid).
-            serial = check_bidder_signature(deps, row.manifest_xml, row.company_id, receipt_time(receipt))
-            if receipt_facts(receipt)[3] != serial:
-                raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, "امضاکنندهٔ فهرست با رسید سامانه یکی نیست")
-        sealed = SealedBid.from_bytes(row.sealed)
-        expected = signed_envelope_hash(row, receipt, sealed, letter.value)
+        ready = ahead.get(bidder_id, letter.value)
+        for step in (ready.signature, ready.sealed, ready.expected):
+            if isinstance(step, DomainError):
+                raise step
+        sealed, expected = ready.sealed, ready.expected
+        assert isinstance(sealed, SealedBid) and isinstance(expected, str)
         plain = open_envelope(sealed, letter.value, key_for(bidder_id, sealed), expected, tender_id=view.spec.id,
                               bidder_id=bidder_id)
         opened.append((bidder_id, letter.value))
@@ -237,8 +360,9 @@ def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
     rules = deps.policy.price_rules(view.formulas["abnormally-low"])
     estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
     if view.spec.procedure.value == "one_stage":
-        opener, opened = _opener(deps, view, rows, receipts, key_for)
-        evaluation = ev.evaluate_tender(view.spec, estimate, records, rules, opener=opener)
+        with _Ahead(deps, rows, receipts) as ahead:
+            opener, opened = _opener(deps, view, rows, receipts, key_for, ahead)
+            evaluation = ev.evaluate_tender(view.spec, estimate, records, rules, opener=opener)
         _record_session(deps, tender_id, kind, now, present, participants, opened, evaluation.bids, None)
         close_sitting(deps, tender_id, kind)
         return SessionOutcome(kind, [p.id for p in participants], evaluation)
@@ -255,8 +379,14 @@ def opening_session(deps: Deps, tender_id: str, present: Iterable[str],
 
 def _two_stage_technical(deps: Deps, view: TenderView, records: list[BidRecord], rows: dict[str, m.Bid],
                          receipts: dict[int, Any], key_for: Any, scores: dict[str, int] | None) -> dict[str, Any]:
+    with _Ahead(deps, rows, receipts) as ahead:
+        return _two_stage_opened(view, records, scores, _opener(deps, view, rows, receipts, key_for, ahead))
+
+
+def _two_stage_opened(view: TenderView, records: list[BidRecord], scores: dict[str, int] | None,
+                      opening: Any) -> dict[str, Any]:
     opened_all: list[tuple[str, str]] = []
-    opener, opened = _opener(deps, view, rows, receipts, key_for)
+    opener, opened = opening
     evs: dict[str, ev.BidEvaluation] = {}
     loaded: dict[str, BidRecord] = {}
     for rec in records:
@@ -306,11 +436,12 @@ def price_session(deps: Deps, tender_id: str, present: Iterable[str]) -> Session
     key_for = _bid_keys(deps, view, "price_opening", participants)
     records, rows, receipts = _records(deps, view)
     scores = technical.technical_scores
-    opener, opened = _opener(deps, view, rows, receipts, key_for, technical_scores=scores)
     estimate = ev.compute_estimate(view.spec, view.price_list, view.formulas["estimate"]).total_rial
-    # Replaying A and B with the recorded scores is deterministic; C is read only for qualified bids.
-    evaluation = ev.evaluate_tender(view.spec, estimate, records, deps.policy.price_rules(view.formulas["abnormally-low"]),
-                                    opener=opener)
+    with _Ahead(deps, rows, receipts) as ahead:
+        opener, opened = _opener(deps, view, rows, receipts, key_for, ahead, technical_scores=scores)
+        # Replaying A and B with the recorded scores is deterministic; C is read only for qualified bids.
+        evaluation = ev.evaluate_tender(view.spec, estimate, records,
+                                        deps.policy.price_rules(view.formulas["abnormally-low"]), opener=opener)
     _record_session(deps, tender_id, "price_opening", now, present, participants,
                     [o for o in opened if o[1] == "C"], evaluation.bids, None)
     close_sitting(deps, tender_id, "price_opening")
@@ -343,15 +474,19 @@ def _record_session(deps, tender_id, kind, now, present, participants, opened, b
             uow.sessions_held.add(m.Session(tender_id=tender_id, kind=kind, held_at=now, attendees_json=codec.dumps(
                 {"present": sorted(present), "participants": [p.id for p in participants],
                  "technical_scores": scores})))
-            for bidder_id, letter in opened:
-                uow.record(at=now, actor=ENGINE_ACTOR, action="envelope.opened", entity="tender",
-                           entity_id=tender_id, payload={"bidder": bidder_id, "envelope": letter, "session": kind})
-        for bid in uow.bids.current(tender_id):
+            # One audit entry per envelope opened, appended as one write (same chain as one by one).
+            uow.audit.append_many([dict(at=now, actor=ENGINE_ACTOR, action="envelope.opened", entity="tender",
+                                        entity_id=tender_id,
+                                        payload={"bidder": bidder_id, "envelope": letter, "session": kind})
+                                   for bidder_id, letter in opened])
+        current = uow.bids.current(tender_id, sealed=False)
+        envelopes = uow.bids.envelopes_of(bid.id for bid in current)
+        for bid in current:
             e = bids.get(bid.bidder_ref)
             if e is None:
                 continue
             for letter, outcome in (("A", e.a), ("B", e.b), ("C", e.c)):
-                env = uow.bids.envelope(bid.id, letter)
+                env = envelopes.get((bid.id, letter))
                 if env is not None and outcome is not None:
                     env.outcome = outcome.status.value
                     env.reason = outcome.reason.value if outcome.reason else None

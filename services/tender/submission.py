@@ -4,10 +4,13 @@ signature and the manifest, stores ciphertext only, supersedes an earlier bid an
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from lxml import etree
+from sqlalchemy import Row, or_, select
 
 from domain.documents.receipt import build_receipt, check_envelope, receipt_facts, receipt_hashes
 from domain.limits import check_size
@@ -19,11 +22,12 @@ from sealing.envelopes import SealedBid, bid_key_id, check_manifest, manifest_ha
 from services.checkpoints import checkpoint
 from services.deps import Deps
 from services.notify import notify
-from services.signers import COMPANY_SIGNATORY, ENGINE_ROLE, ENGINE_UNIT, trust_store
-from services.tender.view import load
+from services.signers import COMPANY_SIGNATORY, ENGINE_ROLE, ENGINE_UNIT, SignerFacts, read_signer_facts, trust_store
+from services.tender.view import BidTerms, load_bid_terms
 from signing.verify import verify_document
 from signing.xmldsig import signed_document_root
-from store import models as m
+from store import audit, models as m
+from store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,66 @@ class SubmissionResult:
     seq: int | None
 
 
+# Optimistic rounds before the last resort of judging and writing in one transaction (see submit_bid).
+_OPTIMISTIC_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class _BidderState:
+    """What the store holds about a bidder reference and its company in a tender, read in one unit of
+    work with the signer's registry facts: enough to judge a submission outside any transaction."""
+
+    owner: str | None
+    refs: frozenset[str]
+    latest_seq: int | None  # the bidder reference's latest submission, accepted or refused
+    latest_accepted: m.Bid | None  # that submission when it was accepted (an identical one gets its receipt)
+    superseded_seqs: tuple[int, ...]  # current accepted submissions a new bid supersedes
+    facts: SignerFacts | None
+
+    @classmethod
+    def read(cls, uow: UnitOfWork, tender_id: str, bidder_ref: str, company_id: str,
+             manifest_doc: etree._Element | None, at: datetime) -> _BidderState:
+        rows = _bid_rows(uow, tender_id, bidder_ref, company_id)
+        mine = [r for r in rows if r.bidder_ref == bidder_ref]  # in seq order
+        accepted = [r for r in mine if r.refused_reason is None]
+        # The blobs only of an accepted latest submission, which an identical resubmission compares with.
+        latest = uow.bids.latest(tender_id, bidder_ref) if mine and mine[-1].refused_reason is None else None
+        return cls(owner=accepted[0].company_id if accepted else None,  # as BidRepository.owner
+                   refs=_refs(rows, company_id),
+                   latest_seq=mine[-1].seq if mine else None,
+                   latest_accepted=latest,
+                   superseded_seqs=tuple(r.seq for r in accepted if not r.superseded),
+                   facts=read_signer_facts(uow, manifest_doc, at) if manifest_doc is not None else None)
+
+    def unchanged_in(self, uow: UnitOfWork, tender_id: str, bidder_ref: str, company_id: str) -> bool:
+        """No submission under this reference, and no other accepted reference of the company, was
+        written since this state was read."""
+        rows = _bid_rows(uow, tender_id, bidder_ref, company_id)
+        seqs = [r.seq for r in rows if r.bidder_ref == bidder_ref]
+        return (seqs[-1] if seqs else None) == self.latest_seq and _refs(rows, company_id) == self.refs
+
+
+def _bid_rows(uow: UnitOfWork, tender_id: str, bidder_ref: str, company_id: str) -> Sequence[Row[Any]]:
+    """The submissions (no blobs) under `bidder_ref` or of `company_id` in the tender, by reference and
+    seq: one read for what BidRepository.owner, .refs_of_company, .latest and .current_of answer."""
+    return uow.session.execute(
+        select(m.Bid.bidder_ref, m.Bid.seq, m.Bid.company_id, m.Bid.refused_reason, m.Bid.superseded)
+        .where(m.Bid.tender_id == tender_id, or_(m.Bid.bidder_ref == bidder_ref, m.Bid.company_id == company_id))
+        .order_by(m.Bid.bidder_ref, m.Bid.seq)).all()
+
+
+def _refs(rows: Sequence[Row[Any]], company_id: str) -> frozenset[str]:
+    """As BidRepository.refs_of_company: the references of the company's accepted bids."""
+    return frozenset(r.bidder_ref for r in rows if r.company_id == company_id and r.refused_reason is None)
+
+
+@dataclass(frozen=True)
+class _NewReceipt:
+    seq: int
+    supersedes: str | None
+    receipt_bytes: bytes
+
+
 def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sealed: SealedBid,
                signed_manifest: bytes) -> SubmissionResult:
     """Receive a sealed bid and the bidder's signed manifest (R07, R08; art. 16 of the Tender Law).
@@ -47,16 +111,82 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
     refusal is stored and audited and returned (never raised): LATE_SUBMISSION, INVALID_INPUT (larger than
     the policy's max_bid_bytes), MALFORMED_XML,
     BIDDER_SIGNATURE_INVALID, BID_NOT_OWNED, ENVELOPE_TAMPERED. The same bid sent again gets the same receipt; a new
-    bid of the same bidder supersedes the earlier one."""
+    bid of the same bidder supersedes the earlier one.
+
+    Transactions (SQLite has one writer, and every unit of work takes its lock): everything the checks
+    need (the tender, the bidder's earlier submissions, the signer's role and recorded CRLs) is read in
+    one unit of work; the checks and the receipt's signature run outside any; the write re-reads the
+    bidder's latest submission and the company's accepted references and starts over if another
+    submission changed them meanwhile, so two submissions never both judge against the same state.
+    After a few such rounds the submission is judged and written in one transaction.
+
+    Raises: INVALID_INPUT (unknown tender), STORE_TAMPERED (load_bid_terms), TOKEN_NOT_FOUND,
+    TOKEN_PIN_INVALID (the engine's token), AUDIT_APPEND_ONLY (the receipt's checkpoint)."""
     now = deps.clock.now()
-    view = load(deps, tender_id)
+    sealed_bytes = sealed.to_bytes()
+    parse_error: DomainError | None = None
+    manifest_doc: etree._Element | None = None
+    try:
+        manifest_doc = parse_untrusted(signed_manifest)
+    except DomainError as exc:  # judged in its turn, after the deadline and the size
+        parse_error = exc
+    for round_no in range(_OPTIMISTIC_ROUNDS + 1):
+        if round_no == _OPTIMISTIC_ROUNDS:  # last resort: judge, sign and write in one transaction
+            with deps.uow() as uow:
+                view = load_bid_terms(deps, tender_id, uow)
+                state = _BidderState.read(uow, tender_id, bidder_ref, company_id, manifest_doc, now)
+                outcome = _judge(deps, view, state, now, tender_id, bidder_ref, company_id, sealed, sealed_bytes,
+                                 signed_manifest, manifest_doc, parse_error)
+                if isinstance(outcome, _NewReceipt):
+                    entry_seq = _write(uow, outcome, now, tender_id, bidder_ref, company_id, sealed, sealed_bytes,
+                                       signed_manifest)
+                    uow.commit()
+            break
+        with deps.uow() as uow:
+            view = load_bid_terms(deps, tender_id, uow)
+            state = _BidderState.read(uow, tender_id, bidder_ref, company_id, manifest_doc, now)
+        outcome = _judge(deps, view, state, now, tender_id, bidder_ref, company_id, sealed, sealed_bytes,
+                         signed_manifest, manifest_doc, parse_error)
+        if not isinstance(outcome, _NewReceipt):
+            break
+        with deps.uow() as uow:
+            if not state.unchanged_in(uow, tender_id, bidder_ref, company_id):
+                continue  # another submission under this reference or company came first: judge again
+            entry_seq = _write(uow, outcome, now, tender_id, bidder_ref, company_id, sealed, sealed_bytes,
+                               signed_manifest)
+            uow.commit()
+        break
+    if isinstance(outcome, DomainError):
+        _record_refused_submission(deps, tender_id, bidder_ref, company_id, now, outcome)
+        return SubmissionResult(False, outcome.reason, None, None)
+    if isinstance(outcome, SubmissionResult):
+        return outcome  # the same bid again: the same receipt
+    seq = outcome.seq
+    # R21: a signed, published head at or after this receipt's entry before the receipt goes out (one
+    # signature covers the receipts of a burst that were written meanwhile: services.checkpoints).
+    checkpoint(deps, f"receipt:{tender_id}/{bidder_ref}/{seq}", covering=entry_seq)
+    notify(deps, bidder_ref, "bid_receipt", {"tender_title": view.spec.title,
+                                             "received_at": format_jalali_datetime(now),
+                                             "receipt_id": f"{tender_id}/{bidder_ref}/{seq}"},
+           f"receipt:{tender_id}:{bidder_ref}:{seq}")
+    return SubmissionResult(True, None, outcome.receipt_bytes, seq)
+
+
+def _judge(deps: Deps, view: BidTerms, state: _BidderState, now: datetime, tender_id: str, bidder_ref: str,
+           company_id: str, sealed: SealedBid, sealed_bytes: bytes, signed_manifest: bytes,
+           manifest_doc: etree._Element | None, parse_error: DomainError | None,
+           ) -> DomainError | SubmissionResult | _NewReceipt:
+    """The checks in their order (the first failure is the refusal), then the same receipt for the same
+    bid, or a new receipt signed on the engine's token."""
     try:
         check_submission_time(now, view.spec.deadline)
-        check_size(len(sealed.to_bytes()) + len(signed_manifest), deps.policy.content_limits().max_bid_bytes,
+        check_size(len(sealed_bytes) + len(signed_manifest), deps.policy.content_limits().max_bid_bytes,
                    "پیشنهاد")  # R08: a bid larger than the policy's cap is refused before any other work
-        manifest_doc = parse_untrusted(signed_manifest)
-        signer_serial = check_bidder_signature(deps, signed_manifest, company_id, now)
-        check_owner(deps, tender_id, bidder_ref, company_id)
+        if parse_error is not None:
+            raise parse_error
+        assert manifest_doc is not None
+        signer_serial = check_bidder_signature(deps, signed_manifest, company_id, now, facts=state.facts)
+        _check_owner_rule(state.owner, state.refs, bidder_ref, company_id)
         manifest = signed_document_root(manifest_doc)
         check_manifest(sealed, manifest)
         if sealed.tender_id != tender_id or sealed.bidder_id != bidder_ref:
@@ -66,38 +196,36 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
         # The bidder dealt its bid's key: it must follow the seats the notice states (issue 12).
         view.seats.check_plan(sealed.key_plan, bid_key_id(tender_id, bidder_ref))
     except DomainError as exc:
-        _record_refused_submission(deps, tender_id, bidder_ref, company_id, now, exc)
-        return SubmissionResult(False, exc.reason, None, None)
+        return exc
+    latest = state.latest_accepted
+    if latest is not None and latest.seq == state.latest_seq \
+            and hashlib.sha256(latest.manifest_xml).hexdigest() == hashlib.sha256(signed_manifest).hexdigest():
+        return SubmissionResult(True, None, latest.receipt_xml, latest.seq)  # same bid again: same receipt
+    seq = (state.latest_seq + 1) if state.latest_seq is not None else 1
+    supersedes = f"{tender_id}/{bidder_ref}/{state.superseded_seqs[-1]}" if state.superseded_seqs else None
+    receipt = build_receipt(tender_id, bidder_ref, now, sealed.hashes(), receipt_id=f"{tender_id}/{bidder_ref}/{seq}",
+                            supersedes=supersedes, manifest_signer_serial=signer_serial)
+    signed_receipt = deps.engine().sign(receipt, deps.clock, ENGINE_ROLE, ENGINE_UNIT)
+    return _NewReceipt(seq, supersedes, etree.tostring(signed_receipt, xml_declaration=True, encoding="UTF-8"))
 
-    digest = hashlib.sha256(signed_manifest).hexdigest()
-    with deps.uow() as uow:
-        latest = uow.bids.latest(tender_id, bidder_ref)
-        if latest is not None and latest.refused_reason is None \
-                and hashlib.sha256(latest.manifest_xml).hexdigest() == digest:
-            return SubmissionResult(True, None, latest.receipt_xml, latest.seq)  # same bid again: same receipt
-        seq = (latest.seq + 1) if latest is not None else 1
-        supersedes = None
-        for old in uow.bids.current_of(tender_id, bidder_ref):
-            if old.refused_reason is None:  # a refused attempt superseded nothing
-                old.superseded = True
-                supersedes = f"{tender_id}/{bidder_ref}/{old.seq}"
-        receipt = build_receipt(tender_id, bidder_ref, now, sealed.hashes(), receipt_id=f"{tender_id}/{bidder_ref}/{seq}",
-                                supersedes=supersedes, manifest_signer_serial=signer_serial)
-        signed_receipt = deps.engine().sign(receipt, deps.clock, ENGINE_ROLE, ENGINE_UNIT)
-        receipt_bytes = etree.tostring(signed_receipt, xml_declaration=True, encoding="UTF-8")
-        uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=seq,
-                           received_at=now, sealed=sealed.to_bytes(), manifest_xml=signed_manifest,
-                           receipt_xml=receipt_bytes), sealed.hashes())
-        uow.record(at=now, actor=bidder_ref, action="bid.received", entity="tender", entity_id=tender_id,
-                   payload={"bidder": bidder_ref, "seq": seq, "hashes": sealed.hashes(), "supersedes": supersedes,
-                            "receipt_sha256": hashlib.sha256(receipt_bytes).hexdigest()})
-        uow.commit()
-    checkpoint(deps, f"receipt:{tender_id}/{bidder_ref}/{seq}")
-    notify(deps, bidder_ref, "bid_receipt", {"tender_title": view.spec.title,
-                                             "received_at": format_jalali_datetime(now),
-                                             "receipt_id": f"{tender_id}/{bidder_ref}/{seq}"},
-            f"receipt:{tender_id}:{bidder_ref}:{seq}")
-    return SubmissionResult(True, None, receipt_bytes, seq)
+
+def _write(uow: UnitOfWork, new: _NewReceipt, now: datetime, tender_id: str, bidder_ref: str, company_id: str,
+           sealed: SealedBid, sealed_bytes: bytes, signed_manifest: bytes) -> int:
+    """Store the accepted bid, supersede the bidder's current ones and audit the receipt; returns the
+    audit entry's seq (what the receipt's checkpoint must cover)."""
+    for old in uow.bids.current_of(tender_id, bidder_ref):
+        if old.refused_reason is None:  # a refused attempt superseded nothing
+            old.superseded = True
+    uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=new.seq,
+                       received_at=now, sealed=sealed_bytes, manifest_xml=signed_manifest,
+                       receipt_xml=new.receipt_bytes), sealed.hashes())
+    # As uow.record, keeping the entry: its seq is what the receipt's checkpoint must cover.
+    entry = audit.append(uow.session, at=now, actor=bidder_ref, action="bid.received", entity="tender",
+                         entity_id=tender_id,
+                         payload={"bidder": bidder_ref, "seq": new.seq, "hashes": sealed.hashes(),
+                                  "supersedes": new.supersedes,
+                                  "receipt_sha256": hashlib.sha256(new.receipt_bytes).hexdigest()})
+    return int(entry.seq)
 
 
 def check_owner(deps: Deps, tender_id: str, bidder_ref: str, company_id: str) -> None:
@@ -109,21 +237,31 @@ def check_owner(deps: Deps, tender_id: str, bidder_ref: str, company_id: str) ->
     with deps.uow() as uow:
         owner = uow.bids.owner(tender_id, bidder_ref)
         refs = set(uow.bids.refs_of_company(tender_id, company_id))
+    _check_owner_rule(owner, refs, bidder_ref, company_id)
+
+
+def _check_owner_rule(owner: str | None, refs: Set[str], bidder_ref: str, company_id: str) -> None:
     if owner is not None and owner != company_id:
         raise DomainError(Reason.BID_NOT_OWNED, f"پیشنهاددهندهٔ «{bidder_ref}»")
     if refs - {bidder_ref}:
         raise DomainError(Reason.DUPLICATE_BID, f"این شرکت با شناسهٔ «{sorted(refs)[0]}» پیشنهاد داده است")
 
 
-def check_bidder_signature(deps: Deps, signed: bytes, company_id: str, received_at: datetime) -> int:
+def check_bidder_signature(deps: Deps, signed: bytes, company_id: str, received_at: datetime, *,
+                           facts: SignerFacts | None = None) -> int:
     """Verify a document signed by a company's signatory: chain, and validity, CRL revocation and role
     at `received_at`, when the engine received it (at submission the clock's now, at opening the bid's
     stored receipt time), with the claimed signing time within the policy's skew of it (R05, R07).
+    `facts`: the signer's registry role and recorded CRLs as read_signer_facts read them at
+    `received_at` in the caller's unit of work (else they are read now, each in its own).
 
     Returns the serial of the signer's certificate (the engine's receipt records it).
     Raises: BIDDER_SIGNATURE_INVALID (the detail names the signing reason code, e.g. SIGNING_TIME_SKEW)."""
-    checks = verify_document(signed, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
-                             [(COMPANY_SIGNATORY, company_id)], received_at=received_at,
+    if facts is not None:
+        trust, roles = facts.trust(deps.ca_cert, deps.sessions), facts.role_check(deps.sessions)
+    else:
+        trust, roles = trust_store(deps.ca_cert, deps.sessions), deps.role_check
+    checks = verify_document(signed, trust, roles, [(COMPANY_SIGNATORY, company_id)], received_at=received_at,
                              max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
     if len(checks) != 1 or failed is not None or checks[0].cert_serial is None:

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.orm import sessionmaker
 
 from domain.formulas import Formula
 from domain.reasons import DomainError, Reason
@@ -77,6 +82,68 @@ def load(deps: Deps, tender_id: str, *, verified: bool = True) -> TenderView:
             raise DomainError(Reason.INVALID_INPUT, f"طرح کلید بازگشایی مناقصهٔ «{tender_id}» ثبت نشده است")
         return TenderView(codec.spec_from_dict(data["spec"]), codec.members_from_list(data["commission"]),
                           price_list, formulas, OpeningSeats.from_json(row.opening_plan_json), row.status)
+
+
+@dataclass(frozen=True)
+class BidTerms:
+    """What receiving a bid needs of a tender: its specification (deadline, title) and the seats of
+    its bids' opening keys."""
+
+    spec: TenderSpec
+    seats: OpeningSeats
+
+
+# Per store: tender id -> the digests of its first `tender.announced` entry. That entry is append-only
+# and never changes legitimately: keeping what was read first can only make a later rewrite of it
+# (which the published checkpoints expose) ineffective here, never hide a rewrite of the tender row.
+_RECORDED: weakref.WeakKeyDictionary[sessionmaker, dict[str, dict[str, Any]]] = weakref.WeakKeyDictionary()
+# (SHA-256 of the spec JSON, SHA-256 of the opening-plan JSON) -> parsed terms: content-addressed, so
+# a changed row is parsed afresh (and first refused unless it matches the announced digests).
+_PARSED: OrderedDict[tuple[str, str], BidTerms] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_PARSED_MAX = 64
+
+
+def load_bid_terms(deps: Deps, tender_id: str, uow: UnitOfWork | None = None) -> BidTerms:
+    """The specification and opening seats of tender `tender_id` for receiving a bid (R07, R08), in
+    one short read per call (in `uow` when given, else a unit of work of its own): the stored tender
+    row is read and its spec JSON and opening-key plan JSON are hashed and compared with the digests
+    of the FIRST `tender.announced` audit entry, as `load` does; the price list and formulas, which a
+    submission does not use, are left to `load` at the decisions that use them (opening, evaluation).
+    Parsing is reused while the stored JSON is the same.
+
+    Raises: INVALID_INPUT for an unknown tender or one without an opening-key plan; STORE_TAMPERED when
+    the stored spec or plan differs from what was recorded at announcement, or no digests were recorded."""
+    if uow is None:
+        with deps.uow() as own:
+            return load_bid_terms(deps, tender_id, own)
+    row = uow.tenders.get(tender_id)
+    if row is None:
+        raise DomainError(Reason.INVALID_INPUT, f"مناقصهٔ «{tender_id}» ثبت نشده است")
+    spec_json, plan_json = row.spec_json, row.opening_plan_json
+    with _CACHE_LOCK:
+        recorded = _RECORDED.get(deps.sessions, {}).get(tender_id)
+    if recorded is None:
+        recorded = _recorded_digests(uow, tender_id)
+        with _CACHE_LOCK:
+            _RECORDED.setdefault(deps.sessions, {})[tender_id] = recorded
+    spec_sha, plan_sha = _sha256(spec_json), _sha256(plan_json or "")
+    _compare(recorded, "spec_sha256", spec_sha, f"مشخصات ذخیره‌شدهٔ مناقصهٔ «{tender_id}» (spec_json)")
+    _compare(recorded, "opening_plan_sha256", plan_sha, f"طرح کلید بازگشایی ذخیره‌شدهٔ مناقصهٔ «{tender_id}»")
+    if plan_json is None:
+        raise DomainError(Reason.INVALID_INPUT, f"طرح کلید بازگشایی مناقصهٔ «{tender_id}» ثبت نشده است")
+    key = (spec_sha, plan_sha)
+    with _CACHE_LOCK:
+        terms = _PARSED.get(key)
+        if terms is not None:
+            _PARSED.move_to_end(key)
+            return terms
+    terms = BidTerms(codec.spec_from_dict(json.loads(spec_json)["spec"]), OpeningSeats.from_json(plan_json))
+    with _CACHE_LOCK:
+        _PARSED[key] = terms
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return terms
 
 
 def announced_digests(uow: UnitOfWork, row: m.Tender) -> dict[str, Any]:
