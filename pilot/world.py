@@ -5,15 +5,29 @@ outside-system stubs, all on one database.
 Every simulated person has a token directory and a PIN of their own (`tokens/<label>/`, as on their
 own station: signing.softhsm.SoftHsm.person) and acts through the same API as in production
 (pilot.stations): the price list is imported by the contracts officer and approved, with the
-formulas, on the deputy's token."""
+formulas, on the deputy's token.
+
+The people's tokens, keys and certificates and the pilot CA are made once per scenario and kept in a
+cached template (`world_template`: under $XDG_CACHE_HOME/eproc/pilot-templates, 0700/0600, keyed by a
+hash of everything that determines them); a new world copies each person's token directory from it,
+relabels it as the world's own and changes its PIN to the person's own. Copying a directory costs a
+few milliseconds, an RSA key generation on SoftHSM 0.2-0.5 s. The template holds simulated keys only
+and serves rehearsals and tests, nothing else; EPROC_PILOT_CACHE=off builds every world from
+scratch, EPROC_PILOT_CACHE=<dir> keeps the templates there."""
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import Engine
 
 from config.policy import Policy, Threshold
@@ -27,8 +41,10 @@ from pilot.scenario import Scenario
 from services.certificate_registry import SqlCertificateRegistry
 from services.deps import Deps
 from services.signers import Signer, Signers
+from signing import token as token_module
 from signing.ca import MunicipalCA
 from signing.keytransport import choose_mechanism
+from signing.registry import InMemoryCertificateRegistry
 from signing.softhsm import SoftHsm
 from signing.token import Token
 from store.db import make_engine, session_factory
@@ -41,6 +57,15 @@ SO_PIN = "97531"  # simulated tokens only; real tokens take the PIN from the hol
 SHARED_PIN = "1357"
 KEY = "sign"
 SYSTEM_UNIT = "municipality"
+CA_NAME = "مرجع صدور گواهی آزمایشی شهرداری تهران"
+CA_KEY_BITS = 2048
+CA_VALID_DAYS = 3650
+CERT_VALID_DAYS = 730
+
+# The cached template of a world's tokens and CA (rehearsals and tests only).
+TEMPLATE_VERSION = 1  # bump when what a template holds or how it is made changes
+CACHE_ENV = "EPROC_PILOT_CACHE"  # off | 0 | false | no: no template; a path: the templates' directory
+KEEP_TEMPLATES = 32  # templates kept, most recently used first (and any used within the hour)
 
 # Staff the contract and statement workflows need besides the commission (simulated people).
 STAFF_ROLES = ("contracts_officer", "treasurer", "employer_reviewer", "deputy", "transactions_system")
@@ -79,6 +104,7 @@ class World:
     stubs: dict[str, object] = field(default_factory=dict)
     stations: Any = None  # pilot.stations.PilotStations: the people's clients of the API
     shared_tokens: bool = False  # every token in the process's own SoftHSM directory, one PIN
+    template: WorldTemplate | None = None  # the cached template this world's CA and tokens come from
 
     @property
     def unit(self) -> str:
@@ -111,13 +137,20 @@ def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url
 
     registry = SqlCertificateRegistry(sessions)
     ca_dir = base_dir / "ca"
-    ca = MunicipalCA.load(ca_dir, registry) if (ca_dir / "ca-key.pem").exists() \
-        else MunicipalCA.init(ca_dir, "مرجع صدور گواهی آزمایشی شهرداری تهران", clock, registry=registry,
-                              key_size=2048)
+    template = None
+    if (ca_dir / "ca-key.pem").exists():
+        ca = MunicipalCA.load(ca_dir, registry)
+    else:
+        root = None if shared_tokens else template_cache_dir()
+        template = world_template(people_of(scenario), start, root) if root is not None else None
+        ca = MunicipalCA.copy(template.ca_dir, ca_dir, registry) if template is not None \
+            else MunicipalCA.init(ca_dir, CA_NAME, clock, registry=registry, key_size=CA_KEY_BITS,
+                                  valid_days=CA_VALID_DAYS)
     signers = Signers()
     world = World(scenario, base_dir, engine, clock, policy, ca,
                   Deps(sessions=sessions, clock=clock, policy=policy, ca_cert=ca.certificate, signers=signers,
-                       decisions=ScriptedDecisions(scenario, lambda: world.stations)), shared_tokens=shared_tokens)
+                       decisions=ScriptedDecisions(scenario, lambda: world.stations)), shared_tokens=shared_tokens,
+                  template=template)
     _registries(world)
     _people_and_tokens(world)
     world.deps.engine_signer = signers.get(world.staff["transactions_system"])
@@ -144,12 +177,17 @@ def token_label(world: World, nid: str) -> str:
 
 
 def _enroll(world: World, nid: str, name: str) -> Signer:
-    """The person's own token directory and PIN (created once per world), their key and certificate."""
+    """The person's own token directory and PIN (created once per world, from the world's template
+    when it has one), their key and certificate."""
     label = token_label(world, nid)
+    mechanism = None
     if world.shared_tokens:
         pin, hsm = SHARED_PIN, SoftHsm.for_process(world.base_dir / "tokens")
     else:
-        pin, hsm = simulated_pin(label), SoftHsm.person(world.base_dir / "tokens" / label)
+        pin, person_dir = simulated_pin(label), world.base_dir / "tokens" / label
+        if world.template is not None and nid in world.template.people and not person_dir.exists():
+            mechanism = _copy_person(world.template, nid, person_dir, label, pin)
+        hsm = SoftHsm.person(person_dir, [label] if mechanism is not None else None)
     if label not in hsm.known:
         hsm.init_token(label, pin, SO_PIN)
     with Token(label, pin=pin) as token:
@@ -157,14 +195,53 @@ def _enroll(world: World, nid: str, name: str) -> Signer:
         if existing:
             cert = existing[-1].certificate()
         else:
-            cert = world.ca.enroll(nid, name, token, KEY, valid_days=730, clock=world.clock)
-            mechanism = choose_mechanism(token, KEY)
+            der = token.certificate(KEY) if token.has_key(KEY) else None
+            if der is not None:  # copied from the template, or an enrolment cut short: on the token already
+                cert = x509.load_der_x509_certificate(der)
+                world.ca.adopt(nid, token, KEY, cert)
+            else:
+                cert = world.ca.enroll(nid, name, token, KEY, valid_days=CERT_VALID_DAYS, clock=world.clock)
+            mechanism = mechanism or choose_mechanism(token, KEY)
             with UnitOfWork(world.deps.sessions) as uow:
-                uow.certificates.get(cert.serial_number).key_transport = mechanism
+                row = uow.certificates.get(cert.serial_number)
+                assert row is not None  # saved by the CA just above
+                row.key_transport = mechanism
                 uow.commit()
     signer = Signer(nid, label, KEY, cert, pin)
     world.deps.signers.add(signer)
     return signer
+
+
+def _copy_person(template: WorldTemplate, nid: str, person_dir: Path, label: str, pin: str) -> str:
+    """The person's token directory made from the template's copy of their token: staged beside the
+    world's tokens, relabelled `label`, its PIN changed to `pin`, then moved into place (a crash leaves
+    no half-made directory). Returns the key's tested key-transport mechanism."""
+    entry = template.people[nid]
+    staging = person_dir.with_name(f".{person_dir.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    SoftHsm.person_copy(staging, template.token_dir(nid), entry["label"], label)
+    template_pin = simulated_pin(entry["label"])
+    with Token(label, pin=template_pin) as token:
+        token.change_pin(template_pin, pin)
+    os.rename(staging, person_dir)
+    return str(entry["key_transport"])
+
+
+def people_of(scenario: Scenario) -> list[tuple[str, str]]:
+    """Everyone a world of `scenario` enrols, in enrolment order, as (national id, name on the
+    certificate): the commission, the staff (named by role), the bidders' signatories. A national id
+    listed twice is enrolled once, under its first name."""
+    sc = scenario
+    people = [(mem.national_id, mem.name) for mem in sc.commission]
+    people += [(simulated_national_id(f"{sc.scenario.name}:{role}"), role) for role in STAFF_ROLES]
+    if sc.contract is not None:
+        people.append((sc.contract.supervisor, "supervisor"))
+    people += [(simulated_national_id(f"{sc.scenario.name}:signatory:{b.id}"), f"مدیرعامل {b.name}")
+               for b in sc.bidders]
+    unique: dict[str, str] = {}
+    for nid, name in people:
+        unique.setdefault(nid, name)
+    return list(unique.items())
 
 
 def _people_and_tokens(world: World) -> None:
@@ -206,12 +283,8 @@ def _people_and_tokens(world: World) -> None:
         uow.record(at=now, actor="pilot", action="pilot.registries", entity="unit", entity_id=unit,
                    payload={"members": len(sc.commission), "bidders": len(sc.bidders)})
         uow.commit()
-    for mem in sc.commission:
-        _enroll(world, mem.national_id, mem.name)
-    for role, nid in world.staff.items():
-        _enroll(world, nid, role)
-    for b in sc.bidders:
-        _enroll(world, world.bidder_signatory[b.id], f"مدیرعامل {b.name}")
+    for nid, name in people_of(sc):
+        _enroll(world, nid, name)
 
 
 def _nid_of(sc: Scenario, member_id: str | None) -> str | None:
@@ -254,3 +327,176 @@ def _stubs(world: World) -> None:
     world.deps.notifier = SmsOutboxStub(world.engine, world.clock)
     world.stubs["portal"] = world.deps.portal
     world.stubs["notifier"] = world.deps.notifier
+
+
+# --- the cached template ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorldTemplate:
+    """A cached template: `dir/ca/` (the pilot CA's key, certificate, metadata) and per person
+    `dir/people/<national id>/tokens/<token>/` (a SoftHSM2 token holding their key pair and
+    certificate, labelled `people[nid]["label"]`, PIN `simulated_pin(label)`)."""
+
+    dir: Path
+    people: dict[str, dict[str, str]]  # national id -> {"label", "token" (directory name), "key_transport"}
+
+    @property
+    def ca_dir(self) -> Path:
+        return self.dir / "ca"
+
+    def token_dir(self, nid: str) -> Path:
+        return self.dir / "people" / nid / "tokens" / self.people[nid]["token"]
+
+
+def template_cache_dir() -> Path | None:
+    """Where the templates live: $EPROC_PILOT_CACHE (a path), else $XDG_CACHE_HOME/eproc/pilot-templates
+    (default ~/.cache); None when EPROC_PILOT_CACHE is off, 0, false or no."""
+    value = os.environ.get(CACHE_ENV, "").strip()
+    if value.lower() in ("off", "0", "false", "no"):
+        return None
+    if value:
+        return Path(value)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "eproc" / "pilot-templates"
+
+
+def template_inputs(people: list[tuple[str, str]], start: datetime) -> dict[str, Any]:
+    """Everything that determines a template's content; its hash names the template, so any change
+    (people, names, simulated start, key and certificate parameters, the PKCS#11 module) makes a new one."""
+    module = token_module.module_path()
+    try:
+        st = os.stat(module)
+        module_id = [module, st.st_size, st.st_mtime_ns]
+    except OSError:
+        module_id = [module]
+    return {"version": TEMPLATE_VERSION, "people": [list(p) for p in people], "start": start.isoformat(),
+            "ca_name": CA_NAME, "ca_key_bits": CA_KEY_BITS, "ca_valid_days": CA_VALID_DAYS,
+            "cert_valid_days": CERT_VALID_DAYS, "rsa_bits": token_module.RSA_BITS, "key_label": KEY,
+            "so_pin": hashlib.sha256(SO_PIN.encode()).hexdigest(), "module": module_id}
+
+
+def template_key(inputs: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def world_template(people: list[tuple[str, str]], start: datetime, root: Path) -> WorldTemplate | None:
+    """The template for `people` enrolled at `start`, from `root` or made there now (once: workers
+    racing to make it keep the first). A template whose inputs differ (stale) or that is incomplete is
+    made again. None when `root` or the template is not private to this user (owner, modes 0700/0600).
+
+    Raises: what SoftHSM, the token and the CA raise while making it."""
+    inputs = template_inputs(people, start)
+    key = template_key(inputs)
+    if not _private_dir(root):
+        return None
+    path = root / key
+    found = _load_template(path, inputs)
+    if found is None and path.exists():
+        if not _owned(path):
+            return None
+        shutil.rmtree(path, ignore_errors=True)  # stale or incomplete: made again below
+    if found is None:
+        found = _make_template(root, key, inputs, people, start)
+        if found is None:
+            return None
+    try:
+        os.utime(found.dir)  # most recently used: kept by _prune
+    except OSError:
+        pass
+    _prune(root, keep=found.dir)
+    return found
+
+
+def _owned(path: Path) -> bool:
+    return os.lstat(path).st_uid == os.getuid()
+
+
+def _private_dir(path: Path) -> bool:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = os.lstat(path)
+    if st.st_uid != os.getuid() or not os.path.isdir(path) or os.path.islink(path):
+        return False
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return True
+
+
+def _private_tree(path: Path) -> bool:
+    """Every directory 0700 and every file 0600 (no group or other bits), all ours, no symlinks."""
+    uid = os.getuid()
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in [".", *dirnames, *filenames]:
+            st = os.lstat(os.path.join(dirpath, name))
+            if st.st_uid != uid or st.st_mode & 0o077 or os.path.islink(os.path.join(dirpath, name)):
+                return False
+    return True
+
+
+def _load_template(path: Path, inputs: dict[str, Any]) -> WorldTemplate | None:
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if manifest.get("inputs") != json.loads(json.dumps(inputs)) or not _private_tree(path):
+        return None
+    template = WorldTemplate(path, manifest["people"])
+    if not (template.ca_dir / "ca-key.pem").exists() or any(
+            not (template.token_dir(nid) / "token.object").exists() for nid in template.people):
+        return None
+    return template
+
+
+def _make_template(root: Path, key: str, inputs: dict[str, Any], people: list[tuple[str, str]],
+                   start: datetime) -> WorldTemplate | None:
+    """Enrol `people` as a fresh world would, in a private build directory, then move it into place."""
+    build = Path(tempfile.mkdtemp(prefix=f".build-{key[:8]}-", dir=root))  # 0700
+    try:
+        clock = SimulatedClock(start)
+        ca = MunicipalCA.init(build / "ca", CA_NAME, clock, key_size=CA_KEY_BITS, valid_days=CA_VALID_DAYS,
+                              registry=InMemoryCertificateRegistry())
+        tag = key[:6]
+        entries: dict[str, dict[str, str]] = {}
+        for nid, name in people:
+            label = f"{tag}-{nid}"
+            pin = simulated_pin(label)
+            hsm = SoftHsm.person(build / "people" / nid)
+            hsm.init_token(label, pin, SO_PIN)
+            with Token(label, pin=pin) as token:
+                ca.enroll(nid, name, token, KEY, valid_days=CERT_VALID_DAYS, clock=clock)
+                mechanism = choose_mechanism(token, KEY)
+            (token_dir,) = [d for d in hsm.token_dir.iterdir() if d.is_dir()]
+            entries[nid] = {"label": label, "token": token_dir.name, "key_transport": mechanism}
+        (build / "README").write_text("Simulated rehearsal keys (eproc pilot, tests): never for real "
+                                      "signatures. Safe to delete.\n", encoding="utf-8")
+        (build / "manifest.json").write_text(json.dumps({"inputs": inputs, "people": entries},
+                                                        ensure_ascii=False, indent=1), encoding="utf-8")
+        for dirpath, _dirnames, filenames in os.walk(build):
+            os.chmod(dirpath, 0o700)
+            for name in filenames:
+                os.chmod(os.path.join(dirpath, name), 0o600)
+        try:
+            os.rename(build, root / key)
+        except OSError:  # another process made it first: theirs is as good
+            shutil.rmtree(build, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return _load_template(root / key, inputs)
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Keep the KEEP_TEMPLATES most recently used templates and any used within the hour; drop builds
+    abandoned over an hour ago."""
+    try:
+        entries = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink()]
+    except OSError:
+        return
+    now = time.time()
+    for p in entries:
+        if p.name.startswith(".build-") and now - p.stat().st_mtime > 3600:
+            shutil.rmtree(p, ignore_errors=True)
+    done = sorted((p for p in entries if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime,
+                  reverse=True)
+    for p in done[KEEP_TEMPLATES:]:
+        # Never one used within the hour: another process (a test worker) may be copying from it.
+        if p != keep and now - p.stat().st_mtime > 3600:
+            shutil.rmtree(p, ignore_errors=True)

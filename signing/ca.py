@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import cast
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -124,6 +125,48 @@ class MunicipalCA:
         return cls(root, key, cert, registry if registry is not None
                    else JsonFileCertificateRegistry(root / REGISTRY_FILE))
 
+    @classmethod
+    def copy(cls, source_dir: str | os.PathLike[str], ca_dir: str | os.PathLike[str],
+             registry: CertificateRegistry) -> MunicipalCA:
+        """A new CA directory `ca_dir` holding the key, certificate and metadata of the CA in
+        `source_dir` (a rehearsal's cached template, pilot.world), with `registry`; no CRL and no
+        certificate records are copied (the registry is the caller's). The key file stays 0600.
+
+        Raises: INVALID_INPUT when `ca_dir` already holds a CA or `source_dir` holds none."""
+        src, root = Path(source_dir), Path(ca_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        if (root / KEY_FILE).exists():
+            raise DomainError(Reason.INVALID_INPUT, f"در {root} از قبل مرجع صدور گواهی ساخته شده است")
+        try:
+            key, cert, meta = ((src / name).read_bytes() for name in (KEY_FILE, CERT_FILE, META_FILE))
+        except FileNotFoundError:
+            raise DomainError(Reason.INVALID_INPUT, f"مرجع صدور گواهی در {src} پیدا نشد") from None
+        (root / CERT_FILE).write_bytes(cert)
+        (root / META_FILE).write_bytes(meta)
+        _write_private(root / KEY_FILE, key)  # last: its presence means the CA is complete
+        return cls.load(root, registry)
+
+    def adopt(self, national_id: str, token: Token, key_label: str, cert: x509.Certificate) -> CertificateRecord:
+        """Register `cert`, already on the open `token` beside its key `key_label` (a token copied from
+        a rehearsal's template, or an enrolment cut short before its record was saved).
+
+        Raises: INVALID_INPUT when this CA did not issue `cert`, when it names another national ID or
+        when its public key is not the token's key `key_label`."""
+        nid = validate_national_id(national_id)
+        try:
+            if cert.issuer != self.certificate.subject:
+                raise ValueError("issuer")
+            cert.verify_directly_issued_by(self.certificate)
+        except (ValueError, TypeError, InvalidSignature):
+            raise DomainError(Reason.INVALID_INPUT, "گواهی روی توکن را این مرجع صادر نکرده است") from None
+        serials = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+        if not serials or serials[0].value != nid:
+            raise DomainError(Reason.INVALID_INPUT, f"گواهی روی توکن به نام {nid} نیست")
+        on_token = token.public_key(key_label).public_numbers()
+        if cast(rsa.RSAPublicKey, cert.public_key()).public_numbers() != on_token:
+            raise DomainError(Reason.INVALID_INPUT, "کلید روی توکن با گواهی یکی نیست")
+        return self._record(cert, nid, token, key_label, store=False)
+
     def ca_certificate_pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
@@ -157,12 +200,13 @@ class MunicipalCA:
                 .sign(self._key, hashes.SHA256()))
 
     def _record(self, cert: x509.Certificate, national_id: str, token: Token,
-                key_label: str) -> CertificateRecord:
+                key_label: str, *, store: bool = True) -> CertificateRecord:
         record = CertificateRecord(
             serial=cert.serial_number, national_id=national_id, token_label=token.label,
             key_label=key_label, pem=cert.public_bytes(serialization.Encoding.PEM).decode("ascii"),
             not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc)
-        token.store_certificate(key_label, cert.public_bytes(serialization.Encoding.DER))
+        if store:
+            token.store_certificate(key_label, cert.public_bytes(serialization.Encoding.DER))
         self.registry.save(record)
         return record
 

@@ -10,6 +10,9 @@ is open (see `signing.token._Module.find_token`).
 
 People's own directories side by side in one process (a rehearsal): `SoftHsm.person(dir)` per
 person; `signing.token` switches the loaded library between them (`route_token`).
+`SoftHsm.person_copy(dir, source_token_dir, source_label, label)` makes such a directory from a copy of
+an initialised token (a rehearsal's cached template, pilot.world): far cheaper than C_InitToken and an
+RSA key generation; the holder then changes the copied PIN to their own (`Token.change_pin`).
 
 Never use SoftHSM for real signatures: its keys are files under `base_dir`.
 """
@@ -18,11 +21,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from domain.reasons import DomainError, Reason
 
 SOFTHSM_UTIL = "softhsm2-util"
+LABEL_FIELD = 32  # CK_TOKEN_INFO.label: 32 bytes padded with spaces, as SoftHSM2 stores it in token.object
 
 
 _ACTIVE: SoftHsm | None = None
@@ -38,14 +43,52 @@ class SoftHsm:
         return _ACTIVE if _ACTIVE is not None else cls(base_dir)
 
     @classmethod
-    def person(cls, base_dir: str | os.PathLike[str]) -> SoftHsm:
+    def person(cls, base_dir: str | os.PathLike[str], labels: Iterable[str] | None = None) -> SoftHsm:
         """One person's token directory in `base_dir`, as on their own station, usable next to other
         people's in this process: its tokens are routed to it (signing.token.route_token), so opening
-        one switches the loaded library to this store. Tokens already there are routed at once."""
+        one switches the loaded library to this store. Tokens already there are routed at once: the
+        given `labels`, else those softhsm2-util lists (a process of its own)."""
         hsm = cls(base_dir, select=False)
-        if any(hsm.token_dir.iterdir()):
+        if labels is not None:
+            for label in labels:
+                hsm._route(label)
+        elif any(hsm.token_dir.iterdir()):
             for label in hsm.token_labels():
                 hsm._route(label)
+        return hsm
+
+    @classmethod
+    def person_copy(cls, base_dir: str | os.PathLike[str], source_token_dir: str | os.PathLike[str],
+                    source_label: str, label: str) -> SoftHsm:
+        """One person's token directory in `base_dir` (as `person`) holding a copy of the SoftHSM2 token
+        directory `source_token_dir` (file backend: `tokens/<uuid>/`), relabelled from `source_label` to
+        `label` and routed. The copy keeps the source's PINs, keys and certificates: change the user PIN
+        at once (`signing.token.Token.change_pin`). Directories are created 0700, files 0600.
+
+        Raises: INVALID_INPUT when `base_dir` already holds a token, when a label is longer than 32
+        bytes or when the source's token.object does not carry `source_label` exactly once."""
+        src = Path(source_token_dir)
+        old, new = (_label_field(x) for x in (source_label, label))
+        data = (src / "token.object").read_bytes()
+        if data.count(old) != 1:
+            raise DomainError(Reason.INVALID_INPUT, f"توکن الگو برچسب «{source_label}» را ندارد")
+        hsm = cls(base_dir, select=False)
+        os.chmod(hsm.base_dir, 0o700)
+        os.chmod(hsm.token_dir, 0o700)
+        if any(hsm.token_dir.iterdir()):
+            raise DomainError(Reason.INVALID_INPUT, f"در {hsm.token_dir} از قبل توکن هست")
+        dst = hsm.token_dir / src.name
+        staging = hsm.base_dir / f".{src.name}.copy"  # outside the token directory SoftHSM scans
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(mode=0o700)
+        for f in src.iterdir():
+            if f.is_file():
+                body = data.replace(old, new) if f.name == "token.object" else f.read_bytes()
+                fd = os.open(staging / f.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(body)
+        os.rename(staging, dst)  # SoftHSM never sees a half-written token
+        hsm._route(label)
         return hsm
 
     @property
@@ -121,3 +164,11 @@ class SoftHsm:
                 if value:
                     labels.append(value)
         return labels
+
+
+def _label_field(label: str) -> bytes:
+    """The token label as SoftHSM2's token.object stores it: length 32, then the space-padded bytes."""
+    raw = label.encode("utf-8")
+    if len(raw) > LABEL_FIELD:
+        raise DomainError(Reason.INVALID_INPUT, f"برچسب توکن بیش از {LABEL_FIELD} بایت است: «{label}»")
+    return LABEL_FIELD.to_bytes(8, "big") + raw.ljust(LABEL_FIELD, b" ")

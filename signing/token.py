@@ -455,6 +455,15 @@ class Token:
             found = self._certificate_objects(key_label)
             return bytes(found[-1][Attribute.VALUE]) if found else None
 
+    def change_pin(self, old_pin: str, new_pin: str) -> None:
+        """Change the user PIN of the open token (C_SetPIN in the logged-in session). Neither PIN is
+        logged or put in an error.
+
+        Raises: TOKEN_PIN_INVALID when `old_pin` is wrong or `new_pin` is out of the token's range;
+        TOKEN_NOT_FOUND when the session is not open or the token is gone."""
+        with self._mapped():
+            self._s().set_pin(_normal_pin(old_pin), _normal_pin(new_pin))
+
     def mechanisms(self) -> frozenset[str]:
         with self._mapped():
             token = self._s().token
