@@ -46,6 +46,9 @@ ROUTERS = (
     "api.routers.tenders",
     "api.routers.minutes",
     "api.routers.sessions",
+    "api.routers.contracts",
+    "api.routers.auctions",
+    "api.routers.fetch",
 )
 
 meta = APIRouter(prefix="/v1", tags=["system / سامانه"])

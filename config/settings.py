@@ -43,7 +43,17 @@ class Settings(BaseSettings):
     system_national_id: str | None = Field(
         default=None, description="The engine's own signer; empty: whoever holds the transactions_system role")
     integrations: str = Field(default="stub", description="stub: the rule-enforcing stubs on the application "
-                                                          "database; none: no outside systems")
+                                                          "database; http: the financial, project-control and "
+                                                          "transparency services at the URLs below; none: no "
+                                                          "outside systems")
+    # The outside systems' services (`eproc stub serve ...`, issue 13 part 4), used when integrations=http.
+    financial_url: str | None = Field(default=None, description="Financial-system service, e.g. http://127.0.0.1:8601")
+    project_control_url: str | None = Field(default=None,
+                                            description="Project-control service, e.g. http://127.0.0.1:8602")
+    transparency_url: str | None = Field(default=None, description="Transparency-site service, e.g. http://127.0.0.1:8603")
+    transactions_url: str | None = Field(
+        default=None, description="The transactions system's API as the outside systems' services read it "
+                                  "(`eproc stub serve --transactions-url` default), e.g. http://127.0.0.1:8400")
     decisions: str = Field(default="forms", description="forms (Prefect UI forms) or scripted:/path/scenario.toml")
     decision_timeout: int = Field(default=3600, ge=1, description="Seconds a paused run waits for an operator")
     decision_poll: float = Field(default=5.0, gt=0, le=60,

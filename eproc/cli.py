@@ -31,7 +31,7 @@ def _optional(module: str, name: str) -> None:
 for _module, _name in (("ca", "ca"), ("readiness", "readiness"), ("pilot", "pilot"), ("bid", "bid"),
                        ("contracts", "import"), ("reports", "report"), ("stack", "stack"), ("serve", "serve"),
                        ("pricelist", "pricelist"), ("tender", "tender"), ("minutes", "minutes"),
-                       ("session", "session")):
+                       ("session", "session"), ("auction", "auction"), ("stubs", "stub")):
     try:
         _optional(_module, _name)
     except ModuleNotFoundError as _exc:

@@ -15,7 +15,13 @@ from domain.persian import format_jalali_datetime, format_rial, persian_digits
 from domain.reasons import Reason
 from flows import runtime
 from services import contract as contract_svc
-from tasks.contract import approve_stage, open_contract, publish_contract, register_in_project_control
+from tasks.contract import (
+    approve_stage,
+    contract_state,
+    open_contract,
+    publish_contract,
+    register_in_project_control,
+)
 
 STAGE_FA = {"draft": "پیش‌نویس", "legal_review": "بررسی حقوقی", "budget": "تأمین اعتبار", "treasurer": "ذی‌حساب",
             "signing": "امضای طرفین", "final": "نهایی"}
@@ -31,6 +37,25 @@ def contract_registration_flow(tender_id: str, bidder: str) -> dict:
         state = approve_stage(tender_id, stage)
         if state.stage == stage:  # stopped or blocked here
             break
+    result = state.to_dict()
+    if state.stage == contract_svc.FINAL:
+        result["publication"] = publish_contract(tender_id).to_dict()
+        result["project_control"] = register_in_project_control(tender_id).to_dict()
+    _artifact(tender_id, state)
+    return result
+
+
+@flow(name="contract-progress", flow_run_name="contract-{tender_id}", log_prints=True)
+def contract_progress_flow(tender_id: str) -> dict:
+    """The contract as people move it at their stations (issue 13 part 3: started by the events
+    `eproc.tender.contracted` and `eproc.contract.stage-approved`): the engine approves nothing; it
+    reads the store, shows the workflow, and once `final` publishes the contract (R21) and registers
+    it in project control (R14), each once (a rerun returns the stored outcome). Returns the
+    contract's state (`ContractState.to_dict`), or `{"tender_id", "stage": None}` while nobody opened
+    it, with `publication` and `project_control` once final."""
+    state = contract_state(tender_id)
+    if state is None:
+        return {"tender_id": tender_id, "stage": None, "code": None}
     result = state.to_dict()
     if state.stage == contract_svc.FINAL:
         result["publication"] = publish_contract(tender_id).to_dict()

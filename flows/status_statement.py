@@ -14,9 +14,9 @@ from domain.persian import format_rial, persian_digits
 from domain.reasons import Reason
 from flows import runtime
 from services.contract import statements as statements_svc
-from tasks.contract import request_payment, review_statement
+from tasks.contract import request_payment, review_statement, statement_outcomes, statement_state
 
-RESULT_FA = {"approved": "تأیید", "halted": "توقف", "refused": "رد", "paid": "پرداخت شد"}
+RESULT_FA = {"approved": "تأیید", "halted": "توقف", "refused": "رد", "paid": "پرداخت شد", "in_review": "در گردش امضا"}
 
 
 @flow(name="status-statements-and-payments", flow_run_name="statements-{tender_id}", log_prints=True)
@@ -33,6 +33,21 @@ def statements_and_payments_flow(tender_id: str) -> dict:
             payments[ref] = request_payment(tender_id, ref).to_dict()
     _artifact(tender_id, statements, payments)
     return {"status_statements": statements, "payments": payments}
+
+
+@flow(name="status-statement", flow_run_name="statement-{tender_id}-{ref}", log_prints=True)
+def statement_progress_flow(tender_id: str, ref: str) -> dict:
+    """Statement `ref` as its path signs it at their stations (issue 13 part 3: started by the events
+    `eproc.statement.submitted`, `eproc.statement.approved` and `eproc.payment.receipt-recorded`): the
+    engine signs nothing; it reads the store and shows every statement and payment of the contract
+    to the operators. Returns `{"tender_id", "ref", "statement": outcome or None, "status_statements",
+    "payments"}` (outcomes as `StatementOutcome.to_dict` / `PaymentOutcome.to_dict`, amounts in rials)."""
+    outcome = statement_state(tender_id, ref)
+    statements, payments = statement_outcomes(tender_id)
+    if statements:
+        _artifact(tender_id, statements, payments)
+    return {"tender_id": tender_id, "ref": ref, "statement": outcome.to_dict() if outcome is not None else None,
+            "status_statements": statements, "payments": payments}
 
 
 def _money(value: int | None) -> str:

@@ -26,6 +26,7 @@ class ContractInfo:
     expense_factor: str
     contractor_company_id: str
     title: str = ""
+    nature: str = "expense"  # expense | income (R30): income contracts take receipts, never payments
 
 
 @dataclass(frozen=True)

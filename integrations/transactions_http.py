@@ -97,7 +97,8 @@ class HttpTransactionsSystem:
         return ContractInfo(code=body["code"], tracking_number=body["tracking_number"], unit=body["unit"],
                             stage=body["stage"], amount_rial=int(body["amount_rial"]),
                             budget_line=body.get("budget_line") or "", expense_factor=body.get("expense_factor") or "",
-                            contractor_company_id=contractor.get("company_id") or "", title=body.get("title") or "")
+                            contractor_company_id=contractor.get("company_id") or "", title=body.get("title") or "",
+                            nature=body.get("nature") or "expense")
 
     def statement(self, statement_id: str) -> StatementInfo | None:
         """The settled statement `{tracking number}/{ref}`, or None."""

@@ -1,4 +1,20 @@
-"""`eproc import ...`: legacy contract migration and the units' correction inbox (R16)."""
+"""`eproc import ...`: legacy contract migration and the units' correction inbox (R16); `eproc contract
+...`: contracts and status statements at the people's own stations (issue 13; R12, R13, R17, R18, R29).
+
+    eproc contract open --tender T --server URL --token officer --unit district-12
+    eproc contract terms --tender T --budget-line L --expense-factor E --budget-allocation A \\
+        --supervisor NID [--employer-signatory NID ...] [--kind general] [--waste-min-vehicles N ...] ...
+    eproc contract show --tender T ... [--role legal]
+    eproc contract approve --tender T --role legal --unit district-12 --token legal [--sha256 H]
+    eproc contract inbox --role treasurer --unit district-12 --token treasurer
+    eproc contract statement submit --tender T --ref s1 --item 010101=3000 --item 020305=1500 \\
+        [--vehicles 14 --workers 50] --unit <company national ID> --token contractor
+    eproc contract statement show|sign --tender T --ref s1 --role supervisor --unit district-12 ...
+    eproc contract registry budget-line --unit U --code L --general-code G --title ...   (registration office)
+    eproc contract registry expense-factor --code E --title ... [--committee-ref REF]
+
+Station commands are thin wrappers over stations.contracts; the registry commands write the engine's
+database (services.contract.registries)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,12 +27,12 @@ from eproc.context import app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json, err_console, table
 
-app = typer.Typer(help="ورود داده‌های سامانهٔ قدیم قراردادها — legacy contract migration", no_args_is_help=True)
+import_app = typer.Typer(help="ورود داده‌های سامانهٔ قدیم قراردادها — legacy contract migration", no_args_is_help=True)
 
 ACTOR = "cli"
 
 
-@app.command("contracts", help="ورود قراردادهای سامانهٔ قدیم از CSV یا xlsx — import legacy contracts (CSV or xlsx)")
+@import_app.command("contracts", help="ورود قراردادهای سامانهٔ قدیم از CSV یا xlsx — import legacy contracts (CSV or xlsx)")
 def contracts(path: Path = typer.Argument(..., help="پروندهٔ CSV (UTF-8) یا xlsx — CSV (UTF-8) or xlsx file"),
               unit_column: str = typer.Option(None, "--unit-column",
                                               help="عنوان ستون واحد، اگر نام دیگری دارد — header of the unit column"),
@@ -57,7 +73,7 @@ def contracts(path: Path = typer.Argument(..., help="پروندهٔ CSV (UTF-8) 
     run_command(go, json_out)
 
 
-@app.command("corrections", help="صندوق اصلاح قراردادهای یک واحد — a unit's correction inbox")
+@import_app.command("corrections", help="صندوق اصلاح قراردادهای یک واحد — a unit's correction inbox")
 def corrections(unit: str = typer.Option(None, "--unit", help="شناسهٔ واحد، مثل district-12 — unit id"),
                 include_resolved: bool = typer.Option(False, "--all", help="اصلاح‌شده‌ها هم — include resolved"),
                 json_out: bool = typer.Option(False, "--json", help="خروجی JSON — JSON output")) -> None:
@@ -79,3 +95,11 @@ def corrections(unit: str = typer.Option(None, "--unit", help="شناسهٔ وا
               persian=ctx.settings.persian)
 
     run_command(go, json_out)
+
+
+def register(root: typer.Typer) -> None:
+    """`eproc import` (this module) and `eproc contract` (eproc.commands.contract: the stations' side)."""
+    from eproc.commands.contract import contract_app
+
+    root.add_typer(import_app, name="import")
+    root.add_typer(contract_app, name="contract")

@@ -4,7 +4,9 @@
 - `award`: what the final Article 13 minutes award (amount, contractor, commission);
 - `registration`: the workflow from `draft` to `final`, where the contract code is issued (R12, R13);
 - `document`: the canonical contract XML and its token signatures;
-- `publication`: the transparency site (R21) and project control (R14), fetching by code.
+- `publication`: the transparency site (R21) and project control (R14), fetching by code;
+- `at_stations`, `requests`, `registries`: the same steps with every person at their own station
+  (issue 13): signed requests verified at receipt, the budget-line and expense-factor registries (R29).
 """
 from domain.contract.workflow import FINAL
 from services.contract.award import Award, award_for, coefficient_from_prices

@@ -4,12 +4,47 @@ terms the contracts officer enters, the statements the contractor submits and th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from domain.contract.statement import WasteTerms
 from domain.reasons import DomainError, Reason
 from services.deps import Deps
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    """A lease's terms (R30): the lessee (bidder id), months, the Gregorian day the first rent is due
+    (a Tehran day) and the monthly rent in rials; the rent schedule follows from them
+    (domain.contract.income.rent_schedule)."""
+
+    lessee: str
+    months: int
+    starts: date
+    monthly_rent_rial: int
+
+
+@dataclass(frozen=True)
+class IncomeTerms:
+    """What an income contract (R30) adds to the terms: the nature as stated (None: from the kind), the
+    contract type (general | real_estate | barter), the real-estate transaction (sale, lease, ...)
+    and, for a lease, its terms."""
+
+    nature: str | None = None
+    type: str = "general"
+    transaction: str | None = None
+    lease: LeaseTerms | None = None
+
+
+@dataclass(frozen=True)
+class ReceiptOrder:
+    """Money received on an income contract at a time (UTC), in rials; `contract_code` as for a
+    payment order: `from-award`, empty (to rehearse NO_CONTRACT_CODE) or a literal code (R30)."""
+
+    ref: str
+    at: datetime
+    amount_rial: int
+    contract_code: str = "from-award"
 
 
 @dataclass(frozen=True)
@@ -23,6 +58,7 @@ class ContractTerms:
     stop_at_stage: str | None = None             # rehearsals: stop before this stage
     deductions: dict[str, Decimal] = field(default_factory=dict)  # overrides of the policy defaults
     waste: WasteTerms | None = None
+    income: IncomeTerms | None = None            # income contracts (R30): type, transaction, lease
 
 
 @dataclass(frozen=True)
@@ -51,11 +87,13 @@ class PaymentOrder:
 
 @dataclass(frozen=True)
 class ContractInputs:
-    """Everything supplied for one tender's contract: its terms, statements and payment orders."""
+    """Everything supplied for one tender's contract: its terms, statements and payment orders, and
+    for an income contract the receipts."""
 
     terms: ContractTerms
     statements: tuple[StatementRequest, ...] = ()
     payments: tuple[PaymentOrder, ...] = ()
+    receipts: tuple[ReceiptOrder, ...] = ()      # income contracts (R30)
 
 
 

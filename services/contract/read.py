@@ -73,7 +73,7 @@ class ContractRecord:
             "code": i.code, "tracking_number": i.tracking_number, "stage": i.stage, "unit": i.unit,
             "unit_name": self.unit_name, "title": i.title, "threshold_class": self.threshold_class,
             "selection_method": self.selection_method, "amount_rial": i.amount_rial,
-            "budget_line": i.budget_line, "expense_factor": i.expense_factor,
+            "budget_line": i.budget_line, "expense_factor": i.expense_factor, "nature": i.nature,
             "contractor": {"company_id": i.contractor_company_id, "name": self.contractor_name,
                            "economic_code": self.contractor_economic_code, "grade": self.contractor_grade},
             "contract_date": self.contract_date,

@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.contract.code import ContractCodeSequence
 from domain.contract.fields import GENERAL
+from domain.contract.income import INCOME
 from domain.contract.roles import Act
 from domain.contract.workflow import (
     CONTRACTOR_SIGNATORY,
@@ -25,10 +26,12 @@ from domain.contract.workflow import (
     stages_from_policy,
 )
 from domain.persian import jalali_year, to_tehran
+from domain.policy.calendar import WITHOUT_WORKFLOW
 from domain.reasons import DomainError, Reason
-from services import tender as tender_svc
+from services import rules_calendar, tender as tender_svc
 from services.contract.award import award_for
 from services.contract.document import contract_for, data_of, reread_contract, sign_contract_document
+from services.contract.income import income_data, nature_for
 from services.contract.inputs import ContractTerms
 from services.deps import Deps
 from services.signers import COMPANY_SIGNATORY, RoleCheck
@@ -83,11 +86,19 @@ def state(deps: Deps, tender_id: str, blocked_reason: str | None = None) -> Cont
                          stages, stop if stop == row.stage else None, blocked_reason)
 
 
-def open_contract(deps: Deps, tender_id: str, bidder: str, terms: ContractTerms) -> ContractState:
-    """The contract as the award states it, at the first stage with a tracking number.
+def open_contract(deps: Deps, tender_id: str, bidder: str, terms: ContractTerms, *,
+                  actor: str = ENGINE_ACTOR, terms_later: bool = False) -> ContractState:
+    """The contract as the award states it, at the first stage with a tracking number. `actor`: who
+    opened it (audited: the engine in a rehearsal, the contracts officer's national ID at a
+    station); `terms_later`: the terms are entered afterwards (services.contract.at_stations), so a
+    blank supervisor is allowed here. Idempotent: an existing contract is returned as it is.
 
-    Raises: INVALID_INPUT (contractor or supervisor not in the registries, unknown stop stage),
-    WRONG_STAGE (minutes not final)."""
+    The contract's nature (expense | income) follows from the award's kind (R30); an income
+    contract also keeps its schedule (services.contract.income.income_data).
+
+    Raises: INVALID_INPUT (contractor or supervisor not in the registries, unknown stop stage, a
+    stated nature the kind contradicts, a lease schedule that does not add up to the award),
+    WRONG_STAGE (minutes not final). Rule: R12, R30."""
     with deps.uow() as uow:
         existing = uow.contracts.for_tender(tender_id)
     if existing is not None:
@@ -100,8 +111,8 @@ def open_contract(deps: Deps, tender_id: str, bidder: str, terms: ContractTerms)
     threshold = deps.policy.threshold_class(award.amount_rial, jalali_year(now))
     with deps.uow() as uow:
         company = uow.companies.get(award.company_id)
-        supervisor = uow.people.get(terms.supervisor)
-        if company is None or supervisor is None:
+        supervisor = uow.people.get(terms.supervisor) if terms.supervisor or not terms_later else None
+        if company is None or (supervisor is None and not terms_later):
             raise DomainError(Reason.INVALID_INPUT, "پیمانکار یا ناظر در سامانه ثبت نشده است")
         unit_row = uow.units.get(award.unit)
         fields = {
@@ -113,7 +124,7 @@ def open_contract(deps: Deps, tender_id: str, bidder: str, terms: ContractTerms)
             "contractor_economic_code": company.economic_code,
             "contractor_grade": company.grade,
             "selection_method": award.kind,
-            "supervisor": supervisor.national_id,
+            "supervisor": supervisor.national_id if supervisor is not None else "",
             "contract_date": to_tehran(now).date().isoformat(),
             "contract_amount_rial": award.amount_rial,
             "subject": award.title,
@@ -127,13 +138,17 @@ def open_contract(deps: Deps, tender_id: str, bidder: str, terms: ContractTerms)
                 "price": {"estimate_rial": award.estimate_rial,
                           "coefficient": str(award.coefficient) if award.coefficient is not None else None},
                 "terms": _terms_to_dict(terms)}
+        # Expense or income, from the transaction kind (R30); an income contract keeps its schedule.
+        data["nature"] = nature_for(award.kind, terms)
+        if data["nature"] == INCOME:
+            data["income"] = income_data(terms.income, award.amount_rial, to_tehran(now).date())
         uow.contracts.add(m.Contract(tracking_number=reg.tracking_number, code=None, tender_id=tender_id,
                                      unit_id=award.unit, kind=GENERAL, stage=reg.stage, threshold_class=threshold,
                                      amount_rial=award.amount_rial, contractor_id=company.national_id,
                                      budget_line=terms.budget_line or None,
                                      expense_factor=terms.expense_factor or None,
                                      data_json=json.dumps(data, ensure_ascii=False, sort_keys=True)))
-        uow.record(at=now, actor=ENGINE_ACTOR, action="contract.opened", entity="contract",
+        uow.record(at=now, actor=actor, action="contract.opened", entity="contract",
                    entity_id=reg.tracking_number,
                    payload={"tender_id": tender_id, "bidder": award.bidder, "amount_rial": award.amount_rial,
                             "threshold_class": threshold, "stage": reg.stage})
@@ -244,9 +259,27 @@ def _approve_one(deps: Deps, row: m.Contract, reg: ContractRegistration, role: s
     signature_ref = None
     if sdef.needs_token_signature:
         signature_ref = sign_contract_document(deps, row, reg, nid, role, unit)
-    act = Act(nid, role, unit, now, signature_ref)
+    record_approval(deps, row, reg, Act(nid, role, unit, now, signature_ref), role_check)
+
+
+def record_approval(deps: Deps, row: m.Contract, reg: ContractRegistration, act: Act, role_check: RoleCheck,
+                    extra: dict[str, Any] | None = None) -> None:
+    """One approval `act` (person, role, unit, time aware UTC, the verified signature's reference) of
+    the contract's current stage, judged by the domain (`ContractRegistration.approve`: stage, role
+    held in the unit at `act.at`, token signature where the stage needs one, the stage's fields, the
+    code issued on reaching `final`) and stored with its audit entries; the contract moves on when the
+    stage has every approval it waits for. The one writer of approvals: the rehearsal's engine-side
+    path (`approve_stage`) and the stations' path (services.contract.at_stations) both call it.
+    `extra`: more data for the stored contract (the stations' signed stage documents).
+
+    Raises: WRONG_STAGE (another stage, or this role approved already), SIGNER_NOT_IN_ROLE,
+    SIGNATURE_INVALID (a stage that needs a token signature without one), BUDGET_LINE_MISSING,
+    EXPENSE_FACTOR_MISSING, FIELD_MISSING, INVALID_INPUT (a time before the previous act).
+    Rule: R12, R13."""
+    sdef = reg.current
+    role, unit, now, signature_ref = act.role, act.unit, act.at, act.signature_ref
     # Asked before the write transaction: SQLite serialises writers and the registry read needs its own.
-    role_check = answered(role_check, [(nid, role, unit, now)])
+    role_check = answered(role_check, [(act.national_id, role, unit, now)])
     before = reg.stage
     with deps.uow() as uow:
         row = reread_contract(uow, row)
@@ -258,6 +291,11 @@ def _approve_one(deps: Deps, row: m.Contract, reg: ContractRegistration, role: s
         uow.record(at=now, actor=event.national_id, action="contract.approved", entity="contract",
                    entity_id=row.tracking_number,
                    payload={"stage": sdef.name, "role": role, "unit": unit, "signature_ref": signature_ref})
+        if extra:
+            data = data_of(row)
+            for key, value in extra.items():
+                data.setdefault(key, []).append(value)
+            row.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
         if reg.stage != before:
             row.stage = reg.stage
             uow.record(at=now, actor=ENGINE_ACTOR, action="contract.stage", entity="contract",
@@ -267,6 +305,8 @@ def _approve_one(deps: Deps, row: m.Contract, reg: ContractRegistration, role: s
             row.concluded_at = now
             uow.record(at=now, actor=ENGINE_ACTOR, action="contract.final", entity="contract",
                        entity_id=row.tracking_number, payload={"code": reg.code})
+            # The unit's first contract with workflow switches registration without workflow off (R27).
+            rules_calendar.note_event(uow, row.unit_id, rules_calendar.FIRST_CONTRACT_WITH_WORKFLOW, now, reg.code, now)
         uow.commit()
 
 
@@ -294,12 +334,12 @@ def register_without_workflow(deps: Deps, tender_id: str, bidder: str, terms: Co
     (R12, R27), and what open_contract raises."""
     view = tender_svc.load(deps, tender_id)
     now = deps.clock.now()
-    day = to_tehran(now).date()
-    if deps.policy.rule("registration_without_workflow_disabled", view.spec.unit, day):
-        exc = DomainError(Reason.REGISTRATION_WITHOUT_WORKFLOW_DISABLED, f"واحد «{view.spec.unit}»، {day.isoformat()}")
+    try:  # by date, or off since the unit's first contract with workflow (R27)
+        rules_calendar.require_registration_mode(deps, view.spec.unit, now, WITHOUT_WORKFLOW)
+    except DomainError as exc:
         record_refusal(deps.sessions, exc, at=now, actor=ENGINE_ACTOR, action="contract.registration_refused",
                        entity="tender", entity_id=tender_id, payload={"bidder": bidder})
-        raise exc
+        raise
     opened = open_contract(deps, tender_id, bidder, terms)
     stages = stages_for(deps, view.spec.unit)
     with deps.uow() as uow:

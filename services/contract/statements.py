@@ -21,6 +21,7 @@ from typing import Any
 from lxml import etree
 
 from domain.contract.approval_chain import StatementApprovalChain
+from domain.contract.income import check_statement_allowed
 from domain.contract.payment import check_contract_usable, check_not_paid, payment_key
 from domain.contract.roles import Act
 from domain.contract.statement import (
@@ -42,6 +43,7 @@ from domain.xmlsafe import parse_untrusted
 from integrations.financial import ExpenseDocumentRequest, PaymentRequest
 from services import tender as tender_svc
 from services.contract.document import contract_for, data_of
+from services.contract.income import nature_of
 from services.contract.inputs import PaymentOrder, StatementRequest, inputs_for
 from services.contract.registration import contract_role_check
 from services.deps import Deps
@@ -143,24 +145,14 @@ def submit_statement(deps: Deps, tender_id: str, ref: str) -> StatementOutcome:
         return outcome_of(row)
     key = statement_key(contract.tracking_number, ref)
     try:
+        # An income contract has no status statements: its money comes in by receipts (R30).
+        check_statement_allowed(nature_of(data_of(contract)), f"{contract.tracking_number}: صورت‌وضعیت {ref}")
         check_contract_usable(contract.code, contract.stage, f"صورت‌وضعیت {ref}")
     except DomainError as exc:
         outcome = _settle_refused_without_review(deps, contract, req, seq, exc.reason)
         _record_in_project_control(deps, contract, key)  # project control must refuse it too (R14)
         return outcome
-    terms = statement_terms(deps, contract)
-    prices = price_list_of(deps, tender_id)
-    previous_rial = previous_approved_cumulative(history, seq)
-    result = compute_statement(StatementInput(ref, [{"code": c, "quantity": q} for c, q in req.items],
-                                              req.signed_by_contractor, req.vehicles, req.workers),
-                               terms, prices, previous_rial)
-    _audit(deps, contract, key, "statement.submitted", None,
-           {"seq": seq, "cumulative_rial": result.cumulative_rial, "previous_approved_rial": previous_rial,
-            "vehicles": req.vehicles, "workers": req.workers, "signed_by_contractor": req.signed_by_contractor})
-    doc = parse_untrusted(row.xml) if row is not None and row.xml else \
-        statement_document(contract, req, seq, result, previous_rial, terms, prices)
-    if row is None:
-        _save(deps, contract, req, seq, result, IN_REVIEW, None, doc, [])
+    result, doc = begin_review(deps, tender_id, contract, req, seq, history, row)
     signers: list[str] = []
     if req.signed_by_contractor:
         path = result.approval_path if result.result == APPROVED else (CONTRACTOR,)
@@ -173,14 +165,88 @@ def submit_statement(deps: Deps, tender_id: str, ref: str) -> StatementOutcome:
                 saved = _saved(uow, contract, ref).xml
             assert saved is not None  # saved with its document before the first signature
             doc = parse_untrusted(saved)
+    settle_statement(deps, contract, req, seq, result, doc, signers)
+    with deps.uow() as uow:
+        return outcome_of(_saved(uow, contract, ref))
+
+
+def begin_review(deps: Deps, tender_id: str, contract: m.Contract, req: StatementRequest, seq: int,
+                 history: list[tuple[int, str, int]], row: m.StatusStatement | None,
+                 extra: dict[str, Any] | None = None) -> tuple[StatementResult, etree._Element]:
+    """Compute the statement `req` (number `seq`) of the contract by the domain's rules
+    (domain.contract.statement.compute_statement with the contract's terms, the tender's price list
+    and the last approved cumulative of `history` [(seq, result, cumulative_rial)]), audit its
+    submission and keep its canonical document in review (unless `row` holds it already). The one
+    start of a statement's review: the rehearsal (`submit_statement`) and the contractor's station
+    (services.contract.at_stations) both call it. `extra`: more stored data (the station's request).
+
+    Returns the result (amounts in rials; approved, halted or refused with its reason) and the
+    canonical document the path signs. Raises: INVALID_INPUT, POLICY_INVALID (unusable terms).
+    Rule: R17, R18, R20."""
+    key = statement_key(contract.tracking_number, req.ref)
+    terms = statement_terms(deps, contract)
+    prices = price_list_of(deps, tender_id)
+    previous_rial = previous_approved_cumulative(history, seq)
+    result = compute_statement(StatementInput(req.ref, [{"code": c, "quantity": q} for c, q in req.items],
+                                              req.signed_by_contractor, req.vehicles, req.workers),
+                               terms, prices, previous_rial)
+    _audit(deps, contract, key, "statement.submitted", None,
+           {"seq": seq, "cumulative_rial": result.cumulative_rial, "previous_approved_rial": previous_rial,
+            "vehicles": req.vehicles, "workers": req.workers, "signed_by_contractor": req.signed_by_contractor})
+    doc = parse_untrusted(row.xml) if row is not None and row.xml else \
+        statement_document(contract, req, seq, result, previous_rial, terms, prices)
+    if row is None:
+        _save(deps, contract, req, seq, result, IN_REVIEW, None, doc, [], extra)
+    return result, doc
+
+
+def settle_statement(deps: Deps, contract: m.Contract, req: StatementRequest, seq: int, result: StatementResult,
+                     doc: etree._Element | None, signers: list[str], extra: dict[str, Any] | None = None) -> None:
+    """End a statement's review with `result` (approved, halted or refused, amounts in rials) and the
+    signatures on `doc` (`signers`: the roles that signed, in order): stored, audited, and recorded in
+    project control, which fetches it by id and refuses what the rules forbid (R14). The one end of a
+    review, for the rehearsal and the stations' path alike. Raises: nothing of its own.
+    Rule: R14, R17, R18."""
+    key = statement_key(contract.tracking_number, req.ref)
     final_result = result.result
-    _save(deps, contract, req, seq, result, final_result, result.reason, doc, signers)
+    _save(deps, contract, req, seq, result, final_result, result.reason, doc, signers, extra)
     _audit(deps, contract, key, f"statement.{final_result}", result.reason,
            {"payable_rial": result.payable_rial, "gross_rial": result.gross_rial, "penalty_rial": result.penalty_rial,
             "deductions": result.deductions, "path": list(result.approval_path)})
     _record_in_project_control(deps, contract, key)
+
+
+def record_statement_signature(deps: Deps, contract: m.Contract, ref: str, xml: bytes, check: Any,
+                               claimed: str, unit: str, expected_sha256: str | None = None) -> str:
+    """Keep the statement's document `xml` with a new verified signature (`check`, the last one,
+    claiming `claimed`@`unit`): the signature row the outside systems read, the stored bytes and the
+    audit entry. Returns the signature's reference `status_statement:<id>#<signature Id>`.
+    `expected_sha256`: the SHA-256 of the stored bytes this write replaces (a station's upload); the
+    audit append comes first then, serialising writers, and bytes changed in between are refused.
+    The one writer of statement signatures (rehearsal and stations).
+
+    Raises: WRONG_STAGE (with `expected_sha256`: another signature landed first). Rule: R17."""
+    key = statement_key(contract.tracking_number, ref)
+    sig_id = signature_elements(parse_untrusted(xml))[-1].get("Id")
+    payload = {"role": claimed, "unit": unit, "signature": sig_id, "cert_serial": str(check.cert_serial)}
     with deps.uow() as uow:
-        return outcome_of(_saved(uow, contract, ref))
+        if expected_sha256 is not None:
+            uow.record(at=deps.clock.now(), actor=check.national_id, action="statement.signed",
+                       entity="status_statement", entity_id=key, payload=payload)
+            row = _saved(uow, contract, ref)
+            if row.xml is None or hashlib.sha256(row.xml).hexdigest() != expected_sha256:
+                raise DomainError(Reason.WRONG_STAGE, "پیش از رسیدن امضای شما امضای دیگری روی صورت‌وضعیت ثبت شد؛ "
+                                                      "آن را دوباره دریافت و امضا کنید")
+            tender_svc.record_signature(uow, DOC_KIND, key, check)
+            row.xml = xml
+        else:
+            tender_svc.record_signature(uow, DOC_KIND, key, check)
+            row = _saved(uow, contract, ref)
+            row.xml = xml
+            uow.record(at=deps.clock.now(), actor=check.national_id, action="statement.signed",
+                       entity="status_statement", entity_id=key, payload=payload)
+        uow.commit()
+    return f"{DOC_KIND}:{key}#{sig_id}"
 
 
 def _settle_refused_without_review(deps: Deps, contract: m.Contract, req: StatementRequest, seq: int,
@@ -224,16 +290,8 @@ def _sign_along(deps, contract: m.Contract, key: str, doc, path: tuple[str, ...]
             if last.reason is not None:
                 raise DomainError(last.reason, f"امضای {role} بر صورت‌وضعیت {req.ref}")
             assert last.signing_time is not None  # a valid signature's signing time was read from it
-            sig_id = signature_elements(doc)[-1].get("Id")
-            with deps.uow() as uow:
-                tender_svc.record_signature(uow, DOC_KIND, key, last)
-                row = uow.statements.by_ref(contract.id, req.ref)
-                row.xml = xml
-                uow.record(at=deps.clock.now(), actor=nid, action="statement.signed", entity="status_statement",
-                           entity_id=key, payload={"role": claimed, "unit": unit, "signature": sig_id,
-                                                   "cert_serial": str(last.cert_serial)})
-                uow.commit()
-            at, signature_ref = last.signing_time, f"{DOC_KIND}:{key}#{sig_id}"
+            at = last.signing_time
+            signature_ref = record_statement_signature(deps, contract, req.ref, xml, last, claimed, unit)
         else:
             nid, at = existing.national_id, existing.signing_time
             signature_ref = f"{DOC_KIND}:{key}#{existing.signature_id}"
@@ -263,11 +321,12 @@ def _person_for(deps: Deps, role: str, contract: m.Contract, fields: dict[str, A
 
 
 def _save(deps, contract: m.Contract, req: StatementRequest, seq: int, result: StatementResult, status: str,
-          reason: Reason | None, doc, signers: list[str]) -> None:
+          reason: Reason | None, doc, signers: list[str], extra: dict[str, Any] | None = None) -> None:
     xml = etree.tostring(doc, xml_declaration=True, encoding="UTF-8") if doc is not None else None
     data = {"deductions": result.deductions, "approval_path": list(result.approval_path), "signers": signers,
             "vehicles": req.vehicles, "workers": req.workers, "missing_vehicles": result.missing_vehicles,
-            "missing_workers": result.missing_workers, "signed_by_contractor": req.signed_by_contractor}
+            "missing_workers": result.missing_workers, "signed_by_contractor": req.signed_by_contractor,
+            **(extra or {})}
     with deps.uow() as uow:
         row = uow.statements.by_ref(contract.id, req.ref)
         if row is None:
