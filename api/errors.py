@@ -36,6 +36,7 @@ STATUS: dict[Reason, int] = {
     Reason.DUPLICATE_BID: 409,
     Reason.DUPLICATE_PAYMENT: 409,
     Reason.AUCTION_CLOSED: 409,
+    Reason.OFFER_TOO_LOW: 409,  # the auction moved on: refetch the best price and offer again
     Reason.MINUTES_FINAL: 409,
     Reason.WRONG_STAGE: 409,
     Reason.AMOUNT_OUT_OF_RANGE: 413,

@@ -9,10 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from domain.auction.rules import ExtensionRules
 from domain.contract.fields import threshold_class as domain_threshold_class
 from domain.formulas import Formula
 from domain.limits import ContentLimits
 from domain.persian import format_jalali_date, parse_jalali_date
+from domain.policy.calendar import DatedSwitch, EventSwitch, RulesCalendar, decide_rule
 from domain.reasons import DomainError, Reason
 from domain.tender.evaluation import PriceRules
 
@@ -29,7 +31,29 @@ RULES_FA = {
     "electronic_envelope_b": "پاکت ب به صورت الکترونیکی دریافت و گشوده می‌شود",
     "physical_documents_accepted": "اسناد به صورت فیزیکی نیز پذیرفته می‌شود",
     "pilot": "واحد در فهرست واحدهای پایلوت است",
+    "registration_agile": "ثبت قرارداد چابک مجاز است",
+    "electronic_documents_optional": "ارائهٔ الکترونیکی اسناد در کنار نسخهٔ فیزیکی اختیاری است",
 }
+# Rules of R27 beyond those the notice states (`Policy.effects` keeps RULES only, so the signed
+# notices and the rehearsals' output do not change): registration modes and notice wording.
+R27_RULES = ("registration_agile", "electronic_documents_optional")
+ALL_RULES = RULES + R27_RULES
+# The value each rule takes as units move to electronic registration and signing (R27). A change
+# giving a unit back the other value where this one was in force is a slide-back, refused without
+# an explicit approval (RULE_CHANGE_NOT_APPROVED): accepting physical copies again, or making the
+# electronic copy optional beside the physical one again, is a slide-back like re-enabling
+# registration without workflow.
+RULE_FORWARD: dict[str, bool] = {
+    "electronic_minutes_mandatory": True,
+    "registration_without_workflow_disabled": True,
+    "electronic_envelope_b": True,
+    "physical_documents_accepted": False,
+    "pilot": True,
+    "registration_agile": True,
+    "electronic_documents_optional": False,
+}
+# Events that switch rules per unit (`[[calendar_events]]`); services.rules_calendar records them.
+CALENDAR_EVENTS = ("first_contract_with_workflow",)
 
 
 class _Strict(BaseModel):
@@ -83,6 +107,16 @@ class Limits(_Strict):
         return self
 
 
+class OnlineAuction(_Strict):
+    """`[online_auction]`: the online auction's defaults (tender-rules.md `online_auction`); every one
+    is required (the TOML sets them)."""
+
+    min_increment_rate: Decimal = Field(gt=0, lt=1)
+    extend_within_minutes: int = Field(ge=0)
+    extend_by_minutes: int = Field(ge=1)
+    max_extensions: int = Field(ge=0)
+
+
 class Threshold(_Strict):
     small_max: int = Field(gt=0)
     medium_max: int = Field(gt=0)
@@ -95,7 +129,7 @@ class Threshold(_Strict):
 
 
 class CalendarEntry(_Strict):
-    rule: Literal[RULES]  # type: ignore[valid-type]
+    rule: Literal[ALL_RULES]  # type: ignore[valid-type]
     units: list[str]
     from_: date = Field(alias="from")
     until: date | None = None
@@ -103,6 +137,25 @@ class CalendarEntry(_Strict):
 
     _v_from = field_validator("from_", mode="before")(classmethod(lambda cls, v: _jalali(v)))
     _v_until = field_validator("until", mode="before")(classmethod(lambda cls, v: None if v is None else _jalali(v)))
+
+
+class EventEntry(_Strict):
+    """`[[calendar_events]]`: `rule` takes `value` for a unit of `units` ("*" = every unit) from the
+    moment `event` happened for that unit, whatever the date (R27)."""
+
+    rule: Literal[ALL_RULES]  # type: ignore[valid-type]
+    units: list[str]
+    event: Literal[CALENDAR_EVENTS]  # type: ignore[valid-type]
+    value: bool
+
+
+class CalendarChanges(_Strict):
+    """`[calendar_changes]`: who may propose and approve a change to the rules calendar (R27): a
+    holder of one of `proposer_roles`, and another person holding `approver_role`, in `unit`."""
+
+    unit: str
+    proposer_roles: list[str] = Field(min_length=1)
+    approver_role: str
 
 
 class StageDef(_Strict):
@@ -167,6 +220,7 @@ class Policy(_Strict):
     version: str
     defaults: Defaults
     limits: Limits
+    online_auction: OnlineAuction
     thresholds: dict[int, Threshold]
     calendar: list[CalendarEntry]
     workflow: Workflow
@@ -174,6 +228,9 @@ class Policy(_Strict):
     announcement: Announcement
     publication: Publication
     units: list[UnitDef]
+    # R27 (absent in older policy files: no event switches, no store changes to the calendar)
+    calendar_events: list[EventEntry] = Field(default_factory=list)
+    calendar_changes: CalendarChanges | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Policy:
@@ -182,6 +239,12 @@ class Policy(_Strict):
             for unit in entry.units:
                 if unit != "*" and unit not in known:
                     raise ValueError(f"calendar[{i}].units: unknown unit {unit!r}")
+        for i, ev in enumerate(self.calendar_events):
+            for unit in ev.units:
+                if unit != "*" and unit not in known:
+                    raise ValueError(f"calendar_events[{i}].units: unknown unit {unit!r}")
+        if self.calendar_changes is not None and self.calendar_changes.unit not in known:
+            raise ValueError(f"calendar_changes.unit: unknown unit {self.calendar_changes.unit!r}")
         seen: set[tuple[str, int]] = set()
         for f in self.formulas:
             if (f.id, f.version) in seen:
@@ -197,21 +260,21 @@ class Policy(_Strict):
         raise DomainError(Reason.UNKNOWN_UNIT, f"«{unit_id}»")
 
     def rule(self, rule: str, unit_id: str, on: date) -> bool:
-        """Whether a calendar rule is in force for a unit on a date."""
+        """Whether a calendar rule is in force for a unit on a Jalali day by this TOML alone (dated
+        entries; no store: no approved changes, no events). Callers with a store ask
+        services.rules_calendar, which adds the store's approved changes and events.
+
+        Raises: UNKNOWN_UNIT. Rule: R27 (domain.policy.calendar.decide_rule)."""
         self.unit(unit_id)
-        best: tuple[date, int, bool] | None = None
-        for entry in self.calendar:
-            if entry.rule != rule:
-                continue
-            specific = unit_id in entry.units
-            if not specific and "*" not in entry.units:
-                continue
-            if entry.from_ > on or (entry.until is not None and on >= entry.until):
-                continue
-            key = (entry.from_, 1 if specific else 0, entry.value)
-            if best is None or key[:2] > best[:2]:
-                best = key
-        return bool(best and best[2])
+        return decide_rule(self.rules_calendar(), rule, unit_id, on).in_force
+
+    def rules_calendar(self) -> RulesCalendar:
+        """The base of the rules calendar this TOML holds: its dated entries (`[[calendar]]`) and
+        event switches (`[[calendar_events]]`), with their positions in the file. Raises: nothing. Rule: R27."""
+        return RulesCalendar(
+            self.version,
+            tuple(DatedSwitch(e.rule, tuple(e.units), e.from_, e.until, e.value, i) for i, e in enumerate(self.calendar)),
+            tuple(EventSwitch(e.rule, tuple(e.units), e.event, e.value, i) for i, e in enumerate(self.calendar_events)))
 
     def effects(self, unit_id: str, on: date) -> dict[str, bool]:
         return {r: self.rule(r, unit_id, on) for r in RULES}
@@ -254,6 +317,17 @@ class Policy(_Strict):
         if entry.version != abnormally_low.version or entry.min_count is None:
             raise DomainError(Reason.POLICY_INVALID, f"فرمول {abnormally_low.ref} در سیاست حداقل تعداد (min_count) ندارد")
         return PriceRules(abnormally_low, entry.min_count, self.defaults.price_inquiry_min_quotes)
+
+    def online_auction_rules(self) -> ExtensionRules:
+        """The online auction's defaults as the domain takes them: the minimum increment's rate of the
+        base price, and an offer within `extend_within` of the close extends it by `extend_by`, at
+        most `max_extensions` times (tender-rules.md `online_auction`: **default** 1%, 2 minutes, 2
+        minutes, 10).
+
+        Raises: POLICY_INVALID (domain.auction.rules.ExtensionRules)."""
+        oa = self.online_auction
+        return ExtensionRules(oa.min_increment_rate, timedelta(minutes=oa.extend_within_minutes),
+                              timedelta(minutes=oa.extend_by_minutes), oa.max_extensions)
 
     def content_limits(self) -> ContentLimits:
         """The caps of `[limits]` as the sealing layer and the submission step check them (R08).

@@ -67,6 +67,9 @@ class Reason(str, Enum):
     NOT_FOUND = "NOT_FOUND"
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    REGISTRATION_MODE_NOT_ALLOWED = "REGISTRATION_MODE_NOT_ALLOWED"
+    HAND_ENTRY_NOT_ALLOWED = "HAND_ENTRY_NOT_ALLOWED"
+    INCOME_CONTRACT_NO_STATEMENT = "INCOME_CONTRACT_NO_STATEMENT"
 
     @property
     def message_fa(self) -> str:
@@ -132,6 +135,9 @@ MESSAGES_FA: dict[Reason, str] = {
     Reason.NOT_FOUND: "موردی با این شناسه در سامانه یافت نشد.",
     Reason.REQUEST_TOO_LARGE: "حجم درخواست از سقف مجاز بیشتر است.",
     Reason.INTERNAL_ERROR: "خطای داخلی سامانه رخ داد؛ جزئیات در گزارش سرور ثبت شد.",
+    Reason.REGISTRATION_MODE_NOT_ALLOWED: "این شیوهٔ ثبت قرارداد (مثلاً چابک) برای این واحد در این تاریخ در تقویم قواعد باز نیست.",
+    Reason.HAND_ENTRY_NOT_ALLOWED: "ورود دستی اطلاعات ملک فقط برای معاملات مناطق با مساحت کمتر از ۱۰۰ مترمربع مجاز است؛ اطلاعات باید از سامانهٔ املاک خوانده شود.",
+    Reason.INCOME_CONTRACT_NO_STATEMENT: "قرارداد درآمدی صورت‌وضعیت ندارد؛ خریدار یا مستأجر به شهرداری می‌پردازد و دریافت‌ها به کد قرارداد ثبت می‌شود.",
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,4 +73,35 @@ class FinancialSystem(Protocol):
         ...
 
     def refused_attempts(self, contract_code: str | None = None) -> list[RefusedAttempt]:
+        ...
+
+
+# --- receipts on income contracts (R30) ------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class ReceiptRequest:
+    """Money the municipality received on an income contract: the contract code (blank: none), the
+    amount in rials, when it was received (aware UTC), the caller's idempotency key."""
+
+    receipt_key: str
+    contract_code: str
+    amount_rial: int
+    received_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiptRecord(ReceiptRequest):
+    """A receipt the financial system recorded, and when (UTC)."""
+
+    recorded_at: datetime
+
+
+@runtime_checkable
+class IncomeReceipts(Protocol):
+    """The financial system's receipts side (R30): it records money received against a contract code
+    and refuses, as for payments, a contract without a code or not `final`."""
+
+    def record_receipt(self, req: ReceiptRequest) -> ReceiptRecord:
+        ...
+
+    def receipts(self, contract_code: str | None = None) -> list[ReceiptRecord]:
         ...

@@ -11,7 +11,8 @@ contract_code, title, unit, unit_name, threshold_class (small|medium|large), sel
 budget_line, expense_factor, contractor {national_id, name, economic_code, grade, ceo_name,
 signatories [names]}, employer_signatories [{name, role}], commission_members [{name, role}],
 supervisor {id, name}, documents [{title, url, sha256, format?}].
-Optional: tender_id (the contracting process; defaults to the contract code), release_date.
+Optional: tender_id (the contracting process; defaults to the contract code), release_date,
+extend_release (body -> body: adds the fields of an OCDS extension, before the release id is taken).
 
 Record packages (one record per ocid: its releases embedded and the compiled release) and the
 pagination extension's `links` ({next, prev}) on a paginated release package are built here too,
@@ -215,6 +216,9 @@ def release_for_contract(contract_data: dict[str, Any]) -> dict[str, Any]:
             },
         }],
     }
+    extend = d.get("extend_release")  # kinds published with OCDS extensions: integrations.ocds_realestate
+    if extend is not None:
+        body = extend(body)
     release_id = f"{d['contract_code']}-{_digest(body)[:16]}"
     when = d.get("release_date") or d["date_signed"]
     return {"ocid": body["ocid"], "id": release_id, "date": iso_utc(when), **body}

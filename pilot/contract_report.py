@@ -53,3 +53,29 @@ def _ocds_valid(world, release_id: str | None) -> bool:
         return False
     package = ocds.release_package([release], world.clock.now(), world.policy.publication.publisher)
     return not ocds.package_errors(package)
+
+
+def income_report(world, report: dict[str, Any]) -> dict[str, Any]:
+    """`report` with the income contract's parts (R30; scenario-format.md "More transaction kinds"):
+    `contract` gains `nature` and `type`, `receipts` each receipt's result, reason and the schedule
+    lines it settled, `schedule` the contract's schedule as of the world's clock (each line's due day,
+    amount, received, state: paid | paid_late | short | open). Keys the scenario does not reach are null."""
+    from domain.persian import to_tehran
+    from services.contract import receipts as receipts_svc
+    from services.contract.income import contract_type_of, nature_of
+
+    tender_id = world.scenario.scenario.name
+    out = dict(report)
+    with world.deps.uow() as uow:
+        row = uow.contracts.for_tender(tender_id)
+    if row is not None and out.get("contract") is not None:
+        data = json.loads(row.data_json or "{}")
+        out["contract"] = {**out["contract"], "nature": nature_of(data), "type": contract_type_of(data)}
+    out["receipts"] = receipts_svc.receipts_report(world.deps, tender_id)
+    out["schedule"] = receipts_svc.schedule_report(world.deps, tender_id, to_tehran(world.clock.now()).date())
+    order = [k for k in out if k != "publication"]
+    for key in ("receipts", "schedule"):
+        order.remove(key)
+    at = order.index("payments") + 1 if "payments" in order else len(order)
+    order[at:at] = ["receipts", "schedule"]
+    return {k: out.get(k) for k in [*order, "publication"]}

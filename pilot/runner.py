@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -201,15 +202,51 @@ def _apply_until(world: World, steps: list[Step], until: datetime | None) -> Non
             steps.remove(step)
 
 
+def _warm_prefect() -> threading.Thread | None:
+    """In local mode (no PREFECT_API_URL), start Prefect's temporary server in the background; the
+    caller joins the thread before the first flow (the server object is shared, and a flow started
+    before it answers would find it marked running but not yet up). None with a Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    def start() -> None:
+        try:
+            SubprocessASGIServer().start()
+        except Exception:  # noqa: BLE001 - the first flow starts it again and reports the problem
+            return
+
+    thread = threading.Thread(target=start, name="prefect-warm", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = None,
               workdir: Path | None = None, policy: Policy | None = None, database_url: str | None = None) -> dict:
     """Build the simulated world of the scenario (in `workdir`, or a new temporary directory) and
     rehearse it; with `out_dir`, write the evidence bundle there. Returns the report."""
+    from pilot.auction import is_online_auction, run_online_auction
+
+    if is_online_auction(scenario_path or DEFAULT_SCENARIO):  # its own flow and report (issue 14)
+        return run_online_auction(scenario_path or DEFAULT_SCENARIO, out_dir, workdir, policy, database_url)
+    from pilot.realestate import is_deal, run_deal
+
+    if is_deal(scenario_path or DEFAULT_SCENARIO):  # a real-estate deal or a barter (R22, R23; issue 14)
+        return run_deal(scenario_path or DEFAULT_SCENARIO, out_dir, workdir, policy, database_url)
+    from pilot.contract_world import is_income_scenario, run_income_pilot
+
+    if is_income_scenario(scenario_path or DEFAULT_SCENARIO):  # an income contract and its receipts (R30)
+        return run_income_pilot(scenario_path or DEFAULT_SCENARIO, out_dir, workdir, policy, database_url)
     scenario = load_scenario(scenario_path or DEFAULT_SCENARIO)
     policy = policy or load_policy(get_settings().policy_file)
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="eproc-pilot-"))
+    warming = _warm_prefect()  # Prefect's local server starts on the other core while the world is built
     world = build_world(scenario, base, policy, database_url)
     attach(world)  # the financial, project-control and transparency stubs on the pilot's database
+    if warming is not None:
+        warming.join()
     with use(world.deps):
         report = rehearse(world)
     if out_dir is not None:

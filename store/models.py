@@ -397,3 +397,203 @@ class PartsRelease(SurrogateKey, Base):
     xml: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("tender_id", "session", "member_id"),)
+
+
+class BudgetLine(SurrogateKey, Base):
+    """The budget-line registry (issue 13, R29): a unit's own budget-line code and the municipality's
+    general code it maps to. A contract's budget line is chosen from here, never typed freely."""
+
+    __tablename__ = "budget_lines"
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    code: Mapped[str] = mapped_column(String(60))
+    general_code: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("unit_id", "code"),)
+
+
+class ExpenseFactor(SurrogateKey, Base):
+    """The expense-factor registry (issue 13, R29): a new entry counts once the financial system's
+    committee approved it (`committee_ref`, `approved_at` aware UTC); until then it waits in the
+    treasurer's inbox."""
+
+    __tablename__ = "expense_factors"
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    committee_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Auction(Base):
+    """An online auction (حراج) registered on an announced tender of kind auction (issue 14): its
+    terms as the engine fixed them (window, base price = the estimate, increment, extension rules:
+    JSON, amounts in rials, times UTC ISO 8601) and the contracts officer's signed request."""
+
+    __tablename__ = "auctions"
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), primary_key=True)
+    terms_json: Mapped[str] = mapped_column(Text)
+    request_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    registered_by: Mapped[str] = mapped_column(String(10))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuctionGuarantee(SurrogateKey, Base):
+    """A bidder's guarantee lodged for an online auction (envelope A, in the open), as received and
+    judged: accepted, or refused with its reason code; the signed document and the engine's receipt."""
+
+    __tablename__ = "auction_guarantees"
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    bidder_ref: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[str] = mapped_column(String(11))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[date] = mapped_column(Date)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    document_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_xml: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    __table_args__ = (UniqueConstraint("tender_id", "seq"),)
+
+
+class AuctionOffer(SurrogateKey, Base):
+    """One offer of an online auction in the order received (`seq`), as judged: accepted (whether it
+    extended the close; `closes_at` the close after it, UTC) or refused with its reason code; the
+    signed document and, when accepted, the engine's signed receipt."""
+
+    __tablename__ = "auction_offers"
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    bidder_ref: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[str] = mapped_column(String(11))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    document_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_xml: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    __table_args__ = (UniqueConstraint("tender_id", "seq"),)
+
+
+class RulesCalendarChange(SurrogateKey, Base):
+    """A change to the rules calendar (issue 14 part 4, R27), on top of the policy TOML's calendar:
+    version `version` (1, 2, ...), `rule` takes `value` for the units of `units_json` (a JSON list,
+    "*" = every unit) on the Jalali days [from_day, until_day). Proposed by one person, approved by
+    another, each with the role the registry gave them that day; `slide_back` is true when the
+    approval explicitly approved giving a unit back a rule's old value (the slide-backs found at
+    approval in `slide_backs_json`). `content_sha256` is the digest of the change as proposed (the
+    audit entries carry it too)."""
+
+    __tablename__ = "rules_calendar_changes"
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    rule: Mapped[str] = mapped_column(String(60))
+    units_json: Mapped[str] = mapped_column(Text)
+    from_day: Mapped[date] = mapped_column(Date)
+    until_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    value: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)
+    policy_version: Mapped[str] = mapped_column(String(40))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))  # proposed | approved
+    proposed_by: Mapped[str] = mapped_column(String(10))
+    proposer_role: Mapped[str] = mapped_column(String(40))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    approver_role: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    slide_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    slide_backs_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RulesCalendarEvent(SurrogateKey, Base):
+    """The first time an event of the rules calendar happened for a unit (R27), e.g. its first
+    contract registered with workflow (`ref`: the contract code), at `at` (aware UTC)."""
+
+    __tablename__ = "rules_calendar_events"
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    event: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ref: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (UniqueConstraint("unit_id", "event"),)
+
+
+# --- real estate and barter (issue 14 part 3: R22, R23) ------------------------------------------
+
+from store.stub_tables import StubBase  # noqa: E402  (the real-estate system stub's tables below)
+
+
+class RealEstateDeal(SurrogateKey, Base):
+    """A real-estate transaction (R22) or barter (R23) registered as a contract (`contract_id`, kind
+    real_estate_* or barter): `contract_type` real_estate | barter, `transaction` sale | acquisition |
+    lease | rent_out (None for a barter without property), where the property's data came from
+    (`source`: real_estate_system | hand), its plate (`main/sub/section`), area (decimal text, m²),
+    the deal as registered (`deal_json`), and its publication (release id once published)."""
+
+    __tablename__ = "real_estate_deals"
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), unique=True)
+    contract_type: Mapped[str] = mapped_column(String(20))
+    transaction: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    source: Mapped[str] = mapped_column(String(20))
+    plate_key: Mapped[str | None] = mapped_column(String(120), nullable=True, index=True)
+    area_m2: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    deal_json: Mapped[str] = mapped_column(Text)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    release_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class ExtReProperty(SurrogateKey, StubBase):
+    """The real-estate system stub's property file (R22, R28): one record per registration plate."""
+
+    __tablename__ = "ext_re_properties"
+    plate_key: Mapped[str] = mapped_column(String(120), unique=True)
+    property_type: Mapped[str] = mapped_column(String(30))
+    area_m2: Mapped[str] = mapped_column(String(20))
+    location: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(Text)
+    valuation_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ExtReDeal(SurrogateKey, StubBase):
+    """A concluded deal the real-estate system recorded against a property (by contract code)."""
+
+    __tablename__ = "ext_re_deals"
+    contract_code: Mapped[str] = mapped_column(String(40), unique=True)
+    plate_key: Mapped[str] = mapped_column(String(120), index=True)
+    transaction: Mapped[str] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IncomeReceipt(SurrogateKey, Base):
+    """A receipt on an income contract (issue 14 part 2, R30) as the engine asked the financial system
+    to record it: the scenario's or officer's `ref`, the contract code sent (may be blank, to rehearse
+    a refusal), the amount (rials), when received (aware UTC), `recorded` or `refused` with its reason
+    code, and the schedule lines it settled (`lines_json`: [{"seq", "amount_rial", "late"}])."""
+
+    __tablename__ = "income_receipts"
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(40))
+    receipt_key: Mapped[str] = mapped_column(String(64), unique=True)
+    contract_code: Mapped[str] = mapped_column(String(40))
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    result: Mapped[str] = mapped_column(String(20))  # recorded | refused
+    reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    lines_json: Mapped[str] = mapped_column(Text, default="[]")
+    __table_args__ = (UniqueConstraint("contract_id", "ref"),)
+
+
+class ExtFinReceipt(SurrogateKey, StubBase):
+    """The financial-system stub's receipts (R30): money received on an income contract, by contract
+    code, once per idempotency key."""
+
+    __tablename__ = "ext_fin_receipts"
+    receipt_key: Mapped[str] = mapped_column(String(128), unique=True)
+    contract_code: Mapped[str] = mapped_column(String(64), index=True)
+    amount_rial: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

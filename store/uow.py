@@ -42,6 +42,10 @@ class UnitOfWork:
         self.notices = r.TenderNoticeRepository(s)
         self.session_keys = r.SessionKeyRepository(s)
         self.releases = r.PartsReleaseRepository(s)
+        self.auctions = r.AuctionRepository(s)
+        self.rules_calendar = r.RulesCalendarRepository(s)
+        self.real_estate = r.RealEstateRepository(s)
+        self.income_receipts = r.IncomeReceiptRepository(s)
         self.legacy = LegacyRepository(s)
         self.reports = ReportQueries(s)
         return self

@@ -27,11 +27,14 @@ from integrations.financial import (
     ExpenseDocumentRequest,
     PaymentRecord,
     PaymentRequest,
+    ReceiptRecord,
+    ReceiptRequest,
     RefusedAttempt,
     StatementCharge,
 )
 from integrations.stubs._db import TransactionsReadingStub, inserted, is_blank, sha256_hex
 from integrations.transactions_api import ContractInfo, StatementInfo, usable_contract
+from store.models import ExtFinReceipt
 from store.stub_tables import ExtExpenseDocument, ExtFinancialRefusal, ExtPayment
 
 _CHARGE_FIELDS = tuple(f.name for f in fields(StatementCharge))
@@ -78,6 +81,74 @@ class FinancialSystemStub(TransactionsReadingStub):
                                    amount_rial=r.amount_rial, reason=r.reason, detail=r.detail,
                                    attempted_at=r.attempted_at)
                     for r in session.scalars(query)]
+
+    # --- receipts on income contracts (R30) ----------------------------------------------
+
+    def record_receipt(self, req: ReceiptRequest) -> ReceiptRecord:
+        """Record money received on an income contract, fetched by its code from the transactions system;
+        idempotent by `receipt_key` (the same request again returns the same record).
+
+        Raises (each refusal kept for the refused-payments report, kind `receipt`): INVALID_INPUT (blank
+        key, a key reused for another receipt, an expense contract, an amount above what the contract
+        still has due), NO_CONTRACT_CODE, CONTRACT_NOT_FINAL (as for a payment), AMOUNT_OUT_OF_RANGE.
+        Rule: R30; tender-rules.md "Transaction kinds and procedures" (income contracts)."""
+        try:
+            return self._record_receipt(req)
+        except DomainError as err:
+            self._record_receipt_refusal(req, err)
+            raise
+
+    def receipts(self, contract_code: str | None = None) -> list[ReceiptRecord]:
+        """Recorded receipts, oldest first; of one contract when `contract_code` is given."""
+        with self._sessions() as session:
+            query = select(ExtFinReceipt).order_by(ExtFinReceipt.id)
+            if contract_code is not None:
+                query = query.where(ExtFinReceipt.contract_code == contract_code)
+            return [_receipt(row) for row in session.scalars(query)]
+
+    def _record_receipt(self, req: ReceiptRequest) -> ReceiptRecord:
+        _require_key(req.receipt_key, "receipt_key")
+        by_key = select(ExtFinReceipt).where(ExtFinReceipt.receipt_key == req.receipt_key)
+        with self._sessions() as session:
+            previous = session.scalar(by_key)
+        if previous is not None:
+            if (previous.contract_code, previous.amount_rial, previous.received_at) != \
+                    (req.contract_code, req.amount_rial, req.received_at):
+                raise DomainError(Reason.INVALID_INPUT, f"کلید دریافت {req.receipt_key} با درخواست دیگری به کار رفته است")
+            return _receipt(previous)
+        # The contract first, exactly as for a payment: nothing is recorded without a code or before `final`.
+        contract = usable_contract(self._transactions, req.contract_code)
+        if getattr(contract, "nature", "income") == "expense":  # when the transactions system states it
+            raise DomainError(Reason.INVALID_INPUT, f"قرارداد {contract.code} هزینه‌ای است و دریافت ندارد")
+        check_rial(req.amount_rial, field="amount_rial")
+        if req.amount_rial <= 0:
+            raise DomainError(Reason.AMOUNT_OUT_OF_RANGE, "مبلغ دریافت باید مثبت باشد")
+        with self._sessions() as session:
+            received = sum(r.amount_rial for r in session.scalars(
+                select(ExtFinReceipt).where(ExtFinReceipt.contract_code == contract.code)))
+        if received + req.amount_rial > contract.amount_rial:
+            raise DomainError(Reason.INVALID_INPUT,
+                              f"دریافت {req.amount_rial} بیش از ماندهٔ قرارداد {contract.amount_rial - received} است")
+        row = ExtFinReceipt(receipt_key=req.receipt_key, contract_code=contract.code, amount_rial=req.amount_rial,
+                            received_at=req.received_at, recorded_at=self._clock.now())
+        with self._sessions() as session:
+            if inserted(session, row):
+                return _receipt(row)
+        with self._sessions() as session:  # lost a race to our own retry under the same key
+            winner = session.scalar(by_key)
+        if winner is None:
+            raise DomainError(Reason.STORE_UNREACHABLE, "receipt insert failed without a conflicting row")
+        return _receipt(winner)
+
+    def _record_receipt_refusal(self, req: ReceiptRequest, err: DomainError) -> None:
+        amount_rial: object = req.amount_rial
+        amount = amount_rial if isinstance(amount_rial, int) and not isinstance(amount_rial, bool) else None
+        with self._sessions() as session:
+            session.add(ExtFinancialRefusal(kind="receipt", request_key=str(req.receipt_key or ""),
+                                            contract_code=str(req.contract_code or ""), statement_id="",
+                                            amount_rial=amount, reason=err.reason.value, detail=err.detail,
+                                            attempted_at=self._clock.now()))
+            session.commit()
 
     # --- payment and expense document ---------------------------------------------------
 
@@ -218,3 +289,8 @@ def _payment(row: ExtPayment) -> PaymentRecord:
 def _document(row: ExtExpenseDocument) -> ExpenseDocument:
     return ExpenseDocument(document_key=row.document_key, **_charge_of(row),
                            statement_xml_sha256=row.statement_xml_sha256, recorded_at=row.recorded_at)
+
+
+def _receipt(row: ExtFinReceipt) -> ReceiptRecord:
+    return ReceiptRecord(receipt_key=row.receipt_key, contract_code=row.contract_code, amount_rial=row.amount_rial,
+                         received_at=row.received_at, recorded_at=row.recorded_at)

@@ -62,9 +62,12 @@ def award_for(deps: Deps, tender_id: str, bidder: str) -> Award:
     price = award.prices[bidder]
     with deps.uow() as uow:
         bid = uow.bids.latest(tender_id, bidder)
-        if bid is None:
+        # An online auction's bidders offer in the open: the company is the one its accepted offers name.
+        offered = [o.company_id for o in uow.auctions.offers(tender_id) if o.bidder_ref == bidder and o.accepted] \
+            if bid is None else []
+        if bid is None and not offered:
             raise DomainError(Reason.INVALID_INPUT, f"پیشنهاد «{bidder}» ثبت نشده است")
-        company_id = bid.company_id
+        company_id = bid.company_id if bid is not None else offered[-1]
     chair = tender_svc.chair_of(view, signer_ids)
     by_id = {mm.id: mm for mm in view.members}
     return Award(tender_id, view.spec.unit, view.spec.title, view.spec.kind.value, bidder, company_id, price,

@@ -15,13 +15,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from config.policy import Policy
 from domain.formulas import Formula
-from domain.persian import format_jalali_datetime, jalali_year, to_tehran
+from domain.persian import format_jalali_datetime, jalali_year
 from domain.reasons import DomainError, Reason
 from domain.tender import evaluation as ev
 from domain.tender.commission import Member, opening_key_seats
 from domain.tender.model import TenderSpec
 from sealing.opening_key import OpeningSeats
-from services import codec
+from services import codec, rules_calendar
 from services.checkpoints import checkpoint
 from services.deps import Deps
 from services.signers import current_certificate, trust_store
@@ -34,14 +34,14 @@ if TYPE_CHECKING:
 NOTICE_DOCUMENT = "notice.xml"  # the signed notice, as the portal serves it for download
 
 
-def notice_text(policy: Policy, spec: TenderSpec) -> str:
-    """The notice states the submission and signature rules in force for that unit and date.
+def notice_text(policy: Policy, spec: TenderSpec, rules: dict[str, bool]) -> str:
+    """The notice states the submission and signature rules in force for that unit and date (`rules`:
+    services.rules_calendar.effects at the announcement, the calendar with its approved changes and
+    events).
 
     Returns the Persian notice text (R02, R27).
 
     Raises: INVALID_INPUT when the spec has no announcement time."""
-    day = to_tehran(_announced_at(spec)).date()
-    rules = policy.effects(spec.unit, day)
     parts = [f"آگهی {'مناقصه' if spec.kind.value == 'tender' else 'معامله'}: {spec.title}.",
              f"مهلت ارسال پیشنهاد: {format_jalali_datetime(spec.deadline)}؛ زمان بازگشایی: "
              f"{format_jalali_datetime(spec.opening_at)}.",
@@ -116,7 +116,7 @@ def announce(deps: Deps, spec: TenderSpec, members: Sequence[Member], price_list
     data = {"spec": codec.spec_to_dict(spec), "commission": codec.members_to_list(list(members)),
             "price_list": {"list_id": price_list_ref[0], "version": price_list_ref[1]},
             "formulas": {k: [f.id, f.version] for k, f in formulas.items()}}
-    text = notice_text(deps.policy, spec)
+    text = notice_text(deps.policy, spec, rules_calendar.effects(deps, spec.unit, _announced_at(spec)))
     payload: dict[str, Any] = {"estimate_rial": estimate_rial, "threshold": data["formulas"],
                                "opening_seats": seats.to_dict() | {"certificates": sorted(seats.certificates)},
                                "notice": text}

@@ -56,7 +56,7 @@ from domain.validation_fa import problems_fa
 from domain.xmlsafe import parse_untrusted
 from sealing.envelopes import SealedBid
 from sealing.opening_key import OpeningSeats
-from services import codec
+from services import codec, rules_calendar
 from services.auth import VerifiedDocument
 from services.deps import Deps
 from services.fields import (
@@ -348,7 +348,7 @@ def _draft(deps: Deps, tender_id: str) -> _Draft:
 
 def _notice_content(deps: Deps, d: _Draft, announced_at: datetime) -> NoticeContent:
     spec = replace(d.spec, announce_at=announced_at)
-    day = to_tehran(announced_at).date()
+    rules = rules_calendar.effects(deps, spec.unit, announced_at)  # the calendar with its approved changes (R27)
     docs = tender_documents(spec)
     certs = d.data.get("certificates", {})
     members = tuple(NoticeMember(mem.id, mem.role.value, mem.name, mem.alternate_for,
@@ -361,7 +361,7 @@ def _notice_content(deps: Deps, d: _Draft, announced_at: datetime) -> NoticeCont
         guarantee_rial=spec.guarantee_rial, guarantee_valid_until=spec.guarantee_valid_until,
         estimate_rial=d.row.estimate_rial, price_list=d.data["price_list"]["list_id"],
         price_list_version=d.data["price_list"]["version"], policy_version=deps.policy.version,
-        rules=deps.policy.effects(spec.unit, day), text=notice_text(deps.policy, spec),
+        rules=rules, text=notice_text(deps.policy, spec, rules),
         threshold=d.seats.threshold, seats={**d.seats.voting, SECURITY_SEAT: d.seats.security}, members=members,
         documents=(NoticeDocumentRef("tender-documents.json", hashlib.sha256(docs).hexdigest(), len(docs)),),
         price_opening_at=spec.price_opening_at)

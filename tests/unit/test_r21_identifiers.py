@@ -77,10 +77,12 @@ def test_r21_property_person_ids_follow_the_published_rule(nine):
 
 
 def test_r21_the_scenarios_identifiers_are_valid_by_the_published_rules():
-    from pilot.scenario import BUNDLED, load_scenario
+    from pilot.auction import check_scenario
+    from pilot.scenario import BUNDLED
 
     for path in sorted(BUNDLED.glob("*.toml")):
-        sc = load_scenario(path)
+        sc = check_scenario(path)  # every kind's scenario (tender, online auction, deal, income)
+        assert sc.bidders and sc.commission, path
         for b in sc.bidders:
             assert b.national_id[10] == company_check(b.national_id[:10]) and b.national_id[3:9] != "000000"
         for m in sc.commission:

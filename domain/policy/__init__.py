@@ -1,0 +1,1 @@
+"""Policy rules that are decisions, not configuration: the rules calendar (R27)."""
