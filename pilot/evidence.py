@@ -106,12 +106,7 @@ def write_bundle(world, out: Path, report: dict) -> None:
             uow.audit.export_jsonl(fh)
         chain = uow.audit.verify()
     if a13 is not None and a13.final:
-        from domain.documents.minutes import render_html
-        from domain.xmlsafe import parse_untrusted
-        from signing.xmldsig import signed_document_root
-
-        (minutes_dir / "article13.html").write_text(render_html(signed_document_root(parse_untrusted(a13.xml))),
-                                                    encoding="utf-8")
+        write_printables(world, minutes_dir, audit / "log.jsonl")
     (audit / "VERIFY.md").write_text(VERIFY_MD, encoding="utf-8")
     checkpoints = audit / "checkpoints"
     checkpoints.mkdir(exist_ok=True)
@@ -126,3 +121,34 @@ def write_bundle(world, out: Path, report: dict) -> None:
         publisher.export_package(ocds / "release-package.json", releases)
     if not chain.ok:
         raise RuntimeError(f"audit chain broken at {chain.first_broken_seq}")
+
+
+def printing_context(world, audit_log: Path, action: str, original: str):  # noqa: ANN201 - render.Context
+    """What the printable documents show beside the signed bytes: unit names from the policy, the
+    scenario's names for bidder ids and national IDs, and each signature's receipt time from the
+    exported audit log (entries `<action>`)."""
+    from render.context import Context
+    from render.verification import receipt_times
+
+    sc = world.scenario
+    names = {b.id: b.name for b in sc.bidders if getattr(b, "name", None)}
+    names.update({b.national_id: b.name for b in sc.bidders if getattr(b, "name", None)})
+    names.update({mm.national_id: mm.name for mm in sc.commission if mm.name})
+    with audit_log.open(encoding="utf-8") as fh:
+        entries = [json.loads(line) for line in fh if line.strip()]
+    return Context(units={u.id: u.name for u in world.policy.units}, names=names,
+                   received=receipt_times(entries, action), original=original)
+
+
+def write_printables(world, minutes_dir: Path, audit_log: Path) -> None:
+    """`minutes/<kind>.html` and `.pdf` beside each final signed `minutes/<kind>.xml` (Article 13,
+    Article 18): rendered from the signed file's bytes, which stay as they are (issue 16)."""
+    from render import render_html, render_pdf
+
+    for xml_path in sorted(minutes_dir.glob("article1[38]*.xml")):
+        kind = xml_path.stem
+        action = f"{kind}.signed"
+        ctx = printing_context(world, audit_log, action, f"minutes/{xml_path.name}")
+        page = render_html(xml_path.read_bytes(), ctx)
+        xml_path.with_suffix(".html").write_text(page.html, encoding="utf-8")
+        xml_path.with_suffix(".pdf").write_bytes(render_pdf(page.html))

@@ -91,3 +91,25 @@ def _outside_verification(world, xml: bytes) -> str | None:
 
 def dumps(report: dict) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2)
+
+
+# --- for people at the terminal (eproc pilot without --json); the JSON above stays as it is -------
+
+STATUS_FA = {
+    # envelopes
+    "accepted": "پذیرفته", "rejected": "رد", "returned_unopened": "عودت بدون بازگشایی",
+    "not_submitted": "ارائه نشده",
+    # the tender and its award
+    "awarded": "برنده تعیین شد", "retender": "تجدید فرایند", "blocked": "متوقف",
+    "announced": "آگهی‌شده", "opening_held": "بازگشایی شد", "price_opening_held": "پاکت قیمت بازگشایی شد",
+    "minutes_not_confirmed": "صورتجلسه تأیید نشد", "minutes_final": "صورتجلسه نهایی شد",
+    "technical_evaluated": "ارزیابی فنی شد", "contracted": "قرارداد بسته شد",
+    # contracts, statements, payments
+    "final": "نهایی", "draft": "پیش‌نویس", "approved": "تأیید شد", "refused": "رد شد", "paid": "پرداخت شد", "halted": "متوقف شد",
+    "pending": "در انتظار", "submitted": "ارسال شد", "signed": "امضا شد", "published": "منتشر شد",
+}
+
+
+def status_fa(status: str | None) -> str | None:
+    """A status or outcome word of the report in Persian (the word itself when it has none)."""
+    return None if status is None else STATUS_FA.get(status, status)

@@ -5,7 +5,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-APT_PACKAGES=(softhsm2 opensc xmlsec1 openssl postgresql python3-venv python3-dev gcc chromium)
+APT_PACKAGES=(softhsm2 opensc xmlsec1 openssl postgresql python3-venv python3-dev gcc chromium
+  # printable documents (issue 16): WeasyPrint's Pango, a Persian font (Noto Naskh Arabic), and the
+  # tools the tests read the PDFs and QR codes with
+  libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-core poppler-utils zbar-tools)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

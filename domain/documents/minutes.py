@@ -182,7 +182,12 @@ def _table(parent: etree._Element, headers: Sequence[str], rows: Iterable[Sequen
 
 
 def render_html(doc: etree._Element) -> str:
-    """The minutes for people: Persian, right to left, Persian digits and Jalali dates."""
+    """The minutes for people: Persian, right to left, Persian digits and Jalali dates (an HTML page)."""
+    return "<!DOCTYPE html>\n" + etree.tostring(html_tree(doc), method="html", encoding="unicode")
+
+
+def html_tree(doc: etree._Element) -> etree._Element:
+    """The minutes for people as an HTML element tree (`render_html`'s page; render/ styles it)."""
     body = body_of(doc)
     tender, session = body.find(_q("Tender")), body.find(_q("Session"))
     html = etree.Element("html", dir="rtl", lang="fa")
@@ -241,7 +246,7 @@ def render_html(doc: etree._Element) -> str:
     _table(page, ["عضو", "سمت", "کد ملی", "امضا"],
            [[m.text or m.get("id"), _ROLE_FA[m.get("role")], _fa(m.get("national_id")), "امضای الکترونیکی"]
             for m in body.find(_q("Attendees"))])
-    return "<!DOCTYPE html>\n" + etree.tostring(html, method="html", encoding="unicode")
+    return html
 
 
 def _iso_date(text: str):  # noqa: ANN202 - a datetime.date

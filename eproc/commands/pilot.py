@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from eproc.errors import run_command
-from eproc.output import console, emit_json, table
+from eproc.output import Ident, amount, emit_json, line, reason_text, table
 
 
 def register(app: typer.Typer) -> None:
@@ -27,11 +27,11 @@ def register(app: typer.Typer) -> None:
             os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
         def go() -> None:
+            from pilot.auction import check_scenario
             from pilot.runner import run_pilot
-            from pilot.scenario import load_scenario
 
             if scenario is not None:
-                load_scenario(scenario)  # an invalid file fails here, before anything runs
+                check_scenario(scenario)  # an invalid file fails here, before anything runs
             report = run_pilot(scenario, out_dir=out, workdir=workdir, database_url=database_url)
             if json_out:
                 emit_json(report)
@@ -42,19 +42,30 @@ def register(app: typer.Typer) -> None:
 
 
 def _print(report: dict, out: Path | None) -> None:
+    """The report for people: Persian status words with each reason's code and Persian message,
+    amounts grouped, identifiers as typed; every table reads completely at 80 columns (issue 16)."""
+    from pilot.report import status_fa
+
     t = report["tender"]
-    console.print(f"[bold]سناریو:[/] {report['scenario']}  —  وضعیت مناقصه: {t['status']}"
-                  + (f" ({t['reason']})" if t["reason"] else ""))
+    line(f"سناریو: {report['scenario']}")
+    line(f"وضعیت مناقصه: {status_fa(t['status'])}" + (f" — {reason_text(t['reason'])}" if t["reason"] else ""))
+    if t.get("estimate_rial") is not None:
+        line(f"برآورد: {amount(t['estimate_rial'])} ریال")
     table("پیشنهادها", ["پیشنهاددهنده", "الف", "ب", "ج", "قیمت (ریال)", "رتبه", "علت"],
-          [(b, v["A"], v["B"], v["C"], f"{v['price_rial']:,}" if v["price_rial"] else None, v["rank"], v["reason"])
-           for b, v in report["bids"].items()])
-    console.print(f"برنده: {report['winner'] or '—'}   نفر دوم: {report['runner_up'] or '—'}")
+          [(Ident(b), status_fa(v["A"]), status_fa(v["B"]), status_fa(v["C"]), amount(v["price_rial"]), v["rank"],
+            reason_text(v["reason"])) for b, v in report["bids"].items()])
+    line(f"برنده: {report['winner'] or '—'}   نفر دوم: {report['runner_up'] or '—'}")
     if report.get("contract"):
         c = report["contract"]
-        console.print(f"قرارداد: {c.get('code') or '—'} ({c.get('status')})، مبلغ {c.get('amount_rial'):,} ریال")
-    for name, s in (report.get("status_statements") or {}).items():
-        console.print(f"صورت‌وضعیت {name}: {s['result']} {s.get('payable_rial') or ''} {s.get('reason') or ''}")
-    for name, p in (report.get("payments") or {}).items():
-        console.print(f"پرداخت {name}: {p['result']} {p.get('reason') or ''}")
+        line(f"قرارداد: {c.get('code') or '—'} ({status_fa(c.get('status'))})، مبلغ {amount(c.get('amount_rial'))} ریال")
+    statements = report.get("status_statements") or {}
+    if statements:
+        table("صورت‌وضعیت‌ها", ["صورت‌وضعیت", "نتیجه", "قابل پرداخت (ریال)", "علت"],
+              [(Ident(name), status_fa(s["result"]), amount(s.get("payable_rial")), reason_text(s.get("reason")))
+               for name, s in statements.items()])
+    payments = report.get("payments") or {}
+    if payments:
+        table("پرداخت‌ها", ["پرداخت", "نتیجه", "علت"],
+              [(Ident(name), status_fa(p["result"]), reason_text(p.get("reason"))) for name, p in payments.items()])
     if out is not None:
-        console.print(f"بستهٔ شواهد: {out}")
+        line(f"بستهٔ شواهد: {out}")

@@ -33,6 +33,7 @@ RANK = {
     "store": 2,
     "integrations": 3,
     "services": 4,
+    "render": 4,  # printable documents from signed XML (issue 16): reads domain and signing; pilot and eproc print
     "tasks": 5, "flows": 5,
     "api": 6,  # the HTTP API (issue 11): above services and flows, below the pilot that drives it and eproc
     "stations": 7,  # the stations' side of the API: the CLI's station commands and the rehearsal act through it

@@ -44,7 +44,7 @@ def test_r15_r16_cli_import_corrections_and_reports(tmp_path):
     assert summary["units"]["district-12"]["imported"] == 2 and summary["units"]["district-2"]["to_correct"] == 1
 
     again = run(["import", "contracts", str(path)], tmp_path)
-    assert again.returncode == 0 and "district-۱۲" in again.stdout  # the per-unit table, Persian digits
+    assert again.returncode == 0 and "district-12" in again.stdout  # the per-unit table; identifiers exactly as typed (issue 16)
 
     inbox = json.loads(run(["import", "corrections", "--unit", "district-2", "--json"], tmp_path).stdout)
     assert inbox["count"] == 1 and inbox["items"][0]["problems"][0]["field"] == "supervisor"

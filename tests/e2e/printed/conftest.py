@@ -1,0 +1,35 @@
+"""One default rehearsal for the printable-documents and terminal tests (issue 16): `eproc pilot
+--out DIR --workdir W` at COLUMNS=80, its terminal output, its evidence bundle and its store."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "documents"
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    out: Path
+    workdir: Path
+    terminal: str
+
+
+@pytest.fixture(scope="session")
+def rehearsal(tmp_path_factory) -> Rehearsal:
+    base = tmp_path_factory.mktemp("issue16")
+    out, workdir = base / "out", base / "work"
+    env = {**os.environ, "COLUMNS": "80", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_HOME": os.environ.get("PREFECT_HOME", str(base / "prefect")), "TERM": "dumb",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    done = subprocess.run([str(Path(sys.executable).parent / "eproc"), "pilot", "--out", str(out),
+                           "--workdir", str(workdir)], env=env, capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Rehearsal(out, workdir, done.stdout)
