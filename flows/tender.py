@@ -56,6 +56,9 @@ def sitting(tender_id: str, session: str = "opening") -> dict:
                 svc.open_sitting(deps, tender_id, session)
                 deps.human().release_parts(tender_id, session, members, deps.clock.now())
                 runtime.publish_sitting(tender_id, session)
+                # The wait is over: without the quorum's and security's parts nothing can be opened,
+                # whoever is present (blocked now rather than after asking the attendance).
+                svc.require_released(deps, tender_id, session)
             present = stored.present if stored else svc.accept_attendance(
                 deps, view, session, deps.human().attendance(tender_id, session, members, deps.clock.now()))
             outcome = open_envelopes(tender_id, session, present)

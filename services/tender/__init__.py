@@ -46,7 +46,7 @@ from services.tender.notification import (
                                      record_signature_answer,
                                      signing_deadline,
 )
-from services.tender.release import open_sitting, quorum_released, released_members
+from services.tender.release import open_sitting, quorum_released, released_members, require_released
 from services.tender.sessions import (
                                      HeldSession,
                                      SessionOutcome,
@@ -63,7 +63,7 @@ from services.tender.view import TenderView, load, price_list_of
 __all__ = [
     "ARTICLE13", "NotificationDraft", "Signatory", "ToSign", "all_signed", "draft_notification", "minutes_to_sign",
     "receive_signature", "signed_minutes",
-    "HeldSession", "open_sitting", "quorum_released", "released_members",
+    "HeldSession", "open_sitting", "quorum_released", "released_members", "require_released",
     "accept_attendance",
     "record_signature_answer", "MinutesResult", "SessionOutcome", "SessionResult", "SigningOutcome", "SubmissionResult", "TenderView",
     "announce", "award_summary", "block", "candidates", "chair_of", "check_bidder_signature", "close_signing",

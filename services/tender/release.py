@@ -209,6 +209,15 @@ def released_members(deps: Deps, tender_id: str, session: str) -> list[str]:
         return [row.member_id for row in uow.releases.for_session(tender_id, session)]
 
 
+def require_released(deps: Deps, tender_id: str, session: str) -> None:
+    """The released seats open the bids: the security part and `threshold` voting seats (after the
+    wait for the members ended, nothing can be opened otherwise, whoever is present).
+
+    Raises: QUORUM_NOT_MET, SECURITY_REP_ABSENT (sealing.opening_key.OpeningSeats.check_released),
+    INVALID_INPUT (unknown tender). Rule: R08."""
+    load(deps, tender_id).seats.check_released(released_members(deps, tender_id, session))
+
+
 def quorum_released(deps: Deps, tender_id: str, session: str) -> bool:
     """Whether the released seats already open the bids (the security part and the threshold of voting
     seats: sealing.opening_key.OpeningSeats.check_released). Raises: INVALID_INPUT (unknown tender)."""
