@@ -220,7 +220,7 @@ def test_r08_nobody_releases_the_run_waits_suspended_holding_no_worker_and_ends_
         row = db.execute(text("SELECT status, reason FROM tenders WHERE id = 'WAIT-1'")).one()
         opened = db.execute(text("SELECT count(*) FROM audit_log WHERE action = 'envelope.opened' "
                                  "AND entity_id = 'WAIT-1'")).scalar()
-    assert (row.status, row.reason) == ("blocked", "QUORUM_NOT_MET")
+    assert (row.status, row.reason) == ("blocked", "SECURITY_REP_ABSENT")  # no part released: the seats' first check
     assert opened == 0
 
 
