@@ -40,11 +40,12 @@ from pilot.scenario import (
     PriceListDef,
     Quantity,
     Scenario,
+    ScenarioFile,
     ScenarioInfo,
     TenderDef,
     Threshold,
 )
-from services.fields import day, edge, normalize_all, refusal, text, when
+from services.fields import day, edge, text, when
 
 KIND = "online_auction"
 _dt = edge(when, each=False)
@@ -131,7 +132,7 @@ class AuctionBidderDef(_M):
     _v_i = field_validator("grade", "technical_score", mode="before")(_int)
 
 
-class AuctionScenario(_M):
+class AuctionScenario(ScenarioFile):
     """An online-auction scenario file (scenario-format.md "More transaction kinds")."""
 
     scenario: ScenarioInfo
@@ -143,21 +144,6 @@ class AuctionScenario(_M):
     events: list[Event] = Field(default_factory=list)
     contract: IncomeContractDef | None = None
     receipts: list[ReceiptDef] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalised(cls, data: Any) -> Any:
-        return normalize_all(data)
-
-    @field_validator("thresholds", mode="before")
-    @classmethod
-    def _years(cls, v: Any) -> Any:
-        if not isinstance(v, dict):
-            return v
-        try:
-            return {parse_int(year, "سال جدول نصاب"): table for year, table in v.items()}
-        except DomainError as exc:
-            raise refusal(exc) from None
 
     @model_validator(mode="after")
     def _references(self) -> AuctionScenario:

@@ -34,8 +34,8 @@ from domain.realestate.rules import (
 )
 from domain.reasons import DomainError, Reason
 from domain.validation_fa import problems_fa
-from pilot.scenario import Member
-from services.fields import day, edge, normalize_all, refusal, text, when
+from pilot.scenario import Member, ScenarioFile
+from services.fields import day, edge, text, when
 
 CONTRACT_TYPES = ("real_estate", "barter")
 _dt = edge(when, each=False)
@@ -181,7 +181,7 @@ class DealContract(_M):
         return self
 
 
-class DealScenario(_M):
+class DealScenario(ScenarioFile):
     """A real-estate or barter scenario file (scenario-format.md "More transaction kinds")."""
 
     scenario: ScenarioInfo
@@ -192,21 +192,6 @@ class DealScenario(_M):
     bidders: list[Counterparty] = Field(min_length=1)
     events: list[DealEvent] = Field(default_factory=list)
     contract: DealContract
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalised(cls, data: Any) -> Any:
-        return normalize_all(data)
-
-    @field_validator("thresholds", mode="before")
-    @classmethod
-    def _years(cls, v: Any) -> Any:
-        if not isinstance(v, dict):
-            return v
-        try:
-            return {parse_int(year, "سال جدول نصاب"): table for year, table in v.items()}
-        except DomainError as exc:
-            raise refusal(exc) from None
 
     @model_validator(mode="after")
     def _references(self) -> DealScenario:

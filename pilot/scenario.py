@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
 from domain.persian import parse_amount_rial, parse_decimal, parse_int
@@ -230,7 +230,27 @@ class PaymentDef(_M):
     _v_dt = field_validator("at", mode="before")(_dt)
 
 
-class Scenario(_M):
+class ScenarioFile(_M):
+    """What every kind's scenario file shares: its text normalised as people type it (digits, letters,
+    invisible marks), and the threshold tables keyed by Jalali year."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalised(cls, data: Any) -> Any:
+        return normalize_all(data)
+
+    @field_validator("thresholds", mode="before", check_fields=False)
+    @classmethod
+    def _years(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        try:
+            return {parse_int(year, NUMBER_LABELS["thresholds"]): table for year, table in v.items()}
+        except DomainError as exc:
+            raise refusal(exc) from None
+
+
+class Scenario(ScenarioFile):
     scenario: ScenarioInfo
     thresholds: dict[int, Threshold] = Field(default_factory=dict)
     price_list: PriceListDef
@@ -241,21 +261,6 @@ class Scenario(_M):
     contract: ContractDef | None = None
     status_statements: list[StatementDef] = Field(default_factory=list)
     payments: list[PaymentDef] = Field(default_factory=list)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _normalised(cls, data: Any) -> Any:
-        return normalize_all(data)
-
-    @field_validator("thresholds", mode="before")
-    @classmethod
-    def _years(cls, v: Any, info: ValidationInfo) -> Any:
-        if not isinstance(v, dict):
-            return v
-        try:
-            return {parse_int(year, NUMBER_LABELS["thresholds"]): table for year, table in v.items()}
-        except DomainError as exc:
-            raise refusal(exc) from None
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
