@@ -339,16 +339,17 @@ def rehearse(world: Any, sc: AuctionScenario) -> dict[str, Any]:
     from flows.contract_registration import contract_registration_flow
     from flows.online_auction import online_auction_flow
     from pilot.contract_world import record_receipts
-    from pilot.runner import announce
+    from pilot.runner import announce, run_tags
 
     tender_id = announce(world)
     register(world, sc)
     for step in timeline(sc):
         act(world, sc, step)
-    result = online_auction_flow(tender_id)
-    if result.get("contract_bidder") and sc.contract is not None:
-        contract_registration_flow(tender_id, result["contract_bidder"])
-        record_receipts(world, tender_id)
+    with run_tags(sc.tender.unit, "online_auction"):
+        result = online_auction_flow(tender_id)
+        if result.get("contract_bidder") and sc.contract is not None:
+            contract_registration_flow(tender_id, result["contract_bidder"])
+            record_receipts(world, tender_id)
     return build_report(world, sc, result)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -185,12 +186,21 @@ def rehearse(world: World) -> dict:
     _apply_until(world, later, opening)
     if world.scenario.tender.procedure == "two_stage":
         _apply_until(world, later, world.scenario.tender.price_opening_at)
-    result = tender_flow(tender_id)
-    if result.get("contract_bidder") and world.scenario.contract is not None:
-        contract = contract_registration_flow(tender_id, result["contract_bidder"])
-        if contract.get("code") or world.scenario.status_statements:
-            statements_and_payments_flow(tender_id)
+    with run_tags(world.scenario.tender.unit, world.scenario.tender.kind):
+        result = tender_flow(tender_id)
+        if result.get("contract_bidder") and world.scenario.contract is not None:
+            contract = contract_registration_flow(tender_id, result["contract_bidder"])
+            if contract.get("code") or world.scenario.status_statements:
+                statements_and_payments_flow(tender_id)
     return pilot_report.build(world, result)
+
+
+def run_tags(unit: str, kind: str) -> AbstractContextManager[set[str]]:
+    """The tags of a rehearsal's runs, so operators filter them in the Prefect UI like production
+    runs: `rehearsal`, the unit and the transaction kind (issue 16 part 3)."""
+    from prefect import tags
+
+    return tags("rehearsal", unit, kind)
 
 
 def _apply_until(world: World, steps: list[Step], until: datetime | None) -> None:

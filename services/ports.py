@@ -77,8 +77,9 @@ class Orchestrator(Protocol):
     rehearsals, whose flows run in-process). Everything it carries is an id or a time: never a part,
     a key, a PIN or bid content."""
 
-    def schedule_tender(self, tender_id: str, unit: str, opening_at: datetime) -> dict[str, Any]:
-        """Schedule the tender's run at `opening_at` (UTC), once per tender, tagged with `unit`.
+    def schedule_tender(self, tender_id: str, unit: str, opening_at: datetime, kind: str = "tender") -> dict[str, Any]:
+        """Schedule the tender's run at `opening_at` (UTC), once per tender, tagged with `unit` and the
+        transaction `kind`.
         Returns `{"id", "name", "scheduled_for" (ISO, UTC), "tags"}`."""
         ...
 

@@ -41,10 +41,10 @@ class PrefectOrchestrator:
         with temporary_settings({PREFECT_API_URL: self.api_url}):
             yield
 
-    def schedule_tender(self, tender_id: str, unit: str, opening_at: datetime) -> dict[str, Any]:
-        """One run per tender, at the opening time, tagged with the tender's unit (`schedule_run`)."""
+    def schedule_tender(self, tender_id: str, unit: str, opening_at: datetime, kind: str = "tender") -> dict[str, Any]:
+        """One run per tender, at the opening time, tagged with the tender's unit and kind (`schedule_run`)."""
         with self._api():
-            return schedule_run(tender_id, unit, opening_at)
+            return schedule_run(tender_id, unit, opening_at, kind=kind)
 
     def progress(self, tender_id: str, session: str | None, kind: str | None, ready: bool) -> None:
         """Refresh the sitting's seats or the document's signatures artifact; when `ready`, resume the
@@ -116,10 +116,10 @@ class PrefectOrchestrator:
 
 
 def schedule_run(tender_id: str, unit: str, opening_at: datetime, deployment: str = TENDER_DEPLOYMENT,
-                 job_variables: dict[str, Any] | None = None) -> dict[str, Any]:
+                 job_variables: dict[str, Any] | None = None, kind: str = "tender") -> dict[str, Any]:
     """The tender's run of `deployment` scheduled at `opening_at` (UTC): one per tender (idempotency
-    key; scheduling again returns the same run), tagged `tender` and the unit so operators filter a
-    district's tenders in the UI; its only parameter is the tender id.
+    key; scheduling again returns the same run), tagged `tender`, the unit and the transaction `kind` so
+    operators filter a district's tenders in the UI; its only parameter is the tender id.
 
     Returns `{"id", "name", "scheduled_for" (ISO, UTC), "tags"}`. Raises: Prefect's errors when its API
     cannot be reached or the deployment does not exist."""
@@ -127,7 +127,8 @@ def schedule_run(tender_id: str, unit: str, opening_at: datetime, deployment: st
     from prefect.deployments import run_deployment
 
     run = cast(FlowRun, run_deployment(deployment, parameters={"tender_id": tender_id}, scheduled_time=opening_at,
-                                       timeout=0, flow_run_name=f"tender-{tender_id}", tags=["tender", unit],
+                                       timeout=0, flow_run_name=f"tender-{tender_id}",
+                                       tags=sorted({"tender", unit, kind}),
                                        idempotency_key=f"tender:{tender_id}",
                                        job_variables=job_variables or None, as_subflow=False))
     return {"id": str(run.id), "name": run.name, "scheduled_for": opening_at.isoformat(), "tags": sorted(run.tags)}

@@ -25,7 +25,7 @@ def schedule_opening(deps: Deps, tender_id: str) -> dict[str, Any] | None:
     if deps.orchestrator is None:
         return None
     spec = load(deps, tender_id).spec
-    return deps.orchestrator.schedule_tender(tender_id, spec.unit, spec.opening_at)
+    return deps.orchestrator.schedule_tender(tender_id, spec.unit, spec.opening_at, spec.kind.value)
 
 
 def after_release(deps: Deps, tender_id: str, session: str) -> None:
