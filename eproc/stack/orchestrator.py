@@ -69,6 +69,16 @@ class PrefectOrchestrator:
         except Exception as exc:  # noqa: BLE001 - logged; the run's scheduled wake-up still resumes it
             log.warning("tender %s: the workflow engine was not told of progress: %s", tender_id, type(exc).__name__)
 
+    def emit(self, event: str, resource_id: str, ids: dict[str, str]) -> None:
+        """An id-only Prefect event about `resource_id`: each id a resource label `eproc.<name>` and the
+        payload too, so the deployments whose triggers expect it start a run (issue 13 part 3)."""
+        from prefect.events import emit_event
+
+        with self._api():
+            emit_event(event=event, resource={"prefect.resource.id": resource_id,
+                                              **{f"eproc.{name}": value for name, value in ids.items()}},
+                       payload=dict(ids))
+
     def wake_at(self, tender_id: str, when: datetime) -> None:
         """A `tender-wake` run at `when` (one per tender and moment: idempotency key)."""
         from prefect.deployments import run_deployment

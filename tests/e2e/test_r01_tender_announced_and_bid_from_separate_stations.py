@@ -58,7 +58,8 @@ from eproc.stack.procs import descendants, free_port
 from tests.e2e.prefect_stack import PrefectStack
 from tests.e2e.stack.api import Api
 
-pytestmark = pytest.mark.slow
+# One ceremony for the module's tests: one xdist worker runs them (the fixture is module-scoped).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stations-ceremony")]
 ROOT = Path(__file__).resolve().parents[2]
 EPROC = str(Path(sys.executable).parent / "eproc")
 UNIT = "district-12"
@@ -399,9 +400,9 @@ allowed_grades = [1, 2, 3]
 
         def suspended_without_process(what: str) -> None:
             """The run is suspended (issue 12 part 4): no flow process under the worker while it waits."""
-            api.wait(lambda: api.suspended(run["id"]), timeout=120, message=f"the run suspending ({what})")
+            api.wait(lambda: api.suspended(run["id"], what), timeout=120, message=f"the run suspending ({what})")
             api.wait(lambda: not flow_processes() or None, timeout=60, message=f"the flow process exiting ({what})")
-            assert api.suspended(run["id"]), what  # still waiting: nobody has acted yet
+            assert api.suspended(run["id"], what), what  # still waiting: nobody has acted yet
             facts.setdefault("suspended_without_process", []).append(what)
 
         sitting = api.wait(sitting_open, timeout=120, message="the worker opening the sitting")

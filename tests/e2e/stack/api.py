@@ -59,10 +59,14 @@ class Api:
         paused = r["state_type"] == "PAUSED" and r["state"]["name"] == "Paused"
         return r["state"]["state_details"].get("pause_key") if paused else None
 
-    def suspended(self, run_id: str) -> dict | None:
-        """The run while it is suspended (holding no worker), else None."""
+    def suspended(self, run_id: str, waiting_for: str | None = None) -> dict | None:
+        """The run while it is suspended (holding no worker), else None; with `waiting_for`, only while
+        suspended for that wait (`release-<session>`, `sign-<kind>`: its suspension key less `-<hex>`)."""
         r = self.run(run_id)
-        return r if r["state_type"] == "PAUSED" and r["state"]["name"] == "Suspended" else None
+        if r["state_type"] != "PAUSED" or r["state"]["name"] != "Suspended":
+            return None
+        key = str(r["state"]["state_details"].get("pause_key") or "")
+        return r if waiting_for is None or key.rpartition("-")[0] == waiting_for else None
 
     def answer(self, run_id: str, run_input: dict, timeout: float = 120, after: str | None = None) -> str:
         """Wait for the run to pause (on a pause other than `after`), answer its form; return the key."""
