@@ -31,7 +31,11 @@ class Api:
         return self.runs(parent_task_run_id={"any_": ids})
 
     def resume(self, run_id: str, run_input: dict) -> None:
-        r = self.http.post(f"/flow_runs/{run_id}/resume", json={"run_input": run_input})
+        for _ in range(5):  # a busy test server answers 503 now and then: what an operator retries too
+            r = self.http.post(f"/flow_runs/{run_id}/resume", json={"run_input": run_input})
+            if r.status_code != 503:
+                break
+            time.sleep(2)
         r.raise_for_status()
         assert r.json()["status"] == "ACCEPT", r.json()
 
