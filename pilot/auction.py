@@ -44,6 +44,7 @@ from pilot.scenario import (
     ScenarioInfo,
     TenderDef,
     Threshold,
+    read_scenario_toml,
 )
 from services.fields import day, edge, text, when
 
@@ -181,12 +182,7 @@ def load_auction_scenario(path: Path | str) -> AuctionScenario:
 
     Raises: INVALID_INPUT naming the file, the key and the problem."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DomainError(Reason.INVALID_INPUT, f"{path}: پرونده پیدا نشد") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DomainError(Reason.INVALID_INPUT, f"{path}: TOML نامعتبر: {exc}") from None
+    raw = read_scenario_toml(path)
     try:
         return AuctionScenario.model_validate(raw)
     except ValidationError as exc:

@@ -34,7 +34,7 @@ from domain.realestate.rules import (
 )
 from domain.reasons import DomainError, Reason
 from domain.validation_fa import problems_fa
-from pilot.scenario import Member, ScenarioFile
+from pilot.scenario import Member, ScenarioFile, read_scenario_toml
 from services.fields import day, edge, text, when
 
 CONTRACT_TYPES = ("real_estate", "barter")
@@ -233,12 +233,7 @@ def load_deal_scenario(path: Path | str) -> DealScenario:
 
     Raises: INVALID_INPUT naming the file, the key and the problem."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DomainError(Reason.INVALID_INPUT, f"{path}: پرونده پیدا نشد") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise DomainError(Reason.INVALID_INPUT, f"{path}: TOML نامعتبر: {exc}") from None
+    raw = read_scenario_toml(path)
     try:
         sc = DealScenario.model_validate(raw)
     except ValidationError as exc:

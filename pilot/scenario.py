@@ -285,14 +285,22 @@ class Scenario(ScenarioFile):
         return self
 
 
-def load_scenario(path: Path | str) -> Scenario:
+def read_scenario_toml(path: Path | str) -> dict[str, Any]:
+    """The TOML of the scenario file at `path`, as read by every kind's loader.
+
+    Raises: INVALID_INPUT naming the file (missing, not UTF-8, not TOML)."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise DomainError(Reason.INVALID_INPUT, f"{path}: پرونده پیدا نشد") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DomainError(Reason.INVALID_INPUT, f"{path}: TOML نامعتبر: {exc}") from None
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    path = Path(path)
+    raw = read_scenario_toml(path)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
