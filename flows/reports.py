@@ -23,7 +23,6 @@ from services.reports import (
     previous_jalali_month,
     refused_payments_report,
     store_at,
-    write_excel,
 )
 
 MONTHLY_CRON = "0 6 1 * *"
@@ -79,10 +78,12 @@ def monthly_reports_flow(year: int | None = None, month: int | None = None, data
                              description=f"گزارش ماهانهٔ واحدها {year}/{month:02d}")
     files = []
     if excel_dir:
+        from render.excel import write_report
+
         out = Path(excel_dir)
         out.mkdir(parents=True, exist_ok=True)
-        files = [str(write_excel(monthly, out / f"monthly-{year:04d}-{month:02d}.xlsx")),
-                 str(write_excel(refused, out / f"refused-payments-{year:04d}-{month:02d}.xlsx"))]
+        files = [str(write_report(monthly, out / f"monthly-{year:04d}-{month:02d}.xlsx")),
+                 str(write_report(refused, out / f"refused-payments-{year:04d}-{month:02d}.xlsx"))]
     get_run_logger().info("گزارش ماهانهٔ %s/%s تهیه شد", year, month)
     return {"year": year, "month": month, "monthly": monthly.to_dict(), "refused_payments": refused.to_dict(),
             "artifact_key": key, "excel": files}

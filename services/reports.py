@@ -1,7 +1,9 @@
 """Reports (R15, R24, and refused payments): one shape for the CLI table, --json, Excel and the flow.
 
 A `Report` is a title, columns (key + Persian header) and rows of plain values: numbers stay
-numbers so Excel sums them, dates are Jalali strings.
+numbers so Excel sums them, dates are Jalali strings. Each column's kind (`kinds`: "amount",
+"count", "percent", "jalali", else text) and the machine-readable columns Excel keeps hidden
+(`machine_columns`, ISO dates) tell render.excel.write_report how to show them.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Protocol
 
 import jdatetime
@@ -41,6 +42,8 @@ class Report:
     columns: list[tuple[str, str]]  # (key, Persian header)
     rows: list[dict[str, Any]]
     meta: dict[str, Any] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # key -> render.excel kind; text when absent
+    machine_columns: list[tuple[str, str]] = field(default_factory=list)  # Excel only, hidden: ISO dates
 
     def headers(self) -> list[str]:
         """The Persian column headers, in column order. Raises: nothing. R15, R24."""
@@ -157,7 +160,8 @@ def monthly_report(sessions: sessionmaker, policy: Policy, year: int, month: int
                  ("concluded", "منعقدشده در ماه"), ("in_progress", "در جریان")],
         rows=rows,
         meta={"year": year, "month": month, "from": format_jalali_date(start),
-              "to": format_jalali_date(end), "unit": unit, "totals": totals})
+              "to": format_jalali_date(end), "unit": unit, "totals": totals},
+        kinds={"concluded": "count", "in_progress": "count"})
 
 
 # --- refused payments -------------------------------------------------------------------
@@ -190,7 +194,9 @@ def refused_payments_report(sessions: sessionmaker) -> Report:
         kind="refused-payments", title="تلاش‌های پرداخت ردشده",
         columns=[("at_jalali", "زمان"), ("ref", "مرجع"), ("reason", "کد دلیل"), ("reason_fa", "دلیل"),
                  ("amount_rial", "مبلغ (ریال)"), ("source", "منبع")],
-        rows=rows, meta={"count": len(rows), "by_reason": dict(sorted(by_reason.items()))})
+        rows=rows, meta={"count": len(rows), "by_reason": dict(sorted(by_reason.items()))},
+        kinds={"at_jalali": "jalali", "amount_rial": "amount"},
+        machine_columns=[("at", "زمان (UTC، ISO 8601)")])
 
 
 def _payload(text: str) -> dict[str, Any]:
@@ -230,6 +236,12 @@ PROJECT_COLUMNS = [
     ("statements_total_rial", "جمع صورت‌وضعیت‌ها (ریال)"), ("costs_rial", "هزینه‌ها (ریال)"),
     ("contracts_count", "تعداد قراردادها"),
 ]
+PROJECT_KINDS = {"physical_progress_pct": "percent", "planned_progress_pct": "percent",
+                 "start_date_jalali": "jalali", "planned_end_date_jalali": "jalali",
+                 "credits_rial": "amount", "commitments_rial": "amount", "statements_total_rial": "amount",
+                 "costs_rial": "amount", "contracts_count": "count"}
+PROJECT_MACHINE_COLUMNS = [("start_date", "تاریخ شروع (ISO 8601)"),
+                           ("planned_end_date", "تاریخ پایان برنامه‌ای (ISO 8601)")]
 
 
 def project_control_source(engine: Any, clock: Clock) -> ProjectFigures | None:
@@ -266,7 +278,8 @@ def projects_report(sessions: sessionmaker, source: ProjectFigures | None = None
         figures, origin = _figures_from_store(sessions, unit), "transactions"
     rows = [_project_row(f) for f in figures]
     return Report(kind="projects", title="داده‌های پروژه‌های عمرانی", columns=PROJECT_COLUMNS, rows=rows,
-                  meta={"source": origin, "unit": unit, "count": len(rows)})
+                  meta={"source": origin, "unit": unit, "count": len(rows)},
+                  kinds=PROJECT_KINDS, machine_columns=PROJECT_MACHINE_COLUMNS)
 
 
 def _project_row(f: dict[str, Any]) -> dict[str, Any]:
@@ -323,40 +336,6 @@ def cell_text(value: Any, persian: bool) -> str:
         text = f"{value:,}"
         return persian_digits(text).replace(",", "٬") if persian else text
     return persian_digits(value) if persian else str(value)
-
-
-def write_excel(report: Report, path: Path | str) -> Path:
-    """Write the report as a right-to-left xlsx sheet with Persian headers; numbers stay numbers (rials sum).
-
-    Shapes: returns the path written (parent folders are created). Raises: INVALID_INPUT (the file
-    cannot be written). Serves R15, R24 (reports the units open in Excel).
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
-
-    path = Path(path)
-    wb = Workbook()
-    ws = wb.active
-    assert isinstance(ws, Worksheet)  # a new workbook's one sheet
-    ws.title = report.kind[:31]
-    ws.sheet_view.rightToLeft = True
-    ws.append(report.headers())
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for values in report.values():
-        ws.append([v if v is None or isinstance(v, (int, float)) else str(v) for v in values])
-    for i, (_, header) in enumerate(report.columns, start=1):
-        widest = max([len(header)] + [len(str(v)) for v in (r[i - 1] for r in report.values()) if v is not None])
-        ws.column_dimensions[get_column_letter(i)].width = min(60, widest + 4)
-    ws.freeze_panes = "A2"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wb.save(path)
-    except OSError as exc:
-        raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ Excel نوشته نشد: {path} ({exc.strerror})") from None
-    return path
 
 
 def markdown_table(report: Report, persian: bool = True) -> str:

@@ -16,10 +16,11 @@ EXCEL_HELP = "پروندهٔ Excel خروجی (برگهٔ راست‌به‌چپ
 
 
 def _show(ctx: AppContext, report, json_out: bool, excel: Path | None) -> None:
-    from services.reports import table_rows, write_excel
+    from render.excel import write_report
+    from services.reports import table_rows
 
     if excel is not None:
-        write_excel(report, excel)
+        write_report(report, excel)
     if json_out:
         emit_json({**report.to_dict(), **({"excel": str(excel)} if excel else {})})
         return

@@ -5,7 +5,8 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.reasons import DomainError
-from services.reports import jalali_month_bounds, markdown_table, monthly_report, previous_jalali_month, write_excel
+from render.excel import write_report
+from services.reports import jalali_month_bounds, markdown_table, monthly_report, previous_jalali_month
 
 
 def counts(report, unit):
@@ -60,7 +61,7 @@ def test_r15_month_bounds_and_the_month_a_schedule_reports():
 
 def test_r15_excel_is_right_to_left_with_numbers(tmp_path, sessions, policy, shahrivar):
     report = monthly_report(sessions, policy, 1400, 6)
-    path = write_excel(report, tmp_path / "monthly.xlsx")
+    path = write_report(report, tmp_path / "monthly.xlsx")
     ws = load_workbook(path).active
     assert ws.sheet_view.rightToLeft is True
     header = [c.value for c in ws[1]]

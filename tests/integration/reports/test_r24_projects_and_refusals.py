@@ -8,7 +8,8 @@ from sqlalchemy.exc import OperationalError
 
 from domain.contract.code import make_contract_code
 from domain.reasons import Reason
-from services.reports import projects_report, refused_payments_report, write_excel
+from render.excel import write_report
+from services.reports import projects_report, refused_payments_report
 from store import audit
 from store.models import Payment, StatusStatement
 
@@ -45,7 +46,7 @@ def test_refused_payments_excel(tmp_path, sessions):
         s.add(Payment(ref="PAY-4", payment_key="k4", result="refused", reason="DUPLICATE_PAYMENT",
                       amount_rial=5_000, at=T0))
         s.commit()
-    ws = load_workbook(write_excel(refused_payments_report(sessions), tmp_path / "r.xlsx")).active
+    ws = load_workbook(write_report(refused_payments_report(sessions), tmp_path / "r.xlsx")).active
     assert ws.sheet_view.rightToLeft is True
     assert [c.value for c in ws[1]][:3] == ["زمان", "مرجع", "کد دلیل"]
     assert list(ws.iter_rows(min_row=2, values_only=True))[0][1:5] == (
@@ -94,7 +95,7 @@ def test_r24_figures_come_from_project_control_when_available(tmp_path, sessions
     assert source.asked == ["district-2"] and report.meta["source"] == "project_control"
     (row,) = report.rows
     assert row["physical_progress_pct"] == 42.5 and row["contracts_count"] == 1
-    ws = load_workbook(write_excel(report, tmp_path / "p.xlsx")).active
+    ws = load_workbook(write_report(report, tmp_path / "p.xlsx")).active
     values = list(ws.iter_rows(min_row=2, values_only=True))[0]
     assert values[0] == "P-1" and values[3] == 42.5 and values[7] == 9_000_000_000
 
