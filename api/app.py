@@ -49,6 +49,7 @@ ROUTERS = (
     "api.routers.contracts",
     "api.routers.auctions",
     "api.routers.fetch",
+    "api.routers.support",
 )
 
 meta = APIRouter(prefix="/v1", tags=["system / سامانه"])

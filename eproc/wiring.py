@@ -81,6 +81,7 @@ def scope(database_url: str | None = None) -> Iterator[Deps]:
 
 def _attach_stubs(deps: Deps, engine, clock: Clock) -> None:
     from integrations.stubs.announcement import AnnouncementPortalStub
+    from integrations.stubs.contractor_registry import ContractorRegistryStub
     from integrations.stubs.financial import FinancialSystemStub
     from integrations.stubs.notifications import SmsOutboxStub
     from integrations.stubs.project_control import ProjectControlStub
@@ -92,6 +93,7 @@ def _attach_stubs(deps: Deps, engine, clock: Clock) -> None:
     transactions = StoreTransactionsSystem(deps.sessions)
     deps.portal = AnnouncementPortalStub(engine, clock)
     deps.notifier = SmsOutboxStub(engine, clock)
+    deps.contractors = ContractorRegistryStub(engine, clock)
     deps.financial = FinancialSystemStub(engine, transactions, clock)
     deps.project_control = ProjectControlStub(engine, transactions, clock)
     deps.publisher = TransparencyPublisherStub(engine, clock, publication_cutoff=deps.policy.publication.cutoff,
@@ -108,6 +110,7 @@ def _attach_http(deps: Deps, engine, clock: Clock, settings: Settings) -> None:
     from integrations.http.project_control import HttpProjectControlSystem
     from integrations.http.transparency import HttpTransparencyPublisher
     from integrations.stubs.announcement import AnnouncementPortalStub
+    from integrations.stubs.contractor_registry import ContractorRegistryStub
     from integrations.stubs.notifications import SmsOutboxStub
     from store.stub_tables import create_stub_tables
 
@@ -119,6 +122,7 @@ def _attach_http(deps: Deps, engine, clock: Clock, settings: Settings) -> None:
     create_stub_tables(engine)
     deps.portal = AnnouncementPortalStub(engine, clock)
     deps.notifier = SmsOutboxStub(engine, clock)
+    deps.contractors = ContractorRegistryStub(engine, clock)  # the registry's stub on the application database
     deps.financial = HttpFinancialSystem(settings.financial_url or "")
     deps.project_control = HttpProjectControlSystem(settings.project_control_url or "")
     deps.publisher = HttpTransparencyPublisher(settings.transparency_url or "")

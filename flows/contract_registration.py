@@ -22,6 +22,7 @@ from tasks.contract import (
     publish_contract,
     register_in_project_control,
 )
+from tasks.notify import notify_contractor
 
 STAGE_FA = {"draft": "پیش‌نویس", "legal_review": "بررسی حقوقی", "budget": "تأمین اعتبار", "treasurer": "ذی‌حساب",
             "signing": "امضای طرفین", "final": "نهایی"}
@@ -60,6 +61,7 @@ def contract_progress_flow(tender_id: str) -> dict:
     if state.stage == contract_svc.FINAL:
         result["publication"] = publish_contract(tender_id).to_dict()
         result["project_control"] = register_in_project_control(tender_id).to_dict()
+    notify_contractor(state.tracking_number)  # each stage passed and the code, once each (R26)
     _artifact(tender_id, state)
     return result
 

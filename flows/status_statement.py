@@ -14,7 +14,8 @@ from domain.persian import format_rial, persian_digits
 from domain.reasons import Reason
 from flows import runtime
 from services.contract import statements as statements_svc
-from tasks.contract import request_payment, review_statement, statement_outcomes, statement_state
+from tasks.contract import contract_state, request_payment, review_statement, statement_outcomes, statement_state
+from tasks.notify import notify_contractor
 
 RESULT_FA = {"approved": "تأیید", "halted": "توقف", "refused": "رد", "paid": "پرداخت شد", "in_review": "در گردش امضا"}
 
@@ -44,6 +45,9 @@ def statement_progress_flow(tender_id: str, ref: str) -> dict:
     "payments"}` (outcomes as `StatementOutcome.to_dict` / `PaymentOutcome.to_dict`, amounts in rials)."""
     outcome = statement_state(tender_id, ref)
     statements, payments = statement_outcomes(tender_id)
+    contract = contract_state(tender_id)
+    if contract is not None:  # the statement approved or returned, payments made: once each (R26)
+        notify_contractor(contract.tracking_number)
     if statements:
         _artifact(tender_id, statements, payments)
     return {"tender_id": tender_id, "ref": ref, "statement": outcome.to_dict() if outcome is not None else None,

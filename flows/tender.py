@@ -18,6 +18,7 @@ from domain.tender.commission import Member
 from domain.tender.status import SessionStatus
 from flows import runtime
 from services import tender as svc
+from tasks.notify import notify_bidders
 from tasks.tender import draft_minutes, draft_notification, notify, open_envelopes, signed_minutes
 
 BLOCKING = {Reason.QUORUM_NOT_MET, Reason.SECURITY_REP_ABSENT, Reason.TOKEN_PIN_INVALID, Reason.TOKEN_NOT_FOUND,
@@ -113,6 +114,7 @@ def tender_flow(tender_id: str) -> dict:
         result = sitting(tender_id, "price_opening")
     if result["status"] != SessionStatus.AWARDED.value:
         return result
+    notify_bidders(tender_id)  # each bidder's opening result from the final minutes (R26)
     return contract_signature(tender_id)
 
 

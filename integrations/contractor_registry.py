@@ -45,6 +45,16 @@ class BlacklistEntry:
         return self.start_date <= on_date and (self.end_date is None or on_date <= self.end_date)
 
 
+@dataclass(frozen=True)
+class Contacts:
+    """Where a registered company is told what concerns it (R26): the mobile of its SMS
+    (09xxxxxxxxx) and an e-mail for the portal, either may be None but not both."""
+
+    company_id: str
+    mobile: str | None
+    email: str | None
+
+
 class ContractorRegistry(Protocol):
     def register_company(self, company: Company) -> Company:
         ...
@@ -65,4 +75,10 @@ class ContractorRegistry(Protocol):
         ...
 
     def published_lists(self, on_date: date) -> dict[str, Any]:
+        ...
+
+    def record_contacts(self, contacts: Contacts) -> Contacts:
+        ...
+
+    def contacts(self, national_id: str) -> Contacts | None:
         ...

@@ -21,6 +21,13 @@ class Template(str, Enum):
     BID_RECEIPT = "bid_receipt"
     WINNER_NOTIFICATION = "winner_notification"
     STATEMENT_TO_SIGN = "statement_to_sign"
+    OPENING_RESULT = "opening_result"
+    CONTRACT_STAGE = "contract_stage"
+    CONTRACT_CODE = "contract_code"
+    STATEMENT_APPROVED = "statement_approved"
+    STATEMENT_RETURNED = "statement_returned"
+    PAYMENT_MADE = "payment_made"
+    SUPPORT_REPLY = "support_reply"
 
 
 TEMPLATES_FA: dict[Template, str] = {
@@ -37,6 +44,20 @@ TEMPLATES_FA: dict[Template, str] = {
         "قرارداد را امضا و تضمین انجام تعهدات را ارائه کنید."),
     Template.STATEMENT_TO_SIGN: (
         "صورت‌وضعیت {statement_id} قرارداد {contract_code} آمادهٔ امضای الکترونیکی شماست."),
+    Template.OPENING_RESULT: (
+        "نتیجهٔ گشایش پیشنهادهای «{tender_title}» در صورتجلسهٔ نهایی کمیسیون: {outcome}"),
+    Template.CONTRACT_STAGE: (
+        "قرارداد {tracking_number} («{tender_title}») مرحلهٔ «{stage}» را گذراند و به مرحلهٔ «{next_stage}» رسید."),
+    Template.CONTRACT_CODE: (
+        "کد قرارداد «{tender_title}» صادر شد: {contract_code}. این کد بر همهٔ صورت‌وضعیت‌ها و پرداخت‌ها می‌آید."),
+    Template.STATEMENT_APPROVED: (
+        "صورت‌وضعیت {statement_id} قرارداد {contract_code} تأیید شد؛ مبلغ قابل پرداخت {payable_rial} ریال."),
+    Template.STATEMENT_RETURNED: (
+        "صورت‌وضعیت {statement_id} قرارداد {contract_code} تأیید نشد و برگشت خورد: {reason}"),
+    Template.PAYMENT_MADE: (
+        "پرداخت {amount_rial} ریال بابت صورت‌وضعیت {statement_id} قرارداد {contract_code} انجام شد."),
+    Template.SUPPORT_REPLY: (
+        "به درخواست پشتیبانی {request_id} («{subject}») پاسخ داده شد. پاسخ را در سامانه ببینید."),
 }
 
 _FIELD = re.compile(r"{(\w+)}")
@@ -56,6 +77,19 @@ def normalize_mobile(value: str) -> str:
         compact = "0" + compact[4:]
     if not re.fullmatch(r"09\d{9}", compact):
         raise DomainError(Reason.INVALID_INPUT, f"شمارهٔ همراه نامعتبر: «{value}»")
+    return compact
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
+
+
+def normalize_email(value: str) -> str:
+    """An e-mail address, trimmed and lower-cased (the portal's second channel, R26).
+
+    Raises: INVALID_INPUT when it is not one address of the form name@domain.tld."""
+    compact = normalize_digits(str(value)).strip().lower()
+    if len(compact) > 254 or not _EMAIL.fullmatch(compact):
+        raise DomainError(Reason.INVALID_INPUT, f"نشانی رایانامه نامعتبر: «{value}»")
     return compact
 
 

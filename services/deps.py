@@ -27,6 +27,7 @@ from store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from integrations.announcement import AnnouncementPortal
+    from integrations.contractor_registry import ContractorRegistry
     from integrations.financial import FinancialSystem
     from integrations.notifications import Notifier
     from integrations.project_control import ProjectControlSystem
@@ -49,7 +50,8 @@ class Deps:
     engine_signer: Signer | None = None
     portal: AnnouncementPortal | None = None
     notifier: Notifier | None = None
-    contacts: dict[str, str] = field(default_factory=dict)  # recipient id -> mobile
+    contacts: dict[str, str] = field(default_factory=dict)  # recipient id -> mobile (rehearsals' people)
+    contractors: ContractorRegistry | None = None  # companies, contacts, the blacklist (R25, R26)
     decisions: Decisions | None = None
     contract_inputs: Callable[[str], ContractInputs] | None = None
     financial: FinancialSystem | None = None

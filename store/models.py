@@ -597,3 +597,49 @@ class ExtFinReceipt(SurrogateKey, StubBase):
     amount_rial: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- R26: the support channel and the notifications nobody could receive ----------------------------
+class SupportRequest(SurrogateKey, Base):
+    """A support request of a district's staff or a contractor (R26): who opened it (national ID, the
+    session's role and unit: a district, or the company for its signatory), its subject and status
+    (open | answered | closed). Its messages are the reply trail."""
+
+    __tablename__ = "support_requests"
+    requester_national_id: Mapped[str] = mapped_column(String(10), index=True)
+    requester_role: Mapped[str] = mapped_column(String(40))
+    requester_unit: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SupportMessage(SurrogateKey, Base):
+    """One message of a support request's trail, as its author signed it on their token: the signed
+    request is kept, and its SHA-256 is unique so the same signed message posted twice is stored once."""
+
+    __tablename__ = "support_messages"
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_requests.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # open | reply | close
+    author_national_id: Mapped[str] = mapped_column(String(10))
+    author_role: Mapped[str] = mapped_column(String(40))
+    author_unit: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    document_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    signed_xml: Mapped[bytes] = mapped_column(LargeBinary)
+    __table_args__ = (UniqueConstraint("request_id", "seq"),)
+
+
+class NotificationGap(SurrogateKey, Base):
+    """A notification that concerned someone the registry gives no contact (R26: reported, never
+    silently skipped); one row per (event, recipient), like the outbox's own dedup key."""
+
+    __tablename__ = "notification_gaps"
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient_id: Mapped[str] = mapped_column(String(64), index=True)
+    company_id: Mapped[str | None] = mapped_column(String(11))
+    template: Mapped[str] = mapped_column(String(64))
+    noted_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -283,3 +283,14 @@ def sqlite_engine(path: str | Path, busy_timeout_s: float = 30.0) -> Engine:
         cur.close()
 
     return engine
+
+
+class ExtCompanyContact(StubBase):
+    """A registered company's contacts (R26): one row per company, replaced when it changes."""
+
+    __tablename__ = "ext_reg_contacts"
+
+    company_id: Mapped[str] = mapped_column(ForeignKey("ext_reg_companies.national_id"), primary_key=True)
+    mobile: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,9 +10,17 @@ from sqlalchemy import select
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
 from domain.persian import clean_identifier, format_jalali_date, normalize
 from domain.reasons import DomainError, Reason
-from integrations.contractor_registry import MAX_GRADE, MIN_GRADE, BlacklistEntry, Company, QualificationDecision
+from integrations.contractor_registry import (
+    MAX_GRADE,
+    MIN_GRADE,
+    BlacklistEntry,
+    Company,
+    Contacts,
+    QualificationDecision,
+)
+from integrations.notifications import normalize_email, normalize_mobile
 from integrations.stubs._db import StubSystem, inserted, is_blank
-from store.stub_tables import ExtBlacklistEntry, ExtCompany, ExtQualification
+from store.stub_tables import ExtBlacklistEntry, ExtCompany, ExtCompanyContact, ExtQualification
 
 DECISION_LABELS_FA = {"qualified": "تأیید صلاحیت", "rejected": "رد صلاحیت"}
 
@@ -50,6 +58,36 @@ class ContractorRegistryStub(StubSystem):
                 return None
             return Company(national_id=row.national_id, name=row.name, economic_code=row.economic_code,
                            grade=row.grade, ceo_national_id=row.ceo_national_id, ceo_name=row.ceo_name)
+
+    # --- contacts (R26) -------------------------------------------------------------------
+
+    def record_contacts(self, contacts: Contacts) -> Contacts:
+        """Record (or replace) a registered company's mobile and e-mail; recording the same again is
+        a no-op. Raises: INVALID_INPUT (unknown company, malformed mobile or e-mail), FIELD_MISSING
+        (neither given)."""
+        company_id = self._known(contacts.company_id)
+        if is_blank(contacts.mobile) and is_blank(contacts.email):
+            raise DomainError(Reason.FIELD_MISSING, "mobile, email")
+        clean = Contacts(company_id=company_id,
+                         mobile=None if is_blank(contacts.mobile) else normalize_mobile(str(contacts.mobile)),
+                         email=None if is_blank(contacts.email) else normalize_email(str(contacts.email)))
+        with self._sessions() as session:
+            if inserted(session, ExtCompanyContact(company_id=company_id, mobile=clean.mobile, email=clean.email,
+                                                   updated_at=self._clock.now())):
+                return clean
+        with self._sessions() as session:  # already recorded: replaced only when it changed
+            row = session.get(ExtCompanyContact, company_id)
+            if row is not None and (row.mobile, row.email) != (clean.mobile, clean.email):
+                row.mobile, row.email, row.updated_at = clean.mobile, clean.email, self._clock.now()
+                session.commit()
+        return clean
+
+    def contacts(self, national_id: str) -> Contacts | None:
+        """The company's contacts, or None when it has recorded none (or is not registered)."""
+        key = clean_identifier(national_id)
+        with self._sessions() as session:
+            row = session.get(ExtCompanyContact, key)
+            return None if row is None else Contacts(company_id=row.company_id, mobile=row.mobile, email=row.email)
 
     # --- qualification ------------------------------------------------------------------
 

@@ -17,6 +17,15 @@ SAMPLE_PARAMS = {
     Template.WINNER_NOTIFICATION: {"tender_title": "آسفالت معابر", "amount_rial": 1_395_000_000,
                                    "signing_deadline": DEADLINE},
     Template.STATEMENT_TO_SIGN: {"statement_id": "s1", "contract_code": "C-1400-0001"},
+    # Issue 13 part 5 (R26): every step that concerns a contractor.
+    Template.OPENING_RESULT: {"tender_title": "آسفالت معابر", "outcome": "نفر دوم"},
+    Template.CONTRACT_STAGE: {"tracking_number": "T-12-1", "tender_title": "آسفالت معابر", "stage": "بررسی حقوقی",
+                              "next_stage": "تأمین اعتبار"},
+    Template.CONTRACT_CODE: {"tender_title": "آسفالت معابر", "contract_code": "12-1400-000001-K"},
+    Template.STATEMENT_APPROVED: {"statement_id": "s1", "contract_code": "C-1400-0001", "payable_rial": 3_609_525_000},
+    Template.STATEMENT_RETURNED: {"statement_id": "s1", "contract_code": "C-1400-0001", "reason": "امضا نشده است"},
+    Template.PAYMENT_MADE: {"amount_rial": 3_609_525_000, "statement_id": "s1", "contract_code": "C-1400-0001"},
+    Template.SUPPORT_REPLY: {"request_id": "12", "subject": "توکن کار نمی‌کند"},
 }
 
 
