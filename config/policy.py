@@ -211,6 +211,13 @@ class Publication(_Strict):
     _v_cutoff = field_validator("cutoff", mode="before")(classmethod(lambda cls, v: _jalali(v)))
 
 
+class Completeness(_Strict):
+    """`[completeness]` (R31): the days each unit has to correct what a completeness check found
+    (s111 item 1-4: at most two weeks)."""
+
+    correction_days: int = Field(ge=1)
+
+
 class Workflow(_Strict):
     default: list[StageDef]
     units: dict[str, list[StageDef]] = Field(default_factory=dict)
@@ -231,6 +238,8 @@ class Policy(_Strict):
     # R27 (absent in older policy files: no event switches, no store changes to the calendar)
     calendar_events: list[EventEntry] = Field(default_factory=list)
     calendar_changes: CalendarChanges | None = None
+    # R31 (absent in older policy files: the correction inbox then has no deadline to measure against)
+    completeness: Completeness | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Policy:

@@ -31,12 +31,15 @@ def _optional(module: str, name: str) -> None:
 for _module, _name in (("ca", "ca"), ("readiness", "readiness"), ("pilot", "pilot"), ("bid", "bid"),
                        ("contracts", "import"), ("reports", "report"), ("stack", "stack"), ("serve", "serve"),
                        ("pricelist", "pricelist"), ("tender", "tender"), ("minutes", "minutes"),
-                       ("session", "session"), ("auction", "auction"), ("stubs", "stub")):
+                       ("session", "session"), ("auction", "auction"), ("stubs", "stub"),
+                       ("completeness", "completeness")):
     try:
         _optional(_module, _name)
     except ModuleNotFoundError as _exc:
         if _exc.name != f"eproc.commands.{_module}":
             raise
+
+_optional("support", "support")  # issue 13 part 5 (R26)
 
 
 def main() -> None:

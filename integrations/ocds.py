@@ -12,7 +12,9 @@ budget_line, expense_factor, contractor {national_id, name, economic_code, grade
 signatories [names]}, employer_signatories [{name, role}], commission_members [{name, role}],
 supervisor {id, name}, documents [{title, url, sha256, format?}].
 Optional: tender_id (the contracting process; defaults to the contract code), release_date,
-extend_release (body -> body: adds the fields of an OCDS extension, before the release id is taken).
+extend_release (body -> body: adds the fields of an OCDS extension, before the release id is taken),
+amendments ([{id, date (ISO text or aware datetime), rationale, amends_release_id}]: a corrected record
+published again, R31; the release is then tagged `contractAmendment`).
 
 Record packages (one record per ocid: its releases embedded and the compiled release) and the
 pagination extension's `links` ({next, prev}) on a paginated release package are built here too,
@@ -216,6 +218,13 @@ def release_for_contract(contract_data: dict[str, Any]) -> dict[str, Any]:
             },
         }],
     }
+    amendments = d.get("amendments")  # a corrected record published again (R31): OCDS amendments
+    if amendments:
+        body["tag"] = ["contractAmendment"]
+        body["contracts"][0]["amendments"] = [{
+            "id": a["id"], "date": a["date"] if isinstance(a["date"], str) else iso_utc(a["date"]),
+            "rationale": a["rationale"], "amendsReleaseID": a["amends_release_id"],
+        } for a in amendments]
     extend = d.get("extend_release")  # kinds published with OCDS extensions: integrations.ocds_realestate
     if extend is not None:
         body = extend(body)
