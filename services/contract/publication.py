@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.contract.workflow import FINAL
 from domain.reasons import DomainError, Reason
+from integrations import ocds_income
 from integrations.project_control import ProjectControlSystem
 from integrations.stubs.transparency import missing_fields
 from integrations.transparency import TransparencyPublisher
@@ -44,7 +45,7 @@ def publication_data(deps: Deps, tender_id: str) -> dict[str, Any]:
             documents.append({"title": f"قرارداد امضاشده {row.code}", "url": f"eproc://contracts/{row.code}/contract.xml",
                               "sha256": hashlib.sha256(xml).hexdigest(), "format": "application/xml",
                               "content": xml})
-        return {
+        published: dict[str, Any] = {
             "contract_code": row.code, "tender_id": tender_id, "title": f.get("subject"), "unit": row.unit_id,
             "unit_name": unit.name, "threshold_class": row.threshold_class,
             "selection_method": f.get("selection_method"), "date_signed": row.concluded_at,
@@ -61,6 +62,9 @@ def publication_data(deps: Deps, tender_id: str) -> dict[str, Any]:
             "supervisor": {"id": f.get("supervisor"), "name": name(f.get("supervisor"))},
             "documents": documents,
         }
+    if data.get("nature") == "income":  # R30: the municipality is paid; the lease's term and schedule
+        published["extend_release"] = ocds_income.extender(data["income"])
+    return published
 
 
 @dataclass(frozen=True)
