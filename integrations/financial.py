@@ -1,13 +1,17 @@
-"""The municipality's financial system: expense documents and payments (R13, R18, R20).
+"""The municipality's financial system: expense documents and payments (R13, R18, R20, R28, R29).
 
-The financial system trusts no caller: it re-reads the contract and the status statement from
-the transactions system and pays only what the system's signed data says.
+The financial system trusts no caller: it re-reads the contract, its registration and the status
+statement from the transactions system and pays only what the system's signed data says. It checks
+a contract's complete registration when the contract is notified to the contractor
+(`contract_notified`) and at every payment (R28).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
+
+from domain.contract.payment_data import STATEMENT_PAYMENT_CLASS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,7 +33,14 @@ class ExpenseDocumentRequest(StatementCharge):
 
 @dataclass(frozen=True, kw_only=True)
 class PaymentRequest(StatementCharge):
+    """A request to pay one statement (R29): besides the charge, its payment class (one of
+    domain.contract.payment_data.PAYMENT_CLASSES; a statement pays work done after its expense
+    document, STATEMENT_PAYMENT_CLASS) and the budget-allocation code it is charged to (the
+    contract's own, as its registered terms hold it; None: the financial system takes the contract's)."""
+
     payment_key: str  # idempotency key chosen by the caller
+    payment_class: str = STATEMENT_PAYMENT_CLASS
+    budget_allocation_code: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +74,11 @@ class RefusedAttempt:
 
 
 class FinancialSystem(Protocol):
+    def contract_notified(self, contract_code: str) -> dict[str, Any]:
+        """The contract was notified to the contractor: its complete registration is checked (R28).
+        Returns {contract_code, result: "complete", registration, checked_at}; raises the refusal."""
+        ...
+
     def record_expense_document(self, req: ExpenseDocumentRequest) -> ExpenseDocument:
         ...
 
@@ -73,6 +89,17 @@ class FinancialSystem(Protocol):
         ...
 
     def refused_attempts(self, contract_code: str | None = None) -> list[RefusedAttempt]:
+        ...
+
+
+@runtime_checkable
+class ExemptPayments(Protocol):
+    """Payments exempt from the budget-line rule (R29: initial petty cash, deposit refund, fee refund),
+    made without a statement, once per key. Returns the payment as the financial system recorded it
+    ({payment_key, exemption, contract_code, payee, reference, amount_rial, paid_at})."""
+
+    def pay_exempt(self, payment_key: str, exemption: str, amount_rial: int, payee: str, reference: str = "",
+                   contract_code: str = "") -> dict[str, Any]:
         ...
 
 

@@ -20,6 +20,9 @@ from domain.reasons import DomainError, Reason
 
 # Payment classes (R29): before, during or after the expense; prior-year debt; advance (علی‌الحساب).
 PAYMENT_CLASSES = ("before_expense", "during_expense", "after_expense", "prior_year_debt", "advance")
+# A status statement pays work done, after its expense document (tender-rules.md chain: the financial
+# system records the expense document, then the payment).
+STATEMENT_PAYMENT_CLASS = "after_expense"
 # Payments exempt from the budget-line rule (R29).
 EXEMPTIONS = ("initial_petty_cash", "deposit_refund", "fee_refund")
 

@@ -3,8 +3,8 @@
 The engine sends codes and the charge it asks for; the service fetches the contract, its registration
 and the statement from the transactions system by code and refuses with the reason codes of the stub
 and of domain.contract.payment_data (R13, R18, R20, R28, R29). A statement payment is of payment class
-`after_expense`: the engine records the statement's expense document first, then pays it
-(services.contract.statements.request_payment), unless the request names another class.
+`after_expense` (domain.contract.payment_data.STATEMENT_PAYMENT_CLASS): the engine records the
+statement's expense document first, then pays it (services.contract.statements.request_payment).
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from integrations.financial import (
 )
 from integrations.http._client import JsonClient
 
-STATEMENT_PAYMENT_CLASS = "after_expense"  # a statement pays work done, after its expense document
 _CHARGE = ("contract_code", "statement_id", "budget_line", "expense_factor", "amount_rial")
 
 
@@ -46,14 +45,13 @@ class HttpFinancialSystem:
                                recorded_at=datetime.fromisoformat(body["recorded_at"]))
 
     def pay(self, req: PaymentRequest) -> PaymentRecord:
-        """Pay one statement once. The request may carry `payment_class` and `budget_allocation_code`
-        (R29); without them the class is `after_expense` and the allocation code the contract's.
+        """Pay one statement once, with the request's payment class and budget-allocation code (R29;
+        None: the contract's own).
 
         Raises: the service's refusal (DomainError with its reason); STORE_UNREACHABLE."""
         body = self._http.call("POST", "/v1/payments", json={
-            **_charge(req), "payment_key": req.payment_key,
-            "payment_class": getattr(req, "payment_class", None) or STATEMENT_PAYMENT_CLASS,
-            "budget_allocation_code": getattr(req, "budget_allocation_code", None)})
+            **_charge(req), "payment_key": req.payment_key, "payment_class": req.payment_class,
+            "budget_allocation_code": req.budget_allocation_code})
         return _payment(body)
 
     def payment_for_statement(self, statement_id: str) -> PaymentRecord | None:

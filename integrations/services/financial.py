@@ -1,8 +1,8 @@
 """The financial system as its own service (issue 13 part 4, R13, R18, R20, R28, R29).
 
 `FinancialService` wraps integrations.stubs.financial.FinancialSystemStub (its payment gate, exactly-once
-payment, refusals kept) on the service's own database, reading the transactions system over HTTP by
-code, and adds what R28/R29 ask of the financial system (domain.contract.payment_data):
+payment, the R28/R29 checks of domain.contract.payment_data, refusals kept) on the service's own
+database, reading the transactions system and contracts' registrations over HTTP by code:
 
 - the contract's complete registration is checked when the contract is notified to the contractor
   (`contract_notified`) and again before every statement payment (`pay`);
@@ -25,12 +25,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
 from domain.clock import Clock
-from domain.contract.payment_data import (
-    RegistrationView,
-    check_exemption,
-    check_payment_data,
-    check_registration_complete,
-)
+from domain.contract.payment_data import RegistrationView, check_exemption
 from domain.money import check_rial
 from domain.reasons import DomainError, Reason
 from integrations.financial import ExpenseDocumentRequest, PaymentRecord, PaymentRequest
@@ -39,7 +34,6 @@ from integrations.services._web import service_app
 from integrations.services.tables import SvcExemptPayment, SvcPaymentData, SvcRegistrationCheck, create_service_tables
 from integrations.stubs._db import inserted, is_blank, session_factory
 from integrations.stubs.financial import FinancialSystemStub
-from integrations.transactions_api import usable_contract
 from store.stub_tables import ExtFinancialRefusal
 
 
@@ -62,40 +56,34 @@ class FinancialService:
 
     def __init__(self, engine: Engine, reader: HttpTransactionsReader, clock: Clock) -> None:
         create_service_tables(engine)
-        self.stub = FinancialSystemStub(engine, reader, clock)
+        self.stub = FinancialSystemStub(engine, reader, clock, registrations=reader)
         self._reader = reader
         self._sessions = session_factory(engine)
         self._clock = clock
 
-    # --- R28: complete registration -----------------------------------------------------
+    # --- R28: complete registration (the rule: FinancialSystemStub, domain.contract.payment_data) ----
 
     def registration(self, contract_code: str, subject: str) -> RegistrationView:
-        """The contract's registration fetched by code, checked complete.
+        """The contract's registration fetched by code, checked complete (FinancialSystemStub.registration).
 
         Raises: check_registration_complete's reasons (a code the transactions system does not know
         is NO_CONTRACT_CODE); STORE_UNREACHABLE."""
-        reg = self._reader.registration(contract_code)
-        if reg is None or reg.code != contract_code:
-            usable_contract(self._reader, contract_code)  # the stub's rule: unknown code counts as none
-            raise DomainError(Reason.NO_CONTRACT_CODE, f"کد «{contract_code}» در سامانهٔ معاملات نیست ({subject})")
-        check_registration_complete(reg, subject)
-        return reg
+        return self.stub.registration(contract_code, subject)
 
     def contract_notified(self, contract_code: str) -> dict[str, Any]:
-        """The contract was notified to the contractor: its registration is checked and the check kept.
+        """The contract was notified to the contractor: its registration is checked
+        (FinancialSystemStub.contract_notified, the refusal kept there) and the check kept here.
 
         Returns {contract_code, result: complete, registration, checked_at (RFC 3339 UTC)}.
         Raises: check_registration_complete's reasons. Rule: R28."""
         now = self._clock.now()
         try:
-            reg = self.registration(contract_code, "ابلاغ قرارداد به پیمانکار")
+            result = self.stub.contract_notified(contract_code)
         except DomainError as err:
             self._keep_check(contract_code, "refused", err.reason.value, {}, now)
-            self._refused("notification", contract_code, contract_code, "", None, err)
             raise
-        self._keep_check(contract_code, "complete", None, reg.to_dict(), now)
-        return {"contract_code": contract_code, "result": "complete", "registration": reg.to_dict(),
-                "checked_at": now.isoformat()}
+        self._keep_check(contract_code, "complete", None, result["registration"], now)
+        return result
 
     def _keep_check(self, code: str, result: str, reason: str | None, reg: dict[str, Any], at: datetime) -> None:
         with self._sessions() as session:
@@ -106,23 +94,16 @@ class FinancialService:
 
     # --- payments -------------------------------------------------------------------------
 
-    def pay(self, req: PaymentRequest, payment_class: str, budget_allocation_code: str | None) -> PaymentRecord:
+    def pay(self, req: PaymentRequest) -> PaymentRecord:
         """Pay one statement once: the registration checked complete (R28) with the payment's class and
-        allocation code (R29), then the stub's gate and exactly-once payment (R13, R18, R20).
+        allocation code (R29), then the stub's gate and exactly-once payment (R13, R18, R20); the
+        payment's class and the contract's allocation and general codes kept beside it.
 
-        Raises: check_payment_data's reasons, then FinancialSystemStub.pay's."""
-        try:
-            reg = self._reader.registration(req.contract_code)
-            if reg is None or reg.code != req.contract_code:
-                self.registration(req.contract_code, f"پرداخت {req.statement_id}")
-            assert reg is not None  # registration() refused every other case
-            check_payment_data(reg, payment_class, budget_allocation_code, f"پرداخت {req.statement_id}")
-        except DomainError as err:
-            self._refused("payment", req.payment_key, req.contract_code, req.statement_id, req.amount_rial, err)
-            raise
-        record = self.stub.pay(req)
+        Raises: check_payment_data's reasons, then FinancialSystemStub.pay's (each refusal kept)."""
+        record, reg = self.stub.pay_registered(req)
+        assert reg is not None  # the service's stub always reads registrations
         with self._sessions() as session:
-            inserted(session, SvcPaymentData(payment_key=record.payment_key, payment_class=payment_class,
+            inserted(session, SvcPaymentData(payment_key=record.payment_key, payment_class=req.payment_class,
                                              budget_allocation_code=reg.budget_allocation_code,
                                              budget_general_code=reg.budget_general_code))
         return record
@@ -235,8 +216,7 @@ def create_app(service: FinancialService) -> FastAPI:
 
     @app.post("/v1/payments")
     def pay(body: PaymentBody) -> dict[str, Any]:
-        fields = body.model_dump(exclude={"payment_class", "budget_allocation_code"})
-        record = service.pay(PaymentRequest(**fields), body.payment_class, body.budget_allocation_code)
+        record = service.pay(PaymentRequest(**body.model_dump()))
         return {**as_json(record), "payment_class": service.payment_class(record.payment_key)}
 
     @app.get("/v1/payments")

@@ -1,4 +1,4 @@
-"""Financial-system stub that enforces the rules the real one must (R13, R17, R18, R20).
+"""Financial-system stub that enforces the rules the real one must (R13, R17, R18, R20, R28, R29).
 
 It trusts no caller: the contract and the statement are fetched from the transactions system by
 code and id. Checks, in order: the contract (integrations.transactions_api.usable_contract:
@@ -8,17 +8,34 @@ the statement exists and belongs to that contract (INVALID_INPUT), then the paym
 EXPENSE_FACTOR_MISSING, DUPLICATE_PAYMENT for a payment), the budget line and expense factor equal to
 the contract's (INVALID_INPUT), the signed statement well formed (MALFORMED_XML), and the amount
 equal to the statement's payable (AMOUNT_OUT_OF_RANGE). Every refusal is kept.
+
+R28/R29, with `registrations` (the transactions system's registration of a contract by code: the HTTP
+service's reader, or services.transactions_view.StoreTransactionsSystem in process): the contract's
+complete registration (domain.contract.payment_data.check_registration_complete) is checked when the
+contract is notified to the contractor (`contract_notified`), before every expense document (R13)
+and, with the payment's class and budget-allocation code (check_payment_data), before every payment.
+Without `registrations` (a
+rehearsal whose contracts were registered without the budget-line and expense-factor registries) a
+notification checks what the contract itself holds (code, `final`, budget line, expense factor) and a
+payment its class; the payment gate is the same either way.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Engine, Select, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
-from domain.contract.payment import ContractView, StatementView, check_payment
+from domain.clock import Clock
+from domain.contract.payment import ContractView, StatementView, check_payment, check_payment_lines
+from domain.contract.payment_data import (
+    RegistrationView,
+    check_payment_class,
+    check_payment_data,
+    check_registration_complete,
+)
 from domain.money import check_rial
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
@@ -33,11 +50,15 @@ from integrations.financial import (
     StatementCharge,
 )
 from integrations.stubs._db import TransactionsReadingStub, inserted, is_blank, sha256_hex
-from integrations.transactions_api import ContractInfo, StatementInfo, usable_contract
+from integrations.transactions_api import ContractInfo, StatementInfo, TransactionsSystem, usable_contract
 from store.models import ExtFinReceipt
 from store.stub_tables import ExtExpenseDocument, ExtFinancialRefusal, ExtPayment
 
 _CHARGE_FIELDS = tuple(f.name for f in fields(StatementCharge))
+# Built once: every payment decision runs them (building a statement costs more than running it).
+_PAYMENT_BY_KEY_OR_STATEMENT = select(ExtPayment.payment_key, ExtPayment.statement_id).where(
+    or_(ExtPayment.payment_key == bindparam("key"), ExtPayment.statement_id == bindparam("statement_id")))
+_INSERT_REFUSAL = insert(ExtFinancialRefusal)
 _Row = TypeVar("_Row", ExtPayment, ExtExpenseDocument)
 _Req = TypeVar("_Req", bound=StatementCharge)
 _Out = TypeVar("_Out")
@@ -50,14 +71,102 @@ class _Checked:
     xml_sha256: str
 
 
+class RegistrationReader(Protocol):
+    def registration(self, code: str) -> RegistrationView | None:
+        """The registration of the contract under exactly this code, or None."""
+        ...
+
+
 class FinancialSystemStub(TransactionsReadingStub):
+    def __init__(self, engine: Engine, transactions: TransactionsSystem, clock: Clock, *,
+                 registrations: RegistrationReader | None = None) -> None:
+        super().__init__(engine, transactions, clock)
+        self._engine = engine
+        self._registrations = registrations
+
+    # --- R28: the contract notified to the contractor -----------------------------------
+
+    def contract_notified(self, contract_code: str) -> dict[str, Any]:
+        """The contract was notified to the contractor: its complete registration is checked (see the
+        module's docstring for what is checked without `registrations`); a refusal is kept (kind
+        `notification`). Calling it again checks again (the engine retries a refused notification).
+
+        Returns {contract_code, result: "complete", registration: {...}, checked_at (RFC 3339 UTC)}.
+        Raises: check_registration_complete's reasons (NO_CONTRACT_CODE, CONTRACT_NOT_FINAL,
+        BUDGET_LINE_MISSING, EXPENSE_FACTOR_MISSING, FIELD_MISSING); STORE_UNREACHABLE. Rule: R28."""
+        subject = "ابلاغ قرارداد به پیمانکار"
+        now = self._clock.now()
+        try:
+            if self._registrations is not None:
+                registration = self.registration(contract_code, subject).to_dict()
+            else:
+                contract = usable_contract(self._transactions, contract_code)
+                check_payment_lines(contract.budget_line, contract.expense_factor, subject)
+                registration = {"code": contract.code, "stage": contract.stage, "budget_line": contract.budget_line,
+                                "expense_factor": contract.expense_factor}
+        except DomainError as err:
+            self._record_refusal("notification", contract_code, _Notification(contract_code), err)
+            raise
+        return {"contract_code": contract_code, "result": "complete", "registration": registration,
+                "checked_at": now.isoformat()}
+
+    def registration(self, contract_code: str, subject: str) -> RegistrationView:
+        """The contract's registration fetched by code from `registrations`, checked complete.
+
+        Raises: check_registration_complete's reasons (a code the transactions system does not know
+        is NO_CONTRACT_CODE); STORE_UNREACHABLE. Rule: R28, R29."""
+        assert self._registrations is not None, "registration() needs the stub's registrations reader"
+        reg = self._registrations.registration(contract_code)
+        if reg is None or reg.code != contract_code:
+            usable_contract(self._transactions, contract_code)  # a blank or unknown code counts as none
+            raise DomainError(Reason.NO_CONTRACT_CODE, f"کد «{contract_code}» در سامانهٔ معاملات نیست ({subject})")
+        check_registration_complete(reg, subject)
+        return reg
+
     # --- public API ---------------------------------------------------------------------
 
     def record_expense_document(self, req: ExpenseDocumentRequest) -> ExpenseDocument:
-        return self._keeping_refusals("expense_document", req.document_key, req, self._record_expense_document)
+        """Record one statement's expense document once (idempotent by `document_key`): with
+        `registrations`, the contract's complete registration first (R13: expense documents only once
+        every registration stage is complete; R28), then the payment gate's checks.
+
+        Raises: check_registration_complete's reasons, then the gate's (module docstring); each kept."""
+        def handle(r: ExpenseDocumentRequest) -> ExpenseDocument:
+            if self._registrations is not None:
+                self.registration(r.contract_code, f"سند هزینهٔ {r.statement_id}")
+            return self._record_expense_document(r)
+
+        return self._keeping_refusals("expense_document", req.document_key, req, handle)
 
     def pay(self, req: PaymentRequest) -> PaymentRecord:
-        return self._keeping_refusals("payment", req.payment_key, req, self._pay)
+        """Pay one statement once (idempotent by `payment_key`): the payment's data (R28, R29: class,
+        complete registration, the contract's budget-allocation code), then the payment gate.
+
+        Raises: check_payment_data's reasons, then the gate's (module docstring); each refusal kept."""
+        return self.pay_registered(req)[0]
+
+    def pay_registered(self, req: PaymentRequest) -> tuple[PaymentRecord, RegistrationView | None]:
+        """`pay`, with the registration it was checked against (None without `registrations`)."""
+        registered: list[RegistrationView | None] = []
+
+        def handle(r: PaymentRequest) -> PaymentRecord:
+            registered.append(self._check_payment_data(r))
+            return self._pay(r)
+
+        return self._keeping_refusals("payment", req.payment_key, req, handle), registered[0]
+
+    def _check_payment_data(self, req: PaymentRequest) -> RegistrationView | None:
+        subject = f"پرداخت {req.statement_id}"
+        if self._registrations is None:
+            check_payment_class(req.payment_class)
+            return None
+        reg = self._registrations.registration(req.contract_code)
+        if reg is None or reg.code != req.contract_code:
+            check_payment_class(req.payment_class)
+            self.registration(req.contract_code, subject)  # refuses: no code, unknown code
+        assert reg is not None
+        check_payment_data(reg, req.payment_class, req.budget_allocation_code, subject)
+        return reg
 
     def payment_for_statement(self, statement_id: str) -> PaymentRecord | None:
         with self._sessions() as session:
@@ -154,10 +263,20 @@ class FinancialSystemStub(TransactionsReadingStub):
 
     def _pay(self, req: PaymentRequest) -> PaymentRecord:
         _require_key(req.payment_key, "payment_key")
+
+        def stored(session: Session) -> tuple[ExtPayment | None, bool]:
+            # One read (keys only): whether a payment is stored under this key, and whether this
+            # statement was paid; the stored payment itself is loaded only when there is one.
+            rows = session.execute(_PAYMENT_BY_KEY_OR_STATEMENT, {"key": req.payment_key,
+                                                                  "statement_id": req.statement_id}).all()
+            mine = any(r.payment_key == req.payment_key for r in rows)
+            previous = session.scalar(select(ExtPayment).where(ExtPayment.payment_key == req.payment_key)) \
+                if mine else None
+            return previous, any(r.statement_id == req.statement_id for r in rows)
+
         row = self._record_once(
             req, select(ExtPayment).where(ExtPayment.payment_key == req.payment_key),
-            f"کلید پرداخت {req.payment_key}",
-            lambda session: self._existing_payment_for_statement(session, req.statement_id) is not None,
+            f"کلید پرداخت {req.payment_key}", stored,
             lambda checked: ExtPayment(payment_key=req.payment_key, **_charge_of(req),
                                        statement_xml_sha256=checked.xml_sha256, paid_at=self._clock.now()))
         if row is not None:
@@ -173,11 +292,11 @@ class FinancialSystemStub(TransactionsReadingStub):
 
     def _record_expense_document(self, req: ExpenseDocumentRequest) -> ExpenseDocument:
         _require_key(req.document_key, "document_key")
+        by_key = select(ExtExpenseDocument).where(ExtExpenseDocument.document_key == req.document_key)
         row = self._record_once(
-            req, select(ExtExpenseDocument).where(ExtExpenseDocument.document_key == req.document_key),
-            f"کلید سند {req.document_key}",
+            req, by_key, f"کلید سند {req.document_key}",
             # Expense documents are unique per statement by the schema; only payments ask "paid before?".
-            lambda session: False,
+            lambda session: (session.scalar(by_key), False),
             lambda checked: ExtExpenseDocument(document_key=req.document_key, **_charge_of(req),
                                                statement_xml_sha256=checked.xml_sha256,
                                                recorded_at=self._clock.now()))
@@ -187,15 +306,16 @@ class FinancialSystemStub(TransactionsReadingStub):
                           f"برای صورت‌وضعیت {req.statement_id} سند هزینه قبلاً ثبت شده است")
 
     def _record_once(self, req: StatementCharge, by_key: Select[_Row], key_label: str,
-                     paid_before: Callable[[Session], bool], build: Callable[[_Checked], _Row]) -> _Row | None:
+                     stored: Callable[[Session], tuple[_Row | None, bool]],
+                     build: Callable[[_Checked], _Row]) -> _Row | None:
         """The row for `req`, idempotent by its key: the row already stored under the key (it must record
         the same charge), else a new one built after every check; None when the unique statement_id
-        refused the new row for a statement another key already holds."""
+        refused the new row for a statement another key already holds. `stored(session)`: (the row under
+        the key, whether the statement was paid under another)."""
         with self._sessions() as session:
-            previous = session.scalar(by_key)
+            previous, already_paid = stored(session)
             if previous is not None:
                 return _same_request_or_refuse(previous, req, key_label)
-            already_paid = paid_before(session)
         row = build(self._check(req, already_paid))
         with self._sessions() as session:
             if inserted(session, row):
@@ -209,6 +329,7 @@ class FinancialSystemStub(TransactionsReadingStub):
 
     def _check(self, req: StatementCharge, already_paid: bool) -> _Checked:
         # The contract first: nothing about the statement is looked at for a contract without a code.
+        # Fetched by code even when its registration was (R28: the contract itself is what is paid on).
         contract = usable_contract(self._transactions, req.contract_code)
 
         statement = self._transactions.statement(req.statement_id) if not is_blank(req.statement_id) else None
@@ -245,16 +366,23 @@ class FinancialSystemStub(TransactionsReadingStub):
             self._record_refusal(kind, key, req, err)
             raise
 
-    def _record_refusal(self, kind: str, key: str, req: StatementCharge, err: DomainError) -> None:
+    def _record_refusal(self, kind: str, key: str, req: StatementCharge | _Notification, err: DomainError) -> None:
         amount_rial: object = req.amount_rial  # as the caller sent it, which may not be an int
         amount = amount_rial if isinstance(amount_rial, int) and not isinstance(amount_rial, bool) else None
-        with self._sessions() as session:
-            session.add(ExtFinancialRefusal(kind=kind, request_key=str(key or ""),
-                                            contract_code=str(req.contract_code or ""),
-                                            statement_id=str(req.statement_id or ""), amount_rial=amount,
-                                            reason=err.reason.value, detail=err.detail,
-                                            attempted_at=self._clock.now()))
-            session.commit()
+        with self._engine.begin() as conn:  # one plain INSERT in its own transaction: nothing is read back
+            conn.execute(_INSERT_REFUSAL, {
+                "kind": kind, "request_key": str(key or ""), "contract_code": str(req.contract_code or ""),
+                "statement_id": str(req.statement_id or ""), "amount_rial": amount, "reason": err.reason.value,
+                "detail": err.detail, "attempted_at": self._clock.now()})
+
+
+@dataclass(frozen=True)
+class _Notification:
+    """A refused notification as the refusals table keeps it (no statement, no amount)."""
+
+    contract_code: str
+    statement_id: str = ""
+    amount_rial: int | None = None
 
 
 def _require_key(key: str, name: str) -> None:

@@ -551,8 +551,9 @@ def receive_statement_signature(deps: Deps, tender_id: str, ref: str, xml: bytes
     turn it is (the supervisor named on the contract; the employer's reviewer; the deputy on the
     stricter path; the treasurer), and the domain's approval chain takes it
     (StatementApprovalChain.sign). When the path has signed, the statement is settled as the
-    rehearsal settles it (statements.settle_statement; project control records it). Returns
-    `statement_view`.
+    rehearsal settles it (statements.settle_statement; project control records it); an approved one
+    emits `eproc.statement.approved` and its payment request `eproc.payment.requested` (payment ref
+    `<ref>-pay`; ids only), which start the payment flow. Returns `statement_view`.
 
     Raises: NOT_FOUND; WRONG_STAGE (settled already; not this role's turn; stale upload);
     NOT_AUTHENTICATED (the signer is not the session's person); NOT_AUTHORISED (another role than the
@@ -600,6 +601,10 @@ def receive_statement_signature(deps: Deps, tender_id: str, ref: str, xml: bytes
     view = statement_view(deps, tender_id, ref)
     if chain.complete and view["result"] == APPROVED:
         events.emit(deps, events.statement_approved(tender_id, contract.tracking_number, contract.code, ref))
+        # The treasurer's signature closing an approved statement is its payment request (tender-rules.md
+        # chain: treasurer signs -> the financial system records the expense document and pays).
+        events.emit(deps, events.payment_requested(tender_id, contract.tracking_number, contract.code, ref,
+                                                   events.payment_ref_for(ref)))
     return view
 
 

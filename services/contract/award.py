@@ -8,6 +8,7 @@ from domain.money import apply_rate
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
 from services import tender as tender_svc
+from services.contract.blacklist import refuse_if_blacklisted
 from services.deps import Deps
 from signing.xmldsig import signed_document_root
 
@@ -52,7 +53,8 @@ def award_for(deps: Deps, tender_id: str, bidder: str) -> Award:
 
     Raises: STORE_TAMPERED (the tender's data differs from what was announced, or the bid set from
     what was receipted), WRONG_STAGE (minutes not final), INVALID_INPUT (bidder not ranked, or no bid stored),
-    QUORUM_NOT_MET (no chair in the session)."""
+    QUORUM_NOT_MET (no chair in the session), BLACKLISTED (the bidder's company is on the contractor
+    registry's blacklist today: audited as `contract.award_refused`; R25)."""
     xml, award, signer_ids = tender_svc.final_minutes(deps, tender_id)
     if bidder not in award.prices:
         raise DomainError(Reason.INVALID_INPUT, f"پیشنهاددهندهٔ «{bidder}» در رتبه‌بندی صورتجلسه نیست")
@@ -68,6 +70,9 @@ def award_for(deps: Deps, tender_id: str, bidder: str) -> Award:
         if bid is None and not offered:
             raise DomainError(Reason.INVALID_INPUT, f"پیشنهاد «{bidder}» ثبت نشده است")
         company_id = bid.company_id if bid is not None else offered[-1]
+    # R25: no contract for a contractor on the blacklist on the day the contract is taken from the award.
+    refuse_if_blacklisted(deps, company_id, deps.clock.now(), action="contract.award_refused", entity="tender",
+                          entity_id=tender_id, payload={"bidder": bidder})
     chair = tender_svc.chair_of(view, signer_ids)
     by_id = {mm.id: mm for mm in view.members}
     return Award(tender_id, view.spec.unit, view.spec.title, view.spec.kind.value, bidder, company_id, price,

@@ -281,6 +281,7 @@ def record_approval(deps: Deps, row: m.Contract, reg: ContractRegistration, act:
     # Asked before the write transaction: SQLite serialises writers and the registry read needs its own.
     role_check = answered(role_check, [(act.national_id, role, unit, now)])
     before = reg.stage
+    issued = False
     with deps.uow() as uow:
         row = reread_contract(uow, row)
         reg.approve(sdef.name, act, role_check, lambda unit_id, at: next_contract_code(deps, uow, unit_id, at))
@@ -307,7 +308,10 @@ def record_approval(deps: Deps, row: m.Contract, reg: ContractRegistration, act:
                        entity_id=row.tracking_number, payload={"code": reg.code})
             # The unit's first contract with workflow switches registration without workflow off (R27).
             rules_calendar.note_event(uow, row.unit_id, rules_calendar.FIRST_CONTRACT_WITH_WORKFLOW, now, reg.code, now)
+            issued = True
         uow.commit()
+    if issued:
+        notify_financial(deps, row.tracking_number)  # the contract is notified to the contractor (R28)
 
 
 def _approver(deps: Deps, reg: ContractRegistration, sdef: StageDef, role: str, at: datetime) -> str:
@@ -360,5 +364,51 @@ def register_without_workflow(deps: Deps, tender_id: str, bidder: str, terms: Co
         uow.record(at=now, actor=officer, action="contract.registered_without_workflow", entity="contract",
                    entity_id=row.tracking_number, payload={"code": direct.code})
         uow.commit()
+    notify_financial(deps, opened.tracking_number)  # the contract is notified to the contractor (R28)
     return state(deps, tender_id)
+
+
+# --- R28: the financial system is told when the contract is notified to the contractor -----------------
+FINANCIAL_NOTIFICATION = "financial_notification"  # data_json key: the financial system's accepted check
+
+
+def notify_financial(deps: Deps, tracking_number: str) -> str | None:
+    """Tell the financial system that the contract (by tracking number) was notified to the contractor
+    with its code, so that it checks the contract's complete registration (R28: at notification and
+    at every payment). Called when the code is issued (`record_approval`, `register_without_workflow`)
+    and again before each payment until it is accepted (services.contract.statements.request_payment),
+    so a refusal or an unreachable financial system loses nothing: the accepted check is stored on the
+    contract (`data_json["financial_notification"]`: registration seen, time UTC) and audited as
+    `contract.financial_notified`; a refusal is audited as `contract.financial_notification_refused`
+    with its reason code and the contract stays unmarked. Idempotent: a contract already marked, one
+    without a code, or no financial system configured asks nothing.
+
+    Returns "complete" (accepted now or before), the refusal's reason code, or None (nothing asked).
+    Raises: nothing of its own (the refusal is recorded, not raised). Rule: R28."""
+    financial = deps.financial
+    with deps.uow() as uow:
+        row = uow.contracts.by_tracking(tracking_number)
+    if financial is None or row is None or not row.code:
+        return None
+    if data_of(row).get(FINANCIAL_NOTIFICATION):
+        return "complete"
+    try:
+        checked = financial.contract_notified(row.code)
+    except DomainError as exc:
+        record_refusal(deps.sessions, exc, at=deps.clock.now(), actor=ENGINE_ACTOR,
+                       action="contract.financial_notification_refused", entity="contract",
+                       entity_id=row.tracking_number, payload={"code": row.code})
+        return exc.reason.value
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        stored = uow.contracts.by_tracking(tracking_number)
+        assert stored is not None
+        data = data_of(stored)
+        data[FINANCIAL_NOTIFICATION] = {"result": checked.get("result"), "checked_at": checked.get("checked_at"),
+                                        "registration": checked.get("registration")}
+        stored.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        uow.record(at=now, actor=ENGINE_ACTOR, action="contract.financial_notified", entity="contract",
+                   entity_id=tracking_number, payload={"code": stored.code, "checked_at": checked.get("checked_at")})
+        uow.commit()
+    return "complete"
 

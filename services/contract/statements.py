@@ -23,6 +23,7 @@ from lxml import etree
 from domain.contract.approval_chain import StatementApprovalChain
 from domain.contract.income import check_statement_allowed
 from domain.contract.payment import check_contract_usable, check_not_paid, payment_key
+from domain.contract.payment_data import STATEMENT_PAYMENT_CLASS, check_exemption
 from domain.contract.roles import Act
 from domain.contract.statement import (
     APPROVED,
@@ -40,12 +41,13 @@ from domain.documents.xmlcommon import new_document, sub, time_attrs
 from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
-from integrations.financial import ExpenseDocumentRequest, PaymentRequest
+from integrations.financial import ExemptPayments, ExpenseDocumentRequest, PaymentRequest
 from services import tender as tender_svc
+from services.contract.blacklist import check_contractor_not_blacklisted
 from services.contract.document import contract_for, data_of
 from services.contract.income import nature_of
 from services.contract.inputs import PaymentOrder, StatementRequest, inputs_for
-from services.contract.registration import contract_role_check
+from services.contract.registration import contract_role_check, notify_financial
 from services.deps import Deps
 from services.signers import COMPANY_SIGNATORY, trust_store
 from services.transactions_view import statement_key
@@ -380,7 +382,15 @@ def _attempt_key(tracking_number: str, ref: str) -> str:
 
 
 def request_payment(deps: Deps, tender_id: str, ref: str) -> PaymentOutcome:
-    """Ask the financial system to record the expense document and pay one statement."""
+    """Ask the financial system to record the expense document and pay one statement (payment order
+    `ref` of the tender's inputs), exactly once: the contract's code, budget line, expense factor and
+    budget-allocation code from its registered terms, payment class `after_expense` (R20, R29); a
+    notification the financial system refused earlier is asked again first (R28). A refusal — the
+    engine's (statement not settled, paid already, BLACKLISTED: the contractor on the blacklist
+    today, R25) or the financial system's (its reason code) — is stored and audited as
+    `payment.refused` and returned, never raised. Amounts in rials.
+
+    Raises: INVALID_INPUT (no financial system; no such payment order). Rule: R13, R18, R20, R25, R28, R29."""
     inputs = inputs_for(deps, tender_id)
     financial = deps.financial
     if financial is None:
@@ -400,19 +410,27 @@ def request_payment(deps: Deps, tender_id: str, ref: str) -> PaymentOutcome:
     skey = statement_key(contract.tracking_number, order.statement_ref)
     pkey = payment_key(code, skey)
     amount = statement.payable_rial if statement is not None and statement.result == APPROVED else 0
+    # The payment's data is the contract's registered terms (R20, R29): its budget line and expense
+    # factor, its budget-allocation code; a statement is paid after its expense document.
     budget_line, expense_factor = contract.budget_line or "", contract.expense_factor or ""
+    allocation = str(data_of(contract)["fields"].get("budget_allocation_code") or "")
     now = deps.clock.now()
     try:
         if statement is None or statement.result not in SETTLED:
             raise DomainError(Reason.STATEMENT_NOT_APPROVED, f"صورت‌وضعیت {order.statement_ref} بررسی نشده است")
         # The financial system would take the same key as a retry; a new request for a paid statement is refused.
         check_not_paid(order.statement_ref, paid_before)
+        # R25: nothing is paid to a contractor on the blacklist on the day of the payment.
+        check_contractor_not_blacklisted(deps, contract.contractor_id, now, f"پرداخت {ref}")
+        if code and code == contract.code:
+            notify_financial(deps, contract.tracking_number)  # a notification refused earlier is retried (R28)
         financial.record_expense_document(ExpenseDocumentRequest(
             document_key=f"expense:{pkey}", contract_code=code, statement_id=skey, budget_line=budget_line,
             expense_factor=expense_factor, amount_rial=amount))
         record = financial.pay(PaymentRequest(payment_key=pkey, contract_code=code, statement_id=skey,
-                                                  budget_line=budget_line, expense_factor=expense_factor,
-                                                  amount_rial=amount))
+                                              budget_line=budget_line, expense_factor=expense_factor,
+                                              amount_rial=amount, payment_class=STATEMENT_PAYMENT_CLASS,
+                                              budget_allocation_code=allocation))
     except DomainError as exc:
         with deps.uow() as uow:
             uow.payments.add(m.Payment(ref=ref, statement_id=statement.id if statement else None,
@@ -436,6 +454,37 @@ def request_payment(deps: Deps, tender_id: str, ref: str) -> PaymentOutcome:
                             "statement_xml_sha256": record.statement_xml_sha256})
         uow.commit()
     return PaymentOutcome(ref, "paid", None, record.amount_rial)
+
+
+def pay_exemption(deps: Deps, payment_key: str, exemption: str, amount_rial: int, payee: str,
+                  reference: str = "", contract_code: str = "", actor: str = ENGINE_ACTOR) -> dict[str, Any]:
+    """A payment exempt from the budget-line rule (R29: `initial_petty_cash`, `deposit_refund`,
+    `fee_refund`), without a status statement: asked of the financial system once per `payment_key`
+    (the same request again is the same payment), audited as `payment.exempt_paid` or, refused, as
+    `payment.exempt_refused` with its reason code. `payee`: the national ID paid; `contract_code`: the
+    contract it belongs to, if any (a deposit refund names it). Amount in rials.
+
+    Returns the payment as the financial system recorded it. Raises: INVALID_INPUT (unknown exemption;
+    a financial system that takes no exempt payments), the financial system's refusal. Rule: R29."""
+    financial = deps.financial
+    entity_id = f"exempt/{payment_key}"
+    try:
+        check_exemption(exemption)
+        if not isinstance(financial, ExemptPayments):
+            raise DomainError(Reason.INVALID_INPUT, "سامانهٔ مالی این فرایند پرداخت معاف از ردیف بودجه نمی‌پذیرد")
+        paid = financial.pay_exempt(payment_key, exemption, amount_rial, payee, reference, contract_code)
+    except DomainError as exc:
+        record_refusal(deps.sessions, exc, at=deps.clock.now(), actor=actor, action="payment.exempt_refused",
+                       entity="payment", entity_id=entity_id,
+                       payload={"exemption": exemption, "amount_rial": amount_rial, "payee": payee,
+                                "contract_code": contract_code})
+        raise
+    with deps.uow() as uow:
+        uow.record(at=deps.clock.now(), actor=actor, action="payment.exempt_paid", entity="payment",
+                   entity_id=entity_id, payload={"exemption": exemption, "amount_rial": amount_rial, "payee": payee,
+                                                 "contract_code": contract_code, "reference": reference})
+        uow.commit()
+    return paid
 
 
 # --- the order of events ------------------------------------------------------------------------------
