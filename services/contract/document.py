@@ -23,6 +23,7 @@ from store.uow import UnitOfWork
 
 NS = "urn:tehran:eproc:contract:1"
 DOC_KIND = "contract"
+STAGE_DOCS = "stage_documents"  # data_json key: the stage documents signed at the stations, as received
 
 
 def contract_for(uow: UnitOfWork, tender_id: str) -> m.Contract:

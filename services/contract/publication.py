@@ -2,6 +2,7 @@
 (R14): both fetch by contract code; every outcome is kept on the contract and audited."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from integrations.project_control import ProjectControlSystem
 from integrations.stubs.transparency import missing_fields
 from integrations.transparency import TransparencyPublisher
 from services import tender as tender_svc
-from services.contract.document import contract_for, data_of, signed_xml
+from services.contract.document import STAGE_DOCS, contract_for, data_of, signed_xml
 from services.deps import Deps
 from store.uow import record_refusal
 
@@ -45,6 +46,14 @@ def publication_data(deps: Deps, tender_id: str) -> dict[str, Any]:
             documents.append({"title": f"قرارداد امضاشده {row.code}", "url": f"eproc://contracts/{row.code}/contract.xml",
                               "sha256": hashlib.sha256(xml).hexdigest(), "format": "application/xml",
                               "content": xml})
+        # Approved at the stations (issue 13): each stage's document as its approver signed it.
+        for stage_doc in data.get(STAGE_DOCS) or []:
+            signed = base64.b64decode(stage_doc["xml_b64"])
+            file = f"{stage_doc['stage']}-{stage_doc['role']}"
+            documents.append({"title": f"امضای مرحلهٔ {stage_doc['stage']} قرارداد {row.code} ({stage_doc['role']})",
+                              "url": f"eproc://contracts/{row.code}/stages/{file}.xml",
+                              "sha256": hashlib.sha256(signed).hexdigest(), "format": "application/xml",
+                              "content": signed})
         published: dict[str, Any] = {
             "contract_code": row.code, "tender_id": tender_id, "title": f.get("subject"), "unit": row.unit_id,
             "unit_name": unit.name, "threshold_class": row.threshold_class,

@@ -179,3 +179,24 @@ def test_r13_contract_stages_and_statements_from_separate_stations(tmp_path):
     assert statement_signers == {people[n][0] for n in ("contractor", "supervisor", "reviewer", "treasurer")}
     assert serials <= station_serials
     assert world.staff["transactions_system"] not in stage_signers | statement_signers
+
+    # What the stations signed is what the transparency site publishes (R21): every stage's signed
+    # document, over the same JSON the HTTP publisher carries.
+    import json as _json
+
+    from config.settings import Settings
+    from eproc.wiring import production
+    from integrations.http.typed_json import decode, encode
+    from integrations.stubs.transparency import TransparencyPublisherStub
+    from services.contract.publication import publication_data
+    from store.db import make_engine
+    from store.stub_tables import create_stub_tables
+
+    deps = production(Settings(data_dir=server_dir), database_url=f"sqlite:///{server_dir / 'eproc.db'}")
+    data = decode(_json.loads(_json.dumps(encode(publication_data(deps, tid)))))
+    assert len(data["documents"]) == 6  # officer, legal, finance, treasurer, chair, contractor
+    site = make_engine(f"sqlite:///{tmp_path / 'site.db'}")
+    create_stub_tables(site)
+    published = TransparencyPublisherStub(site, deps.clock, publication_cutoff=deps.policy.publication.cutoff,
+                                          publisher_name="سایت شفافیت").publish(data)
+    assert published.status == "published" and published.contract_code == final["code"]
