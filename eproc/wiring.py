@@ -94,7 +94,7 @@ def _attach_stubs(deps: Deps, engine, clock: Clock) -> None:
     deps.portal = AnnouncementPortalStub(engine, clock)
     deps.notifier = SmsOutboxStub(engine, clock)
     deps.contractors = ContractorRegistryStub(engine, clock)
-    deps.financial = FinancialSystemStub(engine, transactions, clock)
+    deps.financial = FinancialSystemStub(engine, transactions, clock, registrations=transactions)  # R28 in full
     deps.project_control = ProjectControlStub(engine, transactions, clock)
     deps.publisher = TransparencyPublisherStub(engine, clock, publication_cutoff=deps.policy.publication.cutoff,
                                                publisher_name=deps.policy.publication.publisher)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
 
+from domain.contract.blacklist import in_force_on
+
 Decision = Literal["qualified", "rejected"]
 
 MIN_GRADE, MAX_GRADE = 1, 5  # contractor grades (رتبه) of the national classification
@@ -42,7 +44,7 @@ class BlacklistEntry:
     reference: str  # the ruling or letter that put it there
 
     def active_on(self, on_date: date) -> bool:
-        return self.start_date <= on_date and (self.end_date is None or on_date <= self.end_date)
+        return in_force_on(self, on_date)  # the rule's one home (R25)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,10 @@ class ContractorRegistry(Protocol):
         ...
 
     def add_to_blacklist(self, entry: BlacklistEntry) -> BlacklistEntry:
+        ...
+
+    def blacklist(self, on_date: date | None = None) -> list[BlacklistEntry]:
+        """The entries in force on `on_date` (every entry when None), oldest first."""
         ...
 
     def is_blacklisted(self, national_id: str, on_date: date) -> bool:

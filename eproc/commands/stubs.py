@@ -78,3 +78,52 @@ def serve(system: str = typer.Argument(..., help="financial | project-control | 
         uvicorn.run(service, host=host, port=port, log_level=log_level, server_header=False)
 
     run_command(go)
+
+
+@app.command("blacklist", help="ثبت محرومیت پیمانکار در فهرست پیمانکاران (شبیه‌ساز) — put a company on the "
+                               "contractor registry's blacklist (R25; the registry's stub on the engine's database)")
+def blacklist(company: str = typer.Option(..., "--company", help="شناسهٔ ملی شرکت — company national ID"),
+              start: str = typer.Option(..., "--from", help="از تاریخ (جلالی) — from (Jalali date)"),
+              end: str = typer.Option(None, "--to", help="تا تاریخ (جلالی؛ خالی: تا رفع) — to (empty: until lifted)"),
+              reason: str = typer.Option(..., "--reason", help="علت — reason"),
+              reference: str = typer.Option(..., "--reference", help="شمارهٔ رأی یا نامه — ruling or letter"),
+              json_out: bool = typer.Option(False, "--json")) -> None:
+    """The registry's own rules apply (a registered company, an end not before the start); a company the
+    engine knows but the registry's stub does not yet is registered there first from the engine's
+    companies table, as the real registry already holds every contractor."""
+    def go() -> None:
+        from domain.persian import clean_identifier, parse_jalali_date
+        from eproc.context import app_context
+        from eproc.output import console, emit_json
+        from integrations.contractor_registry import BlacklistEntry, Company
+        from integrations.stubs.contractor_registry import ContractorRegistryStub
+        from store.stub_tables import create_stub_tables
+
+        ctx = app_context()
+        ctx.migrate()
+        engine = ctx.sessions.kw["bind"]
+        create_stub_tables(engine)
+        registry = ContractorRegistryStub(engine, ctx.clock)
+        key = clean_identifier(company)
+        if registry.company(key) is None:
+            with ctx.uow() as uow:
+                known = uow.companies.get(key)
+                if known is not None:
+                    ceo = uow.people.get(known.ceo_national_id) if known.ceo_national_id else None
+                    registry.register_company(Company(known.national_id, known.name, known.economic_code,
+                                                      known.grade, known.ceo_national_id or "",
+                                                      ceo.full_name if ceo else ""))
+        entry = registry.add_to_blacklist(BlacklistEntry(key, parse_jalali_date(start),
+                                                         parse_jalali_date(end) if end else None, reason, reference))
+        with ctx.uow() as uow:
+            uow.record(at=ctx.clock.now(), actor="cli", action="registry.blacklisted", entity="company",
+                       entity_id=entry.company_id, payload={"from": entry.start_date.isoformat(),
+                                                            "to": entry.end_date.isoformat() if entry.end_date else None,
+                                                            "reference": entry.reference})
+            uow.commit()
+        result = {"company_id": entry.company_id, "from": entry.start_date.isoformat(),
+                  "to": entry.end_date.isoformat() if entry.end_date else None, "reason": entry.reason,
+                  "reference": entry.reference}
+        emit_json(result) if json_out else console.print(f"در فهرست محرومان ثبت شد: {entry.company_id}")
+
+    run_command(go, json_out)

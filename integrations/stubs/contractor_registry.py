@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from domain.contract.blacklist import blacklisting
 from domain.identity import validate_company_id, validate_economic_code, validate_national_id
 from domain.persian import clean_identifier, format_jalali_date, normalize
 from domain.reasons import DomainError, Reason
@@ -152,8 +153,7 @@ class ContractorRegistryStub(StubSystem):
         return [e for e in entries if on_date is None or e.active_on(on_date)]
 
     def is_blacklisted(self, national_id: str, on_date: date) -> bool:
-        key = clean_identifier(national_id)
-        return any(e.company_id == key for e in self.blacklist(on_date))
+        return blacklisting(self.blacklist(), national_id, on_date) is not None  # the rule's one home (R25)
 
     # --- publication (R25) --------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from domain.contract.blacklist import check_not_blacklisted
 from domain.persian import to_tehran
 from domain.reasons import DomainError
+from integrations.contractor_registry import ContractorRegistry
 from integrations.stubs.contractor_registry import ContractorRegistryStub
 from services.deps import Deps
 from store.stub_tables import create_stub_tables
@@ -26,8 +27,11 @@ from store.uow import record_refusal
 _REGISTRIES: weakref.WeakKeyDictionary[Engine, ContractorRegistryStub] = weakref.WeakKeyDictionary()
 
 
-def contractor_registry(deps: Deps) -> ContractorRegistryStub:
-    """The contractor registry on the application database (one per engine; its tables made once)."""
+def contractor_registry(deps: Deps) -> ContractorRegistry:
+    """The contractor registry wired into this process (`deps.contractors`, eproc.wiring), else its stub
+    on the application database (rehearsal worlds; one per engine, its tables made once)."""
+    if deps.contractors is not None:
+        return deps.contractors
     engine: Engine = deps.sessions.kw["bind"]
     found = _REGISTRIES.get(engine)
     if found is None:

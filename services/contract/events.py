@@ -8,7 +8,7 @@ the flow the event starts, which resumes from what is stored (a second event cha
     eproc.tender.contracted           eproc.tender.<tender id>          the tender's run           contract-registration
     eproc.contract.stage-approved     eproc.contract.<tracking number>  the API (a stage approved) contract-registration
     eproc.statement.submitted         eproc.statement.<statement id>    the API (the contractor)   status-statements
-    eproc.statement.approved          eproc.statement.<statement id>    the API (the last signer)  status-statements, payments
+    eproc.statement.approved          eproc.statement.<statement id>    the API (the last signer)  status-statements
     eproc.payment.requested           eproc.statement.<statement id>    the API (the treasurer's   payments
                                                                         signature approving it)
     eproc.payment.receipt-recorded    eproc.statement.<statement id>    the payment flow           status-statements
