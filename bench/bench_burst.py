@@ -548,7 +548,9 @@ def wrapped_app():
     from api.app import create_app
     from config.settings import get_settings
     from eproc import wiring
+    from signing.token import keep_sessions
 
+    keep_sessions()  # as `eproc serve` does (a long-running server keeps its token's session logged in)
     settings = get_settings()
     return create_app(wiring.production(settings), settings=settings)
 
@@ -567,12 +569,14 @@ def serve_wrapped(port: int, stats_path: Path | None, lock_submissions: bool, wo
     from api.app import create_app
     from config.settings import get_settings
     from eproc import wiring
+    from signing.token import keep_sessions
 
     if workers > 1:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         uvicorn.run("bench_burst:wrapped_app", factory=True, workers=workers, host="127.0.0.1", port=port,
                     log_level="info", server_header=False)
         return
+    keep_sessions()  # as `eproc serve` does
     settings = get_settings()
     app = create_app(wiring.production(settings), settings=settings)
     if lock_submissions:

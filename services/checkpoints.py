@@ -16,14 +16,17 @@ signs covers every entry written before it read the head."""
 from __future__ import annotations
 
 import threading
+import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cryptography import x509
 from lxml import etree
+from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from domain.documents.checkpoint import ChainHead, build_checkpoint, check_head, checkpoint_head
@@ -49,6 +52,43 @@ _ONE_AT_A_TIME = threading.Lock()
 # the very same document again is a no-op at the portal (a published checkpoint never changes), so it
 # is skipped; another document for that seq is still sent, and the portal refuses it.
 _LAST_PUBLISHED: weakref.WeakKeyDictionary[object, tuple[int, bytes]] = weakref.WeakKeyDictionary()
+# Per store: the newest checkpoint this process took or found in the store, with the moment
+# (time.monotonic) before the unit of work that read the head it signs began (guarded by
+# _ONE_AT_A_TIME). An entry committed before that moment was in that head: a receipt that asked for
+# its checkpoint before then is answered from here, without a unit of work (see `checkpoint`).
+_NEWEST: weakref.WeakKeyDictionary[sessionmaker, tuple[Checkpoint, float]] = weakref.WeakKeyDictionary()
+
+
+# Per SQLite database: the lock the receiving path's units of work take turns on (store_turn).
+_TURNS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_TURNS_LOCK = threading.Lock()
+_TURN_WAIT_S = 30.0  # as the store's SQLite busy timeout (store.db): then SQLite's own wait decides
+
+
+@contextmanager
+def store_turn(deps: Deps) -> Iterator[None]:
+    """Wrap a unit of work of the bid-receiving path (submission, its checkpoint): on SQLite, where
+    every unit of work begins IMMEDIATE and so holds the single write lock, this process's units of
+    work take turns on a lock of their own, so a waiting one starts the moment the previous one ends
+    instead of sleeping in SQLite's busy handler (which polls with pauses of up to 100 ms); reentrant
+    in a thread. On PostgreSQL it does nothing (its transactions run side by side).
+
+    Raises: nothing of its own (after waiting as long as the busy timeout it goes on, and SQLite's
+    own wait decides)."""
+    bind = deps.sessions.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        yield
+        return
+    with _TURNS_LOCK:
+        turn = _TURNS.get(bind)
+        if turn is None:
+            turn = _TURNS[bind] = threading.RLock()
+    got = turn.acquire(timeout=_TURN_WAIT_S)
+    try:
+        yield
+    finally:
+        if got:
+            turn.release()
 
 
 @dataclass(frozen=True)
@@ -83,8 +123,18 @@ def checkpoint(deps: Deps, reason: str, covering: int | None = None) -> Checkpoi
 
     Raises: AUDIT_APPEND_ONLY (the log no longer extends the newest checkpoint), TOKEN_NOT_FOUND
     (no engine signer), TOKEN_PIN_INVALID."""
+    asked = time.monotonic()  # entry `covering` is committed by now (the caller's unit of work ended)
     with _ONE_AT_A_TIME:
-        current = _take(deps, reason, covering)
+        known = _NEWEST.get(deps.sessions)
+        if covering is not None and known is not None and asked <= known[1] and covering <= known[0].seq:
+            # Its head was read after entry `covering` was committed, so it holds that entry (a group
+            # commit: the receipts written while the previous checkpoint was being signed).
+            current: Checkpoint | None = known[0]
+        else:
+            began = time.monotonic()
+            current = _take(deps, reason, covering)
+            if current is not None and (known is None or current.seq >= known[0].seq):
+                _NEWEST[deps.sessions] = (current, began)
         if current is not None and deps.portal is not None:
             _publish(deps.portal, current)
         return current
@@ -102,18 +152,17 @@ def _publish(portal: AnnouncementPortal, current: Checkpoint) -> None:
 
 
 def _take(deps: Deps, reason: str, covering: int | None) -> Checkpoint | None:
-    with deps.uow() as uow:
-        newest = uow.checkpoints.latest() if covering is not None else None
-        if covering is not None and newest is not None and newest.seq >= covering \
-                and uow.audit.hashes_at([newest.seq]).get(newest.seq) == newest.head_hash:
+    with store_turn(deps), deps.uow() as uow:
+        latest = uow.checkpoints.latest()
+        if covering is not None and latest is not None and latest.seq >= covering \
+                and uow.audit.hashes_at([latest.seq]).get(latest.seq) == latest.head_hash:
             # Signed after entry `covering` was written and the log still holds it there (else the
             # extension check below reports the cut or rewrite): it vouches for that entry.
-            return _of(newest)
+            return _of(latest)
         found = uow.audit.head()
         if found is None:
             return None
         head = ChainHead(*found)
-        latest = uow.checkpoints.latest()
         if latest is not None:
             _check_extends(uow, latest, head)
         current = _of(latest) if latest is not None and latest.seq == head.seq else None
@@ -122,7 +171,7 @@ def _take(deps: Deps, reason: str, covering: int | None) -> Checkpoint | None:
         signed = deps.engine().sign(build_checkpoint(head, deps.clock.now(), reason), deps.clock,
                                     ENGINE_ROLE, ENGINE_UNIT)
         xml = etree.tostring(signed, xml_declaration=True, encoding="UTF-8")
-        with deps.uow() as uow:
+        with store_turn(deps), deps.uow() as uow:
             row = uow.checkpoints.add_once(m.AuditCheckpoint(seq=head.seq, head_hash=head.hash,
                                                              taken_at=deps.clock.now(), reason=reason[:160], xml=xml))
             current = _of(row)

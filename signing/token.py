@@ -22,6 +22,13 @@ their own, as at their own station). `route_token(label, conf)` says which confi
 token; SoftHSM2 reads SOFTHSM2_CONF at C_Initialize, so opening a token of another store waits until
 no session of ours is open, then re-initialises the library on that store (about 0.2 ms). Unrouted
 labels live in the configuration the library was first loaded with. Vendor modules are never routed.
+
+Kept sessions (`keep_sessions()`, for long-running processes such as `eproc serve`): a token's
+logged-in session is kept open between uses instead of being logged out and closed, and the next
+`Token` of that label reuses it (still one thread at a time) when its PIN is the one the session
+logged in with; any other PIN logs the kept session out first, so a wrong PIN is still refused.
+Kept sessions are closed before the library switches stores or rescans for a new token, and a
+session that saw a token error is never kept. Off by default (rehearsals switch stores constantly).
 """
 from __future__ import annotations
 
@@ -119,6 +126,8 @@ class _Module:
         self.free = threading.Condition(self.lock)  # notified when a session closes (store switches wait)
         self.sessions: Counter[str] = Counter()  # our open sessions per token label
         self.held = threading.local()  # sessions the current thread holds open (`count`)
+        # label -> (logged-in session, its PIN) kept open between uses (keep_sessions); counted in `sessions`
+        self.kept: dict[str, tuple[Any, str]] = {}
         self.home_conf = os.environ.get("SOFTHSM2_CONF")  # the store the library is loaded with
         self.active_conf = self.home_conf
         try:
@@ -126,6 +135,19 @@ class _Module:
         except (OSError, RuntimeError) as exc:
             raise DomainError(Reason.TOKEN_NOT_FOUND, f"کتابخانهٔ PKCS#11 بارگذاری نشد: {path}",
                               error=type(exc).__name__) from None
+
+    def drop_kept(self, label: str | None = None) -> None:
+        """Log out and close the kept session of `label` (of every label: None). Caller holds `lock`."""
+        for kept_label in [label] if label is not None else list(self.kept):
+            found = self.kept.pop(kept_label, None)
+            if found is None:
+                continue
+            self.sessions[kept_label] -= 1
+            try:
+                found[0].close()
+            except p11.PKCS11Error:
+                pass  # token already gone: nothing left to close
+            self.free.notify_all()
 
     def _scan(self, label: str) -> pkcs11.Token | None:
         for slot in self.lib.get_slots(token_present=True):
@@ -149,6 +171,8 @@ class _Module:
         if conf is None:
             return
         with self.lock:
+            if self.active_conf != conf:
+                self.drop_kept()
             while self.active_conf != conf and +self.sessions:
                 if getattr(self.held, "count", 0):
                     raise DomainError(Reason.TOKEN_NOT_FOUND, f"توکن «{label}» در مخزن توکن دیگری است و نشست "
@@ -170,6 +194,8 @@ class _Module:
             # times before saying it is not there.
             for pause in RESCAN_PAUSES:
                 token = self._scan(label)
+                if token is None:
+                    self.drop_kept()
                 if token is None and not +self.sessions:
                     # SoftHSM sees tokens created after C_Initialize only after re-initialising;
                     # that would close every session, so it is done only when none is open.
@@ -206,6 +232,24 @@ def _token_lock(label: str) -> threading.RLock:
         if lock is None:
             lock = _TOKEN_LOCKS[label] = threading.RLock()
         return lock
+
+
+_KEEP = threading.Event()  # set: logged-in sessions are kept between uses (keep_sessions)
+
+
+def keep_sessions(enabled: bool = True) -> None:
+    """Keep each token's logged-in session open between uses in this process (see the module
+    docstring): a long-running server signing many documents (receipts in a deadline burst) then
+    pays C_OpenSession and C_Login once instead of at every signature. `False` closes the kept ones."""
+    if enabled:
+        _KEEP.set()
+        return
+    _KEEP.clear()
+    with _MODULES_LOCK:
+        modules = list(_MODULES.values())
+    for module in modules:
+        with module.lock:
+            module.drop_kept()
 
 
 def route_token(label: str, conf: str | os.PathLike[str]) -> None:
@@ -260,6 +304,8 @@ class Token:
         self._module_path = module
         self._module: _Module | None = None
         self._session: Any = None
+        self._login_pin: str | None = None  # the PIN this session logged in with (None: it did not log in)
+        self._failed = False  # a token error was seen: the session is never kept
 
     def __repr__(self) -> str:  # never shows the PIN
         return f"Token(label={self.label!r}, open={self._session is not None})"
@@ -281,17 +327,33 @@ class Token:
 
     def _open_locked(self, module: _Module, pin: str | None) -> None:
         with self._mapped(), module.lock:  # the store must not switch between finding and opening
+            kept = module.kept.pop(self.label, None)
+            if kept is not None:
+                if kept[1] == (pin or self._known_pin()) and (not _STORES or module.active_conf == _STORES.get(
+                        self.label, module.home_conf)):
+                    module.held.count = getattr(module.held, "count", 0) + 1
+                    self._module, self._session, self._login_pin = module, kept[0], kept[1]
+                    return
+                module.kept[self.label] = kept
+                module.drop_kept(self.label)  # another PIN (or store): it must log in afresh
             token = module.find_token(self.label)
+            login_pin: str | None = None
             if module.sessions[self.label] > 0:
                 # Login state is per process and token: another session of ours is
                 # logged in, so this one is too (C_Login would say USER_ALREADY_LOGGED_IN).
                 session = token.open(rw=True)
             else:
                 # Ask for the PIN only once the token is there, and only if we must log in.
-                session = token.open(rw=True, user_pin=pin or resolve_pin(self.label, self._pin))
+                login_pin = pin or resolve_pin(self.label, self._pin)
+                session = token.open(rw=True, user_pin=login_pin)
             module.sessions[self.label] += 1
             module.held.count = getattr(module.held, "count", 0) + 1
-        self._module, self._session = module, session
+        self._module, self._session, self._login_pin = module, session, login_pin
+
+    def _known_pin(self) -> str | None:
+        """The PIN from the settings, never prompted for (a kept session is reused only for it)."""
+        value = get_settings().token_pin(self.label)
+        return _normal_pin(value) if value else None
 
     def close(self) -> None:
         session, module = self._session, self._module
@@ -300,8 +362,12 @@ class Token:
             return
         try:
             with module.lock:
-                module.sessions[self.label] -= 1
                 module.held.count = max(getattr(module.held, "count", 1) - 1, 0)
+                if _KEEP.is_set() and self._login_pin is not None and not self._failed \
+                        and self.label not in module.kept:
+                    module.kept[self.label] = (session, self._login_pin)  # still open and counted
+                    return
+                module.sessions[self.label] -= 1
                 try:
                     session.close()
                 except p11.PKCS11Error:
@@ -325,8 +391,10 @@ class Token:
     @contextmanager
     def _mapped(self) -> Iterator[None]:
         """Translate pkcs11 exceptions; `from None` keeps pkcs11 tracebacks away from people."""
+        done = False
         try:
             yield
+            done = True
         except DomainError:
             raise
         except _PIN_ERRORS as exc:
@@ -351,6 +419,9 @@ class Token:
         except p11.PKCS11Error as exc:
             raise DomainError(Reason.TOKEN_NOT_FOUND, f"خطای توکن «{self.label}»",
                               error=type(exc).__name__) from None
+        finally:
+            if not done:
+                self._failed = True  # never kept after an error (a removed token, a closed session)
 
     def _still_present(self) -> bool:
         module = self._module or load_module(self._module_path)

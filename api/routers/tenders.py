@@ -17,12 +17,15 @@ signatory (services.tender.files.NOTICE_SIGNATORY), a company's registered signa
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.context import get_deps
@@ -208,14 +211,33 @@ async def post_bid(tender_id: str, request: Request, deps: DepsParam,
         raise DomainError(Reason.INVALID_INPUT, "پیشنهاد برای مناقصهٔ دیگری مهروموم شده است")
     if actor is not None and bid.company_id != actor.unit:
         raise DomainError(Reason.NOT_AUTHORISED, "نشست از آنِ شرکت دیگری است")
-    # A store read: in the thread pool, never on the event loop (on SQLite every unit of work waits
-    # for the write lock, which a submission in another thread may hold; the other uploads would stall).
-    await run_in_threadpool(files.check_announced, deps, tender_id)
+    if not _known_announced(deps, tender_id):
+        # A store read: in the thread pool, never on the event loop (on SQLite every unit of work waits
+        # for the write lock, which a submission in another thread may hold; the other uploads would stall).
+        await run_in_threadpool(files.check_announced, deps, tender_id)
+        _note_announced(deps, tender_id)
     result = await run_in_threadpool(submit_bid, deps, tender_id, bid.bidder_id, bid.company_id, bid.sealed,
                                      bid.manifest)
     if not result.accepted or result.receipt_xml is None:
         raise DomainError(result.reason or Reason.INVALID_INPUT, f"پیشنهاددهندهٔ «{bid.bidder_id}»")
     return _xml(result.receipt_xml, status=201, headers={"X-Eproc-Receipt-Seq": str(result.seq)})
+
+
+# Per store: the tenders `files.check_announced` found announced. Its answer is the tender row's
+# existence, and a tender row is never deleted: a positive answer holds for the life of the process,
+# and a deadline burst's bids skip that unit of work (a negative answer is asked again every time).
+_ANNOUNCED: weakref.WeakKeyDictionary[sessionmaker, set[str]] = weakref.WeakKeyDictionary()
+_ANNOUNCED_LOCK = threading.Lock()
+
+
+def _known_announced(deps: Deps, tender_id: str) -> bool:
+    with _ANNOUNCED_LOCK:
+        return tender_id in _ANNOUNCED.get(deps.sessions, ())
+
+
+def _note_announced(deps: Deps, tender_id: str) -> None:
+    with _ANNOUNCED_LOCK:
+        _ANNOUNCED.setdefault(deps.sessions, set()).add(tender_id)
 
 
 @router.get(

@@ -19,7 +19,7 @@ from domain.reasons import DomainError, Reason
 from domain.tender.state import check_submission_time
 from domain.xmlsafe import parse_untrusted
 from sealing.envelopes import SealedBid, bid_key_id, check_manifest, manifest_hashes
-from services.checkpoints import checkpoint
+from services.checkpoints import checkpoint, store_turn
 from services.deps import Deps
 from services.notify import notify
 from services.signers import COMPANY_SIGNATORY, ENGINE_ROLE, ENGINE_UNIT, SignerFacts, read_signer_facts, trust_store
@@ -132,7 +132,7 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
         parse_error = exc
     for round_no in range(_OPTIMISTIC_ROUNDS + 1):
         if round_no == _OPTIMISTIC_ROUNDS:  # last resort: judge, sign and write in one transaction
-            with deps.uow() as uow:
+            with store_turn(deps), deps.uow() as uow:
                 view = load_bid_terms(deps, tender_id, uow)
                 state = _BidderState.read(uow, tender_id, bidder_ref, company_id, manifest_doc, now)
                 outcome = _judge(deps, view, state, now, tender_id, bidder_ref, company_id, sealed, sealed_bytes,
@@ -142,14 +142,14 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
                                        signed_manifest)
                     uow.commit()
             break
-        with deps.uow() as uow:
+        with store_turn(deps), deps.uow() as uow:
             view = load_bid_terms(deps, tender_id, uow)
             state = _BidderState.read(uow, tender_id, bidder_ref, company_id, manifest_doc, now)
         outcome = _judge(deps, view, state, now, tender_id, bidder_ref, company_id, sealed, sealed_bytes,
                          signed_manifest, manifest_doc, parse_error)
         if not isinstance(outcome, _NewReceipt):
             break
-        with deps.uow() as uow:
+        with store_turn(deps), deps.uow() as uow:
             if not state.unchanged_in(uow, tender_id, bidder_ref, company_id):
                 continue  # another submission under this reference or company came first: judge again
             entry_seq = _write(uow, outcome, now, tender_id, bidder_ref, company_id, sealed, sealed_bytes,
@@ -271,7 +271,7 @@ def check_bidder_signature(deps: Deps, signed: bytes, company_id: str, received_
 
 def _record_refused_submission(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, now: datetime,
                                exc: DomainError) -> None:
-    with deps.uow() as uow:
+    with store_turn(deps), deps.uow() as uow:
         latest = uow.bids.latest(tender_id, bidder_ref)
         seq = (latest.seq + 1) if latest else 1
         uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=seq,

@@ -176,3 +176,74 @@ def test_r08_tender_data_rewritten_after_a_submission_is_caught_at_the_next(dist
     with pytest.raises(DomainError) as caught:
         _submit(world, scenario, bidder_id, *later)
     assert caught.value.reason.value == "STORE_TAMPERED"
+
+
+def test_r05_a_revocation_published_during_a_burst_refuses_every_submission_received_after_it(district):
+    """A burst of replacements from every bidder, 4 at a time; when two of the revoked bidder's have been
+    received, its signatory's certificate is revoked and the CRL recorded. Each of that bidder's
+    submissions that began after the CRL was recorded is refused (CERT_REVOKED); those that ended
+    before it was revoked were accepted; the other bidders' are all accepted."""
+    import queue
+    import time
+
+    from signing.token import keep_sessions
+
+    world, scenario = district
+    revoked_bidder = scenario.bidders[2].id
+    others = [b.id for b in scenario.bidders if b.id != revoked_bidder]
+    # Signed before the revocation, in the order they are sent: the revoked bidder's are interleaved.
+    order = [revoked_bidder if i % 2 == 0 else others[i % len(others)] for i in range(14)]
+    bids = [(b, *_sealed(world, scenario, b, f"0.{99 - i}")) for i, b in enumerate(order)]
+    pending: queue.Queue = queue.Queue()
+    for item in bids:
+        pending.put(item)
+    lock = threading.Lock()
+    received: list[tuple[str, float, float, object]] = []  # (bidder, began, ended, result)
+    revoked_at: dict[str, float] = {}
+    two_received = threading.Event()
+
+    def revoke_when_two_are_in():
+        two_received.wait(timeout=120)
+        revoked_at["began"] = time.monotonic()
+        nid = world.bidder_signatory[revoked_bidder]
+        for record in world.ca.registry.for_person(nid):
+            world.ca.revoke(record.serial, "keyCompromise", world.clock.now())
+        world.ca.crl(world.clock)
+        world.clock.advance(timedelta(minutes=1))
+        revoked_at["recorded"] = time.monotonic()
+
+    def sender():
+        while True:
+            try:
+                bidder_id, company_id, sealed, manifest = pending.get_nowait()
+            except queue.Empty:
+                return
+            if bidder_id == revoked_bidder and two_received.is_set():
+                while "recorded" not in revoked_at:  # the rest of its bids go after the revocation
+                    time.sleep(0.01)
+            began = time.monotonic()
+            result = _submit(world, scenario, bidder_id, company_id, sealed, manifest)
+            with lock:
+                received.append((bidder_id, began, time.monotonic(), result))
+                if sum(1 for r in received if r[0] == revoked_bidder) >= 2:
+                    two_received.set()
+
+    keep_sessions()  # as the server runs it
+    try:
+        _in_threads([sender] * 4 + [revoke_when_two_are_in])
+    finally:
+        keep_sessions(False)
+    assert len(received) == len(bids)
+    after = [r for b, began, _e, r in received if b == revoked_bidder and began > revoked_at["recorded"]]
+    before = [r for b, _b, ended, r in received if b == revoked_bidder and ended < revoked_at["began"]]
+    assert len(after) >= 2 and len(before) >= 2, (len(after), len(before))
+    assert all(r.accepted for r in before)
+    assert all(not r.accepted and r.reason.value == "BIDDER_SIGNATURE_INVALID" for r in after)
+    assert all(r.accepted for b, _b, _e, r in received if b != revoked_bidder), \
+        [(b, r.reason) for b, _b, _e, r in received if b != revoked_bidder and not r.accepted]
+    db = _db(world)
+    details = [json.loads(p)["detail"] for (p,) in db.execute(
+        "SELECT payload_json FROM audit_log WHERE action='bid.refused'").fetchall()
+        if json.loads(p)["bidder"] == revoked_bidder]
+    db.close()
+    assert details.count("CERT_REVOKED") >= len(after)
