@@ -17,6 +17,7 @@ from domain.reasons import Reason
 from flows import runtime
 from services.contract import events
 from tasks.contract import contract_state, pay_statement
+from tasks.notify import notify_contractor
 
 RESULT_FA = {"paid": "پرداخت شد", "refused": "رد"}
 
@@ -40,5 +41,7 @@ def payment_flow(tender_id: str, ref: str, payment_ref: str | None = None) -> di
         if asked and outcome.result == "paid" and before is not None:
             events.emit(runtime.deps(), events.receipt_recorded(tender_id, before.tracking_number, before.code, ref,
                                                                 outcome.ref))
+    if before is not None:
+        notify_contractor(before.tracking_number)  # the payment made, once (R26)
     return {"tender_id": tender_id, "ref": ref, "payment_ref": payment_ref,
             "payment": outcome.to_dict() if outcome is not None else None}

@@ -115,10 +115,14 @@ def check_payment_data(reg: RegistrationView, payment_class: str, budget_allocat
     the contract's own.
 
     Raises, first applicable: FIELD_MISSING / INVALID_INPUT (payment class), then
-    check_registration_complete's reasons, then INVALID_INPUT (another allocation code).
+    check_registration_complete's reasons, then FIELD_MISSING (a blank allocation code named), then
+    INVALID_INPUT (another allocation code).
     Rule: R28, R29."""
     check_payment_class(payment_class)
     check_registration_complete(reg, subject)
+    if budget_allocation_code is not None and not budget_allocation_code.strip():
+        raise DomainError(Reason.FIELD_MISSING, f"کد تأمین اعتبار پرداخت {subject}".strip(),
+                          fields="budget_allocation_code")
     if budget_allocation_code is not None and budget_allocation_code != reg.budget_allocation_code:
         raise DomainError(Reason.INVALID_INPUT,
                           f"کد تأمین اعتبار «{budget_allocation_code}» با کد قرارداد «{reg.budget_allocation_code}» "

@@ -30,8 +30,10 @@ def serve(host: str = typer.Option(None, "--host", help="نشانی شنود؛ �
         from api.app import create_app
         from config.settings import get_settings
         from eproc import wiring
+        from signing.token import keep_sessions
 
         settings = get_settings()
+        keep_sessions()  # one logged-in session per token and PIN for the server's life (the burst's receipts)
         app = create_app(wiring.production(settings), settings=settings)
         uvicorn.run(app, host=host or settings.api_host, port=port or settings.api_port, log_level=log_level,
                     server_header=False, proxy_headers=True, forwarded_allow_ips="127.0.0.1")

@@ -139,7 +139,7 @@ def test_r13_triggers_render_each_run_from_the_ids_its_event_carries(monkeypatch
     assert started_by == {events.TENDER_CONTRACTED: {"contract-registration"},
                           events.STAGE_APPROVED: {"contract-registration"},
                           events.STATEMENT_SUBMITTED: {"status-statements"},
-                          events.STATEMENT_APPROVED: {"status-statements", "payments"},
+                          events.STATEMENT_APPROVED: {"status-statements"},  # its payment-requested pays
                           events.PAYMENT_REQUESTED: {"payments"},
                           events.RECEIPT_RECORDED: {"status-statements"}}
     # scheduled flows stay as they are
