@@ -20,6 +20,7 @@ from domain.tender.state import check_submission_time
 from domain.xmlsafe import parse_untrusted
 from sealing.envelopes import SealedBid, bid_key_id, check_manifest, manifest_hashes
 from services.checkpoints import checkpoint, store_turn
+from services.contract.blacklist import check_contractor_not_blacklisted
 from services.deps import Deps
 from services.notify import notify
 from services.signers import COMPANY_SIGNATORY, ENGINE_ROLE, ENGINE_UNIT, SignerFacts, read_signer_facts, trust_store
@@ -110,7 +111,7 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
     of the notice (issue 12). A
     refusal is stored and audited and returned (never raised): LATE_SUBMISSION, INVALID_INPUT (larger than
     the policy's max_bid_bytes), MALFORMED_XML,
-    BIDDER_SIGNATURE_INVALID, BID_NOT_OWNED, ENVELOPE_TAMPERED. The same bid sent again gets the same receipt; a new
+    BIDDER_SIGNATURE_INVALID, BID_NOT_OWNED, BLACKLISTED (R25), ENVELOPE_TAMPERED. The same bid sent again gets the same receipt; a new
     bid of the same bidder supersedes the earlier one.
 
     Transactions (SQLite has one writer, and every unit of work takes its lock): everything the checks
@@ -187,6 +188,8 @@ def _judge(deps: Deps, view: BidTerms, state: _BidderState, now: datetime, tende
         assert manifest_doc is not None
         signer_serial = check_bidder_signature(deps, signed_manifest, company_id, now, facts=state.facts)
         _check_owner_rule(state.owner, state.refs, bidder_ref, company_id)
+        # R25: the company (authenticated by its signatory just above) may not be on the blacklist today.
+        check_contractor_not_blacklisted(deps, company_id, now, f"ارسال پیشنهاد {bidder_ref}")
         manifest = signed_document_root(manifest_doc)
         check_manifest(sealed, manifest)
         if sealed.tender_id != tender_id or sealed.bidder_id != bidder_ref:

@@ -247,3 +247,29 @@ def test_r05_a_revocation_published_during_a_burst_refuses_every_submission_rece
         if json.loads(p)["bidder"] == revoked_bidder]
     db.close()
     assert details.count("CERT_REVOKED") >= len(after)
+
+
+def test_r25_a_blacklisted_company_is_refused_at_submission_and_the_refusal_recorded(district):
+    """R25: the registry's blacklist is read at every submission; a company listed since this morning
+    is refused BLACKLISTED (stored and audited, as every refusal), one listed until yesterday is not."""
+    from datetime import date
+
+    from integrations.contractor_registry import BlacklistEntry, Company
+    from services.contract.blacklist import contractor_registry, tehran_day
+
+    world, scenario = district
+    registry = contractor_registry(world.deps)
+    today = tehran_day(world.clock.now())
+    listed, lapsed = scenario.bidders[0], scenario.bidders[1]
+    for b, start, end in ((listed, today, None), (lapsed, date(2000, 1, 1), today - timedelta(days=1))):
+        registry.register_company(Company(b.national_id, b.name, b.economic_code, b.grade,
+                                          world.bidder_signatory[b.id], f"مدیرعامل {b.name}"))
+        registry.add_to_blacklist(BlacklistEntry(b.national_id, start, end, "عدم انجام تعهدات", "COM-1400-7"))
+    refused = _submit(world, scenario, listed.id, *_sealed(world, scenario, listed.id, "0.97"))
+    assert not refused.accepted and refused.reason.value == "BLACKLISTED"
+    db = _db(world)
+    (reason, payload) = db.execute("SELECT reason, payload_json FROM audit_log WHERE action='bid.refused' "
+                                   "ORDER BY seq DESC").fetchone()
+    db.close()
+    assert reason == "BLACKLISTED" and json.loads(payload)["bidder"] == listed.id
+    assert _submit(world, scenario, lapsed.id, *_sealed(world, scenario, lapsed.id, "0.97")).accepted
