@@ -43,7 +43,7 @@ from domain.xmlsafe import parse_untrusted
 from services import tender as tender_svc
 from services.auth import VerifiedDocument
 from services.contract import events
-from services.contract.document import contract_document, data_of
+from services.contract.document import STAGE_DOCS, contract_document, data_of
 from services.contract.income import nature_of
 from services.contract.inputs import ContractTerms, StatementRequest
 from services.contract.registration import (
@@ -80,7 +80,6 @@ from signing.xmldsig import is_envelope, signatures as signatures_of, signed_doc
 from store import models as m
 from store.contract_registries import registries
 
-STAGE_DOCS = "stage_documents"  # data_json key: the signed stage documents as received
 SUPERVISOR = "supervisor"
 
 
