@@ -88,6 +88,7 @@ def notify_winner(deps: Deps, tender_id: str, bidder_id: str, version: int = 1) 
     chair = chair_of(view, signers)
     with deps.uow() as uow:
         row = uow.minutes.latest(tender_id, kind)
+        company = uow.bids.owner(tender_id, bidder_id)  # the registry's contacts are the company's (R26)
     if row is None:
         raise DomainError(Reason.WRONG_STAGE, "ابلاغ ماده ۱۸ هنوز تولید نشده است")
     if not complete(deps, tender_id, kind):
@@ -98,7 +99,7 @@ def notify_winner(deps: Deps, tender_id: str, bidder_id: str, version: int = 1) 
     notify(deps, bidder_id, "winner_notification",
             {"tender_title": view.spec.title, "amount_rial": award.prices.get(bidder_id),
              "signing_deadline": format_jalali_date(ev.signing_deadline(view.spec, notified_at))},
-            f"article18:{tender_id}:{bidder_id}")
+            f"article18:{tender_id}:{bidder_id}", company_id=company)
     return xml
 
 

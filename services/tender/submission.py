@@ -169,7 +169,7 @@ def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sea
     notify(deps, bidder_ref, "bid_receipt", {"tender_title": view.spec.title,
                                              "received_at": format_jalali_datetime(now),
                                              "receipt_id": f"{tender_id}/{bidder_ref}/{seq}"},
-           f"receipt:{tender_id}:{bidder_ref}:{seq}")
+           f"receipt:{tender_id}:{bidder_ref}:{seq}", company_id=company_id)
     return SubmissionResult(True, None, outcome.receipt_bytes, seq)
 
 
