@@ -107,8 +107,11 @@ class StackConfig:
                 "PREFECT_API_DATABASE_CONNECTION_URL": self.db_url(self.prefect_db, "asyncpg")}
 
     def worker_env(self) -> dict[str, str]:
-        """Flow runs inherit the worker's environment: the app database and the engine's settings."""
-        return {**self.prefect_env(), "EPROC_DATABASE_URL": self.app_url}
+        """Flow runs inherit the worker's environment: the app database and the engine's settings. The
+        worker asks for runs every 2 s (Prefect's default is 10 s, which alone made an event's run wait
+        11 s on average: bench/bench_events.py); PREFECT_WORKER_QUERY_SECONDS in the environment wins."""
+        poll = os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "2")
+        return {**self.prefect_env(), "EPROC_DATABASE_URL": self.app_url, "PREFECT_WORKER_QUERY_SECONDS": poll}
 
     @property
     def transactions_api_url(self) -> str:
