@@ -313,11 +313,15 @@ def seal_bid(tender_id: str, bidder_id: str, envelopes: Mapping[str, bytes],
 
 def open_envelope(sealed_bid: SealedBid, letter: str, private_key: X25519PrivateKey,
                   expected_sha256: str, *, tender_id: str | None = None,
-                  bidder_id: str | None = None) -> bytes:
+                  bidder_id: str | None = None, ciphertext_sha256: str | None = None) -> bytes:
     """Decrypt one envelope; touches no other envelope, so excluded bids' later ones stay sealed.
 
     `expected_sha256` comes from the receipt; `tender_id`/`bidder_id`, when given, are the ids
-    the caller expects this blob to belong to.
+    the caller expects this blob to belong to. `ciphertext_sha256`: the SHA-256 (hex) of this very
+    envelope's ciphertext when the caller has already computed it from the same bytes (the sitting
+    checks them against the signed manifest and receipt first: services.tender.submission.
+    signed_envelope_hash), so that a megabyte envelope is not hashed twice; computed here otherwise.
+    It is compared with `expected_sha256` either way.
     """
     if letter not in LETTERS:
         raise DomainError(Reason.INVALID_INPUT, f"حرف پاکت نامعتبر است: «{letter}»")
@@ -329,7 +333,7 @@ def open_envelope(sealed_bid: SealedBid, letter: str, private_key: X25519Private
         if given is not None and given != stored:
             raise DomainError(Reason.ENVELOPE_TAMPERED, f"پیشنهاد ذخیره‌شده به {what} دیگری تعلق دارد", letter=letter)
     env = sealed_bid.envelope(letter)
-    actual = hashlib.sha256(env.ciphertext).hexdigest()
+    actual = ciphertext_sha256 if ciphertext_sha256 is not None else hashlib.sha256(env.ciphertext).hexdigest()
     if not hmac.compare_digest(actual, expected):
         raise DomainError(Reason.ENVELOPE_TAMPERED, f"چکیدهٔ پاکت {letter} با رسید مطابقت ندارد", letter=letter)
 

@@ -26,8 +26,9 @@ from services import codec
 from services.deps import Deps
 from services.faults import crash_point
 from services.ports import Attendance
-from services.signers import current_certificate, trust_store
+from services.signers import SignerFacts, current_certificate, trust_store
 from services.tender.release import bid_parts, close_sitting, released_members, released_parts, sealed_header
+from services.tender.signer_facts import SittingSignerFacts
 from services.tender.status import set_status
 from services.tender.submission import (
     audited_receipts,
@@ -205,13 +206,16 @@ class _Ahead:
     of work, and checks each against the signed manifest and receipt (and, for A, the bidder's
     signature) while the sitting decrypts the ones before: reading a ciphertext and checking
     signatures and hashes decrypts nothing, so an excluded bid's later envelopes stay sealed (R08).
-    Each envelope's header is read once per bid and only that envelope's ciphertext is loaded."""
+    Each bid's header is read once (the headers of all current bids in one query) and only the opened
+    envelope's ciphertext is loaded."""
 
     def __init__(self, deps: Deps, rows: dict[str, m.Bid], receipts: dict[int, Any], batch: int = 8) -> None:
         self.deps, self.rows, self.receipts, self.batch = deps, rows, receipts, batch
         self.order = [b for b in rows if not isinstance(receipts.get(rows[b].id), DomainError)]
         self.position = {b: i for i, b in enumerate(self.order)}
         self.heads: dict[int, BlobHeader] = {}
+        self.prefixes: dict[int, bytes] | None = None  # each bid's first bytes, until its header is parsed
+        self.signer_facts = SittingSignerFacts()  # read batch by batch, kept for the sitting
         self.pending: dict[tuple[str, str], Future] = {}
         self.scheduled: dict[str, int] = {}  # letter -> position after the last bid scheduled
         self.pool: Any = (ThreadPoolExecutor(max_workers=AHEAD_THREADS, thread_name_prefix="sitting-ahead")
@@ -248,12 +252,18 @@ class _Ahead:
 
     def _prepare(self, bidder_ids: list[str], letter: str) -> dict[str, _Prepared]:
         out = {b: _Prepared() for b in bidder_ids}
-        if letter == Letter.A.value:
-            for b in bidder_ids:
-                out[b].signature = _catch(lambda b=b: self._signature(b))
+        facts: dict[str, SignerFacts | None] = {}
         with self.deps.uow() as uow:
+            if letter == Letter.A.value:  # the signers' registry roles and CRLs, in the reads' unit of work
+                for b in bidder_ids:
+                    row = self.rows[b]
+                    at = _catch(lambda row=row: receipt_time(self.receipts[row.id]))  # raised by _signature
+                    facts[b] = None if isinstance(at, DomainError) else self.signer_facts.facts(uow, row.manifest_xml, at)
             for b in bidder_ids:
                 out[b].sealed = _catch(lambda b=b: self._read(uow, self.rows[b], letter))
+        if letter == Letter.A.value:
+            for b in bidder_ids:
+                out[b].signature = _catch(lambda b=b: self._signature(b, facts[b]))
         for b in bidder_ids:
             sealed = out[b].sealed
             if isinstance(sealed, SealedBid):
@@ -262,12 +272,13 @@ class _Ahead:
                     row, self.receipts[row.id], sealed, letter))
         return out
 
-    def _signature(self, bidder_id: str) -> None:
+    def _signature(self, bidder_id: str, facts: SignerFacts | None) -> None:
         # The bidder's signature is checked again at opening, against the stored manifest, and must
         # be the one the engine's receipt recorded (a manifest re-signed later is not the bid).
         row = self.rows[bidder_id]
         receipt = self.receipts[row.id]
-        serial = check_bidder_signature(self.deps, row.manifest_xml, row.company_id, receipt_time(receipt))
+        serial = check_bidder_signature(self.deps, row.manifest_xml, row.company_id, receipt_time(receipt),
+                                        facts=facts)
         if receipt_facts(receipt)[3] != serial:
             raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, "امضاکنندهٔ فهرست با رسید سامانه یکی نیست")
 
@@ -278,7 +289,13 @@ class _Ahead:
         says, as SealedBid.from_bytes)."""
         head = self.heads.get(row.id)
         if head is None:
-            head = self.heads[row.id] = BlobHeader.parse(sealed_header(uow, row.id))
+            if self.prefixes is None:  # every current bid's header in one query (on SQLite, one blob read each)
+                self.prefixes = {bid_id: prefix for bid_id, _, _, prefix
+                                 in uow.bids.current_prefixes(row.tender_id, BlobHeader.PREFIX)}
+            prefix = self.prefixes.pop(row.id, None)
+            if prefix is None or BlobHeader.length_from_prefix(prefix) > len(prefix):  # as sealed_header reads it
+                prefix = sealed_header(uow, row.id)
+            head = self.heads[row.id] = BlobHeader.parse(prefix)
         span = head.span(letter)
         length, parts = uow.bids.sealed_slices(row.id, [span] if span is not None else [])
         if length != head.length:
@@ -324,8 +341,9 @@ def _opener(deps: Deps, view: TenderView, rows: dict[str, m.Bid], receipts: dict
                 raise step
         sealed, expected = ready.sealed, ready.expected
         assert isinstance(sealed, SealedBid) and isinstance(expected, str)
+        # signed_envelope_hash (ahead) hashed this very ciphertext and found `expected`: not hashed again.
         plain = open_envelope(sealed, letter.value, key_for(bidder_id, sealed), expected, tender_id=view.spec.id,
-                              bidder_id=bidder_id)
+                              bidder_id=bidder_id, ciphertext_sha256=expected)
         opened.append((bidder_id, letter.value))
         crash_point("envelope.decrypted")
         content = codec.to_domain(letter.value, sealed_content.decode_envelope(letter.value, plain,
