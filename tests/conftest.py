@@ -14,6 +14,36 @@ from store.migrate import upgrade
 from store.uow import UnitOfWork
 
 PG_URL = os.environ.get("EPROC_TEST_PG_URL")
+# The longest xdist groups (minutes each: the two halves of the stack tests and the contract-to-payment
+# test, each on a stack of its own, and the stations ceremony), sent to the workers first so that they do not end the run alone.
+FIRST_GROUPS = ("stack-1", "stack-2", "stack-contract", "stations-ceremony")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook of the same name
+def pytest_collection_modifyitems(config, items) -> None:
+    """In an xdist worker under `--dist loadgroup` (scripts/test.sh): a test in no xdist group joins its
+    module's group, so one worker runs the whole module and builds its module- and session-scoped
+    worlds once; FIRST_GROUPS are put first (scripts/test.sh keeps the collection order with
+    --no-loadscope-reorder), the rest keeping theirs; and each test's node id gets its group as
+    `@group`, which is how the scheduler groups tests. pytest-xdist 3.8 writes that suffix to
+    `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`): without this, every group
+    was ignored and each test was sent alone (two stacks, two ceremonies, two district-12 rehearsals)."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+
+    def group(item) -> str:
+        return str(item.get_closest_marker("xdist_group").args[0])
+
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+    items.sort(key=lambda item: FIRST_GROUPS.index(group(item)) if group(item) in FIRST_GROUPS
+               else len(FIRST_GROUPS))
+    if hasattr(items[0] if items else None, "_id"):  # pytest >= 9; before, xdist's `_nodeid` works
+        from _pytest.nodeid import coerce_node_id
+
+        for item in items:
+            item._id = coerce_node_id(f"{item.nodeid}@{group(item)}")
 
 
 def _pg_required() -> None:

@@ -223,7 +223,9 @@ def _migrate(url: str) -> None:
 
 def _zombie_automation(cfg: StackConfig) -> None:
     """Prefect's documented zombie detection: a flow run whose heartbeats stop (its worker or
-    machine died) is marked Crashed, so operators see it and can rerun it."""
+    machine died) is marked Crashed, so operators see it and can rerun it. A run suspended while
+    members act at their stations holds no process and sends no heartbeat: its suspension ends the
+    watch (its resumption starts a new one)."""
     name = "eproc-crashed-runs"
     base = cfg.api_url
     found = httpx.post(f"{base}/automations/filter", json={"automations": {"name": {"any_": [name]}}}, timeout=30)
@@ -239,9 +241,12 @@ def _zombie_automation(cfg: StackConfig) -> None:
                                                                         "prefect.flow-run.Completed",
                                                                         "prefect.flow-run.Failed",
                                                                         "prefect.flow-run.Cancelled",
-                                                                        "prefect.flow-run.Crashed"],
+                                                                        "prefect.flow-run.Crashed",
+                                                                        "prefect.flow-run.Suspended"],
                     "for_each": ["prefect.resource.id"], "threshold": 1, "within": cfg.zombie_after},
-        "actions": [{"type": "change-flow-run-state", "state": "CRASHED", "force": True,
+        # Not forced: Prefect then refuses to turn a run that already finished into Crashed (a heartbeat
+        # can reach the server after its Completed event), while a running or paused one still is.
+        "actions": [{"type": "change-flow-run-state", "state": "CRASHED", "force": False,
                      "message": f"بیش از {cfg.zombie_after} ثانیه ضربان قلب دریافت نشد"}],
     }
     httpx.post(f"{base}/automations/", json=body, timeout=30).raise_for_status()

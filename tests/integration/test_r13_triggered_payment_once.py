@@ -5,18 +5,27 @@ s1 was paid by p1 (p2 refused as paid twice), s2 was approved but its only order
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import sys
+from types import ModuleType
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.api.test_r21_ocds_api import copy_of_world_deps, district12_world
-
 pytestmark = pytest.mark.xdist_group("api-district12")
+
+
+def _ocds_api_tests() -> ModuleType:
+    """tests/api/test_r21_ocds_api, whose `district12_world` rehearses once per process: the module
+    pytest collected, if it did. pytest imports it by its file's name (`test_r21_ocds_api`: tests/api is
+    no package); importing it by its dotted name as well would make a second module with a second cache,
+    and so a second whole rehearsal in this worker (25 s alone, over 8 minutes in the loaded suite)."""
+    return sys.modules.get("test_r21_ocds_api") or importlib.import_module("tests.api.test_r21_ocds_api")
 
 
 @pytest.fixture(scope="module")
 def rehearsed(tmp_path_factory):
-    return district12_world(tmp_path_factory)
+    return _ocds_api_tests().district12_world(tmp_path_factory)
 
 
 @pytest.fixture
@@ -25,7 +34,7 @@ def deps(rehearsed, tmp_path):
     from services.transactions_view import StoreTransactionsSystem
 
     world, _report = rehearsed
-    copy = copy_of_world_deps(world, tmp_path)
+    copy = _ocds_api_tests().copy_of_world_deps(world, tmp_path)
     engine = copy.sessions.kw["bind"]
     financial = FinancialSystemStub(engine, StoreTransactionsSystem(copy.sessions), copy.clock)
     return dataclasses.replace(copy, financial=financial, contract_inputs=None)  # as in production

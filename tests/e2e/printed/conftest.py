@@ -25,9 +25,11 @@ class Rehearsal:
 def rehearsal(tmp_path_factory) -> Rehearsal:
     base = tmp_path_factory.mktemp("issue16")
     out, workdir = base / "out", base / "work"
-    env = {**os.environ, "COLUMNS": "80", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-           "PREFECT_HOME": os.environ.get("PREFECT_HOME", str(base / "prefect")), "TERM": "dumb",
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    # A rehearsal of its own: its own Prefect home (two local servers on one home's database can stall
+    # each other when the suite's workers run at once) and no token or engine settings of this process.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("EPROC_", "PREFECT_", "SOFTHSM2_CONF"))}
+    env = {**inherited, "COLUMNS": "80", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_HOME": str(base / "prefect"), "TERM": "dumb", "PREFECT_LOGGING_LEVEL": "WARNING"}
     done = subprocess.run([str(Path(sys.executable).parent / "eproc"), "pilot", "--out", str(out),
                            "--workdir", str(workdir)], env=env, capture_output=True, text=True, timeout=600,
                           cwd=ROOT)

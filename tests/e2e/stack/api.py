@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+POLL = 0.5  # seconds between two looks at the Prefect API while waiting
+
 
 class Api:
     def __init__(self, url: str) -> None:
@@ -49,7 +51,7 @@ class Api:
             found = what()
             if found:
                 return found
-            time.sleep(1)
+            time.sleep(POLL)
         raise AssertionError(f"timed out after {timeout:.0f}s: {message}")
 
     def wait_state(self, run_id: str, types: set[str], timeout: float) -> dict:

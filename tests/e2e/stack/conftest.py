@@ -55,8 +55,11 @@ def stack(tmp_path_factory):
     world_dir, run_dir = base / "world", base / "run"
     hsm = SoftHsm.for_process(world_dir / "tokens")  # the one this process uses, wherever it lives
     scenario = recent_scenario(base / "scenario.toml", "d12-stack")
+    # The workers poll the pool every second (Prefect's default, 10 s, adds up to 10 s to every start
+    # and every resume of a run); what the tests prove does not depend on how often they poll.
     env = {**os.environ, "EPROC_DATA_DIR": str(world_dir), "SOFTHSM2_CONF": str(hsm.conf_path),
-           "EPROC_TOKEN_PIN": PIN, "EPROC_DECISION_TIMEOUT": "900", "PYTHONPATH": str(ROOT)}
+           "EPROC_TOKEN_PIN": PIN, "EPROC_DECISION_TIMEOUT": "900", "PYTHONPATH": str(ROOT),
+           "PREFECT_WORKER_QUERY_SECONDS": "1"}
     s = Stack(run_dir, world_dir, env, {}, scenario)
     pg_dir = default_pg_dir(run_dir)
     shutil.rmtree(pg_dir, ignore_errors=True)  # a cluster left by an earlier run with the same base dir

@@ -12,7 +12,7 @@ import pytest
 
 from services.contract import events
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack-2")]  # tests/e2e/stack/test_stack.py
 TID = "EV-1"
 TRACKING = "TRK-EV-1"  # no contract is opened on the stack here: the flows find none and say so
 

@@ -1,6 +1,7 @@
 """`eproc up` / `eproc down`, operators' forms in the Prefect UI, scale-out over two workers, and
-failures (a worker killed mid-session, PostgreSQL restarted mid-run). Tests run in file order on
-one stack; the last one brings it down."""
+failures (a worker killed mid-session, PostgreSQL restarted mid-run). Tests run in file order, in two
+xdist groups (a stack each under scripts/test.sh, one stack without xdist); the last one brings its
+stack down."""
 from __future__ import annotations
 
 import os
@@ -17,8 +18,11 @@ from eproc.stack.postgres import Cluster
 from eproc.stack.procs import PidDir, descendants, listening, parent_of, stop
 from tests.e2e.stack.conftest import ARTIFACTS
 
-# One xdist worker keeps the whole stack session (servers, workers) to itself.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack")]
+# Two xdist groups, each on one worker with a stack of its own (the `stack` fixture is per process): the
+# stack tests take minutes, so they are shared out (stack-2 also holds test_r13_triggers, which runs
+# first, and test_up, which must run before any test starts the transactions API).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("stack-1")]
+STACK_2 = pytest.mark.xdist_group("stack-2")
 CHROMIUM = "/usr/bin/chromium"
 CHAIR = "5260181591"  # the district-12 chair's national ID (pilot/scenarios/district-12-asphalt.toml)
 
@@ -30,6 +34,7 @@ FULL_ATTENDANCE = {**{f"member_{i}": True for i in range(5)}, "confirmed": True,
 
 
 
+@STACK_2
 def test_up_starts_every_process_bound_to_localhost_with_deployments(stack, api):
     cfg = stack.config
     records = {r.name: r for r in PidDir(cfg.pids_dir).records()}
@@ -158,19 +163,22 @@ def _worker_of(stack, run: dict):
     return next(r for r in PidDir(stack.config.pids_dir).records() if r.name.startswith("worker") and r.pid == parent)
 
 
+@STACK_2
 def test_worker_killed_in_the_opening_session_is_crashed_and_rerun_gives_the_same_result(stack, world, api, schedule,
                                                                                           members):
     commission = members(world(["KILL-1", "REF-1"]))
-    reference = schedule("REF-1")
-    commission.release("REF-1")
-    ref_paused = api.paused_session(reference["id"], timeout=180)
-    api.finish_tender(reference["id"], api.answer(ref_paused["id"], FULL_ATTENDANCE),
-                      lambda kind: commission.sign("REF-1", kind))
     parent = schedule("KILL-1")
     commission.release("KILL-1")  # the releases are stored: the rerun asks nobody to release again
     paused = api.paused_session(parent["id"], timeout=180)
     rec = _worker_of(stack, api.run(parent["id"]))
     stop(rec, signal.SIGKILL, timeout=5)  # the worker and the flow processes it started, as if its machine died
+    # until Prefect notices the silence (no heartbeat for --crash-after seconds), the reference tender,
+    # with the same bids, runs from start to end on the worker left
+    reference = schedule("REF-1")
+    commission.release("REF-1")
+    ref_paused = api.paused_session(reference["id"], timeout=180)
+    api.finish_tender(reference["id"], api.answer(ref_paused["id"], FULL_ATTENDANCE),
+                      lambda kind: commission.sign("REF-1", kind))
     api.wait_state(parent["id"], {"CRASHED"}, timeout=180)
     from unittest import mock
 
@@ -224,6 +232,7 @@ def test_r08_nobody_releases_the_run_waits_suspended_holding_no_worker_and_ends_
     assert opened == 0
 
 
+@STACK_2
 def test_postgresql_restarted_during_a_run_the_run_completes(stack, world, api, schedule, members):
     commission = members(world(["PG-1"]))
     parent = schedule("PG-1")
@@ -289,6 +298,7 @@ def test_r15_monthly_reports_deployment_publishes_a_persian_table(stack, api):
     assert "منطقه" in data  # one row per unit and class, the district named in Persian
 
 
+@STACK_2
 def test_zz_down_stops_every_process_it_started(stack):
     records = PidDir(stack.config.pids_dir).records()
     out = stack.eproc("down", "--json")
