@@ -1,11 +1,18 @@
 """The transactions system as outside systems see it (integrations.transactions_api), read from the store.
 
 The financial and project-control systems fetch contracts by code and statements by id here, so
-what they record and pay is exactly what this system holds and has signed (R14, R18)."""
+what they record and pay is exactly what this system holds and has signed (R14, R18).
+
+Each answer is one prebuilt Core SELECT (built once at import, run with parameters: building a
+statement costs more than running it). `StoreTransactionsSystem.on_connection` runs the reads on a
+caller's connection, inside its transaction (the financial stub's payment gate decides on one
+connection and in one transaction: issue 13 benchmark, issue 15)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, exists, select
 from sqlalchemy.orm import sessionmaker
 
 from domain.contract.payment_data import RegistrationView
@@ -13,10 +20,39 @@ from domain.contract.statement import SETTLED
 from integrations.transactions_api import ContractInfo, StatementInfo
 from services.signers import COMPANY_SIGNATORY
 from store import models as m
-from store.contract_registries import registries
-from store.uow import UnitOfWork
 
 SEPARATOR = "/"
+
+_C = m.Contract.__table__
+_BL = m.BudgetLine.__table__
+_EF = m.ExpenseFactor.__table__
+_ST = m.StatusStatement.__table__
+_SIG = m.SignatureRow.__table__
+
+# The contract under a code with what its registration needs from the unit's budget-line registry and
+# the expense-factor registry (contract code, (unit, line code) and factor code are unique: at most one row).
+_CONTRACT_BY_CODE = (
+    select(_C.c.code, _C.c.tracking_number, _C.c.unit_id, _C.c.stage, _C.c.amount_rial, _C.c.budget_line,
+           _C.c.expense_factor, _C.c.contractor_id, _C.c.data_json, _BL.c.general_code,
+           _EF.c.id.label("factor_id"), _EF.c.approved_at.label("factor_approved_at"))
+    .select_from(_C)
+    .outerjoin(_BL, and_(_BL.c.unit_id == _C.c.unit_id, _BL.c.code == _C.c.budget_line))
+    .outerjoin(_EF, _EF.c.code == _C.c.expense_factor)
+    .where(_C.c.code == bindparam("code")))
+
+
+def _signed_by(role: str) -> Any:
+    return exists().where(_SIG.c.document_kind == "status_statement", _SIG.c.document_id == bindparam("sid"),
+                          _SIG.c.role == role, _SIG.c.reason.is_(None))
+
+
+# A statement by its contract's tracking number and its ref (both unique: at most one row), with whether
+# each party's signature verified.
+_STATEMENT = (
+    select(_C.c.code, _ST.c.result, _ST.c.payable_rial, _ST.c.xml,
+           _signed_by(COMPANY_SIGNATORY).label("by_contractor"), _signed_by("treasurer").label("by_treasurer"))
+    .select_from(_C).join(_ST, _ST.c.contract_id == _C.c.id)
+    .where(_C.c.tracking_number == bindparam("tracking"), _ST.c.ref == bindparam("ref")))
 
 
 def statement_key(tracking_number: str, ref: str) -> str:
@@ -25,17 +61,45 @@ def statement_key(tracking_number: str, ref: str) -> str:
 
 
 class StoreTransactionsSystem:
-    """integrations.transactions_api.TransactionsSystem over the engine's store."""
+    """integrations.transactions_api.TransactionsSystem over the engine's store (and the financial
+    stub's RegistrationReader). Each read runs on its own connection, or on the caller's connection
+    for a reader from `on_connection`."""
 
-    def __init__(self, sessions: sessionmaker) -> None:
+    def __init__(self, sessions: sessionmaker, *, _conn: Connection | None = None) -> None:
         self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]
+        self._conn = _conn
+        # A reader on a caller's connection serves one decision: a contract read once is the same
+        # contract for the rest of it (its registration and the contract itself are one row).
+        self._contracts: dict[str, Row[Any] | None] = {}
+
+    def on_connection(self, engine: Engine, conn: Connection) -> StoreTransactionsSystem | None:
+        """A reader running its reads on `conn` (a connection of `engine`, inside the caller's
+        transaction), remembering the contracts it read; None when `engine` is not this store's engine
+        (the caller then reads through this reader as it is)."""
+        if engine is not self._engine:
+            return None
+        return StoreTransactionsSystem(self._sessions, _conn=conn)
+
+    def _run(self, statement: Any, params: dict[str, Any]) -> Row[Any] | None:
+        if self._conn is not None:
+            return self._conn.execute(statement, params).first()
+        with self._engine.connect() as conn:
+            return conn.execute(statement, params).first()
+
+    def _contract_row(self, code: str) -> Row[Any] | None:
+        if self._conn is None:
+            return self._run(_CONTRACT_BY_CODE, {"code": code})
+        if code not in self._contracts:
+            self._contracts[code] = self._run(_CONTRACT_BY_CODE, {"code": code})
+        return self._contracts[code]
 
     def contract_by_code(self, code: str) -> ContractInfo | None:
+        """The contract under `code` (surrounding blanks ignored), or None (a blank code included)."""
         if not code or not str(code).strip():
             return None
-        with UnitOfWork(self._sessions) as uow:
-            row = uow.contracts.by_code(str(code).strip())
-            return _contract(row) if row is not None else None
+        row = self._contract_row(str(code).strip())
+        return _contract(row) if row is not None else None
 
     def registration(self, code: str) -> RegistrationView | None:
         """The registration of the contract under exactly this code, as the financial system checks it
@@ -44,39 +108,32 @@ class StoreTransactionsSystem:
         committee, budget-allocation code. None when no contract has this code (a blank code included)."""
         if not code or not str(code).strip():
             return None
-        with UnitOfWork(self._sessions) as uow:
-            row = uow.contracts.by_code(str(code).strip())
-            if row is None:
-                return None
-            kept = registries(uow)
-            line = kept.budget_line(row.unit_id, row.budget_line) if row.budget_line else None
-            factor = kept.expense_factor(row.expense_factor) if row.expense_factor else None
-            fields = json.loads(row.data_json or "{}").get("fields", {})
-            return RegistrationView(code=row.code, stage=row.stage, budget_line=row.budget_line or "",
-                                    budget_general_code=(line.general_code or "") if line is not None else "",
-                                    expense_factor=row.expense_factor or "",
-                                    expense_factor_approved=factor is not None and factor.approved_at is not None,
-                                    budget_allocation_code=str(fields.get("budget_allocation_code") or ""))
+        row = self._contract_row(str(code).strip())
+        if row is None:
+            return None
+        fields = json.loads(row.data_json or "{}").get("fields", {})
+        return RegistrationView(code=row.code, stage=row.stage, budget_line=row.budget_line or "",
+                                budget_general_code=(row.general_code or "") if row.budget_line else "",
+                                expense_factor=row.expense_factor or "",
+                                expense_factor_approved=bool(row.expense_factor) and row.factor_id is not None
+                                and row.factor_approved_at is not None,
+                                budget_allocation_code=str(fields.get("budget_allocation_code") or ""))
 
     def statement(self, statement_id: str) -> StatementInfo | None:
+        """The settled statement under `statement_id` (statement_key), or None (unknown, or in review)."""
         tracking, sep, ref = str(statement_id or "").rpartition(SEPARATOR)
         if not sep or not tracking or not ref:
             return None
-        with UnitOfWork(self._sessions) as uow:
-            contract = uow.contracts.by_tracking(tracking)
-            if contract is None:
-                return None
-            row = uow.statements.by_ref(contract.id, ref)
-            if row is None or row.result not in SETTLED:
-                return None
-            signed_roles = {s.role for s in uow.minutes.signatures("status_statement", statement_id) if s.reason is None}
-            return StatementInfo(id=statement_id, contract_code=contract.code or "", result=row.result,  # type: ignore[arg-type]
-                                 payable_rial=row.payable_rial if row.result == "approved" else 0,
-                                 signed_by_contractor=COMPANY_SIGNATORY in signed_roles,
-                                 signed_by_treasurer="treasurer" in signed_roles, signed_xml=row.xml or b"")
+        row = self._run(_STATEMENT, {"tracking": tracking, "ref": ref, "sid": statement_id})
+        if row is None or row.result not in SETTLED:
+            return None
+        return StatementInfo(id=statement_id, contract_code=row.code or "", result=row.result,
+                             payable_rial=row.payable_rial if row.result == "approved" else 0,
+                             signed_by_contractor=bool(row.by_contractor), signed_by_treasurer=bool(row.by_treasurer),
+                             signed_xml=row.xml or b"")
 
 
-def _contract(row: m.Contract) -> ContractInfo:
+def _contract(row: Row[Any]) -> ContractInfo:
     data = json.loads(row.data_json or "{}")
     title = data.get("fields", {}).get("subject", "")
     # Contracts registered before R30 were all expense contracts.

@@ -18,14 +18,24 @@ Without `registrations` (a
 rehearsal whose contracts were registered without the budget-line and expense-factor registries) a
 notification checks what the contract itself holds (code, `final`, budget line, expense factor) and a
 payment its class; the payment gate is the same either way.
+
+When the transactions system reads this stub's own database (services.transactions_view.
+StoreTransactionsSystem on the same engine: a ConnectionReader), a decision (a payment, an expense
+document, a notification) is one connection and one transaction: its reads, and the payment or the
+refusal it records, commit together, with statements built once at import. A new row refused by a
+unique key (a race lost to another request) rolls the decision back and is decided again in a new
+transaction: the same request under the same key is that row, a statement paid under another key is
+DUPLICATE_PAYMENT. Over another reader (HTTP, in memory) each local read and write is its own transaction.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
-from sqlalchemy import Engine, Select, bindparam, insert, or_, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.clock import Clock
@@ -55,12 +65,18 @@ from store.models import ExtFinReceipt
 from store.stub_tables import ExtExpenseDocument, ExtFinancialRefusal, ExtPayment
 
 _CHARGE_FIELDS = tuple(f.name for f in fields(StatementCharge))
-# Built once: every payment decision runs them (building a statement costs more than running it).
-_PAYMENT_BY_KEY_OR_STATEMENT = select(ExtPayment.payment_key, ExtPayment.statement_id).where(
-    or_(ExtPayment.payment_key == bindparam("key"), ExtPayment.statement_id == bindparam("statement_id")))
-_INSERT_REFUSAL = insert(ExtFinancialRefusal)
-_Row = TypeVar("_Row", ExtPayment, ExtExpenseDocument)
-_Req = TypeVar("_Req", bound=StatementCharge)
+# Built once: every decision runs them (building a statement costs more than running it).
+_PAYMENTS = cast(Table, ExtPayment.__table__)
+_DOCUMENTS = cast(Table, ExtExpenseDocument.__table__)
+_PAYMENTS_BY_KEY_OR_STATEMENT = select(_PAYMENTS).where(
+    or_(_PAYMENTS.c.payment_key == bindparam("key"), _PAYMENTS.c.statement_id == bindparam("statement_id")))
+_PAYMENT_BY_KEY = select(_PAYMENTS).where(_PAYMENTS.c.payment_key == bindparam("key"))
+_PAYMENT_OF_STATEMENT = select(_PAYMENTS.c.id).where(_PAYMENTS.c.statement_id == bindparam("statement_id"))
+_DOCUMENT_BY_KEY = select(_DOCUMENTS).where(_DOCUMENTS.c.document_key == bindparam("key"))
+_INSERT_PAYMENT = insert(_PAYMENTS)
+_INSERT_DOCUMENT = insert(_DOCUMENTS)
+_INSERT_REFUSAL = insert(cast(Table, ExtFinancialRefusal.__table__))
+_Req = TypeVar("_Req", bound="StatementCharge | _Notification")
 _Out = TypeVar("_Out")
 
 
@@ -77,12 +93,47 @@ class RegistrationReader(Protocol):
         ...
 
 
+@runtime_checkable
+class ConnectionReader(Protocol):
+    """A transactions system (and registration reader) on the stub's own database, which can run its
+    reads on the stub's connection: a decision is then one connection and one transaction."""
+
+    def on_connection(self, engine: Engine, conn: Connection) -> Any:
+        """The same reader running its reads on `conn` (of `engine`), or None when `engine` is not its own."""
+        ...
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """One decision's readers and its connection: `conn` when the readers read on it (everything the
+    decision reads and writes is one transaction), else None (each local read or write its own)."""
+
+    engine: Engine
+    conn: Connection | None
+    transactions: TransactionsSystem
+    registrations: RegistrationReader | None
+
+    @contextmanager
+    def local(self) -> Iterator[Connection]:
+        """The connection for the stub's own tables (a transaction of its own when the decision has none)."""
+        if self.conn is not None:
+            yield self.conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
+
+
+class _LostRace(Exception):
+    """The new row was refused by a unique key: another request stored its row first."""
+
+
 class FinancialSystemStub(TransactionsReadingStub):
     def __init__(self, engine: Engine, transactions: TransactionsSystem, clock: Clock, *,
                  registrations: RegistrationReader | None = None) -> None:
         super().__init__(engine, transactions, clock)
         self._engine = engine
         self._registrations = registrations
+        self._reads_on_connection = isinstance(transactions, ConnectionReader)
 
     # --- R28: the contract notified to the contractor -----------------------------------
 
@@ -96,29 +147,33 @@ class FinancialSystemStub(TransactionsReadingStub):
         BUDGET_LINE_MISSING, EXPENSE_FACTOR_MISSING, FIELD_MISSING); STORE_UNREACHABLE. Rule: R28."""
         subject = "ابلاغ قرارداد به پیمانکار"
         now = self._clock.now()
-        try:
-            if self._registrations is not None:
-                registration = self.registration(contract_code, subject).to_dict()
+
+        def handle(d: _Decision, _req: _Notification) -> dict[str, Any]:
+            if d.registrations is not None:
+                registration = self._registration(d, contract_code, subject).to_dict()
             else:
-                contract = usable_contract(self._transactions, contract_code)
+                contract = usable_contract(d.transactions, contract_code)
                 check_payment_lines(contract.budget_line, contract.expense_factor, subject)
                 registration = {"code": contract.code, "stage": contract.stage, "budget_line": contract.budget_line,
                                 "expense_factor": contract.expense_factor}
-        except DomainError as err:
-            self._record_refusal("notification", contract_code, _Notification(contract_code), err)
-            raise
-        return {"contract_code": contract_code, "result": "complete", "registration": registration,
-                "checked_at": now.isoformat()}
+            return {"contract_code": contract_code, "result": "complete", "registration": registration,
+                    "checked_at": now.isoformat()}
+
+        return self._decide("notification", contract_code, _Notification(contract_code), handle)
 
     def registration(self, contract_code: str, subject: str) -> RegistrationView:
         """The contract's registration fetched by code from `registrations`, checked complete.
 
         Raises: check_registration_complete's reasons (a code the transactions system does not know
         is NO_CONTRACT_CODE); STORE_UNREACHABLE. Rule: R28, R29."""
-        assert self._registrations is not None, "registration() needs the stub's registrations reader"
-        reg = self._registrations.registration(contract_code)
+        return self._registration(_Decision(self._engine, None, self._transactions, self._registrations),
+                                  contract_code, subject)
+
+    def _registration(self, d: _Decision, contract_code: str, subject: str) -> RegistrationView:
+        assert d.registrations is not None, "registration() needs the stub's registrations reader"
+        reg = d.registrations.registration(contract_code)
         if reg is None or reg.code != contract_code:
-            usable_contract(self._transactions, contract_code)  # a blank or unknown code counts as none
+            usable_contract(d.transactions, contract_code)  # a blank or unknown code counts as none
             raise DomainError(Reason.NO_CONTRACT_CODE, f"کد «{contract_code}» در سامانهٔ معاملات نیست ({subject})")
         check_registration_complete(reg, subject)
         return reg
@@ -131,12 +186,12 @@ class FinancialSystemStub(TransactionsReadingStub):
         every registration stage is complete; R28), then the payment gate's checks.
 
         Raises: check_registration_complete's reasons, then the gate's (module docstring); each kept."""
-        def handle(r: ExpenseDocumentRequest) -> ExpenseDocument:
-            if self._registrations is not None:
-                self.registration(r.contract_code, f"سند هزینهٔ {r.statement_id}")
-            return self._record_expense_document(r)
+        def handle(d: _Decision, r: ExpenseDocumentRequest) -> ExpenseDocument:
+            if d.registrations is not None:
+                self._registration(d, r.contract_code, f"سند هزینهٔ {r.statement_id}")
+            return self._record_expense_document(d, r)
 
-        return self._keeping_refusals("expense_document", req.document_key, req, handle)
+        return self._decide("expense_document", req.document_key, req, handle, self._document_after_lost_race)
 
     def pay(self, req: PaymentRequest) -> PaymentRecord:
         """Pay one statement once (idempotent by `payment_key`): the payment's data (R28, R29: class,
@@ -146,24 +201,28 @@ class FinancialSystemStub(TransactionsReadingStub):
         return self.pay_registered(req)[0]
 
     def pay_registered(self, req: PaymentRequest) -> tuple[PaymentRecord, RegistrationView | None]:
-        """`pay`, with the registration it was checked against (None without `registrations`)."""
+        """`pay`, with the registration it was checked against (None without `registrations`).
+
+        One decision is one connection and one transaction when the transactions system reads the
+        stub's own database (a ConnectionReader on its engine): the reads, and the payment or the
+        refusal, commit together."""
         registered: list[RegistrationView | None] = []
 
-        def handle(r: PaymentRequest) -> PaymentRecord:
-            registered.append(self._check_payment_data(r))
-            return self._pay(r)
+        def handle(d: _Decision, r: PaymentRequest) -> PaymentRecord:
+            registered.append(self._check_payment_data(d, r))
+            return self._pay(d, r)
 
-        return self._keeping_refusals("payment", req.payment_key, req, handle), registered[0]
+        return self._decide("payment", req.payment_key, req, handle, self._payment_after_lost_race), registered[0]
 
-    def _check_payment_data(self, req: PaymentRequest) -> RegistrationView | None:
+    def _check_payment_data(self, d: _Decision, req: PaymentRequest) -> RegistrationView | None:
         subject = f"پرداخت {req.statement_id}"
-        if self._registrations is None:
+        if d.registrations is None:
             check_payment_class(req.payment_class)
             return None
-        reg = self._registrations.registration(req.contract_code)
+        reg = d.registrations.registration(req.contract_code)
         if reg is None or reg.code != req.contract_code:
             check_payment_class(req.payment_class)
-            self.registration(req.contract_code, subject)  # refuses: no code, unknown code
+            self._registration(d, req.contract_code, subject)  # refuses: no code, unknown code
         assert reg is not None
         check_payment_data(reg, req.payment_class, req.budget_allocation_code, subject)
         return reg
@@ -261,78 +320,66 @@ class FinancialSystemStub(TransactionsReadingStub):
 
     # --- payment and expense document ---------------------------------------------------
 
-    def _pay(self, req: PaymentRequest) -> PaymentRecord:
+    def _pay(self, d: _Decision, req: PaymentRequest) -> PaymentRecord:
         _require_key(req.payment_key, "payment_key")
+        with d.local() as conn:
+            # One read: the payment stored under this key, and whether this statement was paid.
+            rows = conn.execute(_PAYMENTS_BY_KEY_OR_STATEMENT, {"key": req.payment_key,
+                                                                "statement_id": req.statement_id}).all()
+        previous = next((r for r in rows if r.payment_key == req.payment_key), None)
+        if previous is not None:
+            return _payment(_same_request_or_refuse(previous, req, f"کلید پرداخت {req.payment_key}"))
+        checked = self._check(d, req, any(r.statement_id == req.statement_id for r in rows))
+        values = {"payment_key": req.payment_key, **_charge_of(req), "statement_xml_sha256": checked.xml_sha256,
+                  "paid_at": self._clock.now()}
+        _insert_once(d, _INSERT_PAYMENT, values)
+        return PaymentRecord(**values)
 
-        def stored(session: Session) -> tuple[ExtPayment | None, bool]:
-            # One read (keys only): whether a payment is stored under this key, and whether this
-            # statement was paid; the stored payment itself is loaded only when there is one.
-            rows = session.execute(_PAYMENT_BY_KEY_OR_STATEMENT, {"key": req.payment_key,
-                                                                  "statement_id": req.statement_id}).all()
-            mine = any(r.payment_key == req.payment_key for r in rows)
-            previous = session.scalar(select(ExtPayment).where(ExtPayment.payment_key == req.payment_key)) \
-                if mine else None
-            return previous, any(r.statement_id == req.statement_id for r in rows)
-
-        row = self._record_once(
-            req, select(ExtPayment).where(ExtPayment.payment_key == req.payment_key),
-            f"کلید پرداخت {req.payment_key}", stored,
-            lambda checked: ExtPayment(payment_key=req.payment_key, **_charge_of(req),
-                                       statement_xml_sha256=checked.xml_sha256, paid_at=self._clock.now()))
-        if row is not None:
-            return _payment(row)
-        # Lost the race to another request (another key) that paid the statement.
-        with self._sessions() as session:
-            if session.scalar(select(ExtPayment).where(ExtPayment.statement_id == req.statement_id)):
-                raise DomainError(Reason.DUPLICATE_PAYMENT, f"statement={req.statement_id}")
+    def _payment_after_lost_race(self, d: _Decision, req: PaymentRequest) -> PaymentRecord:
+        """Our own retry may have won under the same key; else another request (another key) paid the statement."""
+        with d.local() as conn:
+            winner = conn.execute(_PAYMENT_BY_KEY, {"key": req.payment_key}).first()
+            paid = winner is None and conn.execute(_PAYMENT_OF_STATEMENT,
+                                                   {"statement_id": req.statement_id}).first() is not None
+        if winner is not None:
+            return _payment(_same_request_or_refuse(winner, req, f"کلید پرداخت {req.payment_key}"))
+        if paid:
+            raise DomainError(Reason.DUPLICATE_PAYMENT, f"statement={req.statement_id}")
         raise DomainError(Reason.STORE_UNREACHABLE, "payment insert failed without a conflicting row")
 
     def _existing_payment_for_statement(self, session: Session, statement_id: str) -> ExtPayment | None:
         return session.scalar(select(ExtPayment).where(ExtPayment.statement_id == statement_id))
 
-    def _record_expense_document(self, req: ExpenseDocumentRequest) -> ExpenseDocument:
+    def _record_expense_document(self, d: _Decision, req: ExpenseDocumentRequest) -> ExpenseDocument:
         _require_key(req.document_key, "document_key")
-        by_key = select(ExtExpenseDocument).where(ExtExpenseDocument.document_key == req.document_key)
-        row = self._record_once(
-            req, by_key, f"کلید سند {req.document_key}",
-            # Expense documents are unique per statement by the schema; only payments ask "paid before?".
-            lambda session: (session.scalar(by_key), False),
-            lambda checked: ExtExpenseDocument(document_key=req.document_key, **_charge_of(req),
-                                               statement_xml_sha256=checked.xml_sha256,
-                                               recorded_at=self._clock.now()))
-        if row is not None:
-            return _document(row)
+        with d.local() as conn:
+            previous = conn.execute(_DOCUMENT_BY_KEY, {"key": req.document_key}).first()
+        if previous is not None:
+            return _document(_same_request_or_refuse(previous, req, f"کلید سند {req.document_key}"))
+        # Expense documents are unique per statement by the schema; only payments ask "paid before?".
+        checked = self._check(d, req, False)
+        values = {"document_key": req.document_key, **_charge_of(req), "statement_xml_sha256": checked.xml_sha256,
+                  "recorded_at": self._clock.now()}
+        _insert_once(d, _INSERT_DOCUMENT, values)
+        return ExpenseDocument(**values)
+
+    def _document_after_lost_race(self, d: _Decision, req: ExpenseDocumentRequest) -> ExpenseDocument:
+        """Our own retry may have won under the same key; else the statement already has its document."""
+        with d.local() as conn:
+            winner = conn.execute(_DOCUMENT_BY_KEY, {"key": req.document_key}).first()
+        if winner is not None:
+            return _document(_same_request_or_refuse(winner, req, f"کلید سند {req.document_key}"))
         raise DomainError(Reason.INVALID_INPUT,
                           f"برای صورت‌وضعیت {req.statement_id} سند هزینه قبلاً ثبت شده است")
 
-    def _record_once(self, req: StatementCharge, by_key: Select[_Row], key_label: str,
-                     stored: Callable[[Session], tuple[_Row | None, bool]],
-                     build: Callable[[_Checked], _Row]) -> _Row | None:
-        """The row for `req`, idempotent by its key: the row already stored under the key (it must record
-        the same charge), else a new one built after every check; None when the unique statement_id
-        refused the new row for a statement another key already holds. `stored(session)`: (the row under
-        the key, whether the statement was paid under another)."""
-        with self._sessions() as session:
-            previous, already_paid = stored(session)
-            if previous is not None:
-                return _same_request_or_refuse(previous, req, key_label)
-        row = build(self._check(req, already_paid))
-        with self._sessions() as session:
-            if inserted(session, row):
-                return row
-        # Lost a race: our own retry may have won under the same key.
-        with self._sessions() as session:
-            winner = session.scalar(by_key)
-            return None if winner is None else _same_request_or_refuse(winner, req, key_label)
-
     # --- the rules ----------------------------------------------------------------------
 
-    def _check(self, req: StatementCharge, already_paid: bool) -> _Checked:
+    def _check(self, d: _Decision, req: StatementCharge, already_paid: bool) -> _Checked:
         # The contract first: nothing about the statement is looked at for a contract without a code.
         # Fetched by code even when its registration was (R28: the contract itself is what is paid on).
-        contract = usable_contract(self._transactions, req.contract_code)
+        contract = usable_contract(d.transactions, req.contract_code)
 
-        statement = self._transactions.statement(req.statement_id) if not is_blank(req.statement_id) else None
+        statement = d.transactions.statement(req.statement_id) if not is_blank(req.statement_id) else None
         if statement is None:
             raise DomainError(Reason.INVALID_INPUT, f"صورت‌وضعیت «{req.statement_id}» در سامانهٔ معاملات نیست")
         if statement.contract_code != req.contract_code:
@@ -358,18 +405,59 @@ class FinancialSystemStub(TransactionsReadingStub):
                               f"{statement.payable_rial} برابر نیست")
         return _Checked(contract, statement, sha256_hex(statement.signed_xml))
 
-    def _keeping_refusals(self, kind: str, key: str, req: _Req, handle: Callable[[_Req], _Out]) -> _Out:
-        """`handle(req)`, keeping a row for the refused-payments report when it raises a DomainError."""
-        try:
-            return handle(req)
-        except DomainError as err:
-            self._record_refusal(kind, key, req, err)
-            raise
+    # --- one decision ---------------------------------------------------------------------
 
-    def _record_refusal(self, kind: str, key: str, req: StatementCharge | _Notification, err: DomainError) -> None:
+    @contextmanager
+    def _decision(self) -> Iterator[_Decision]:
+        """The decision's readers on one connection and in one transaction (committed when the block
+        ends without an exception) when the transactions system reads this database; else as they are."""
+        bound = None
+        if self._reads_on_connection:
+            conn = self._engine.connect()
+            bound = cast(ConnectionReader, self._transactions).on_connection(self._engine, conn)
+            if bound is None:
+                conn.close()
+        if bound is None:
+            yield _Decision(self._engine, None, self._transactions, self._registrations)
+            return
+        registrations = self._registrations
+        if registrations is self._transactions:
+            registrations = bound
+        elif isinstance(registrations, ConnectionReader):
+            registrations = registrations.on_connection(self._engine, conn) or registrations
+        try:
+            with conn.begin():
+                yield _Decision(self._engine, conn, bound, registrations)
+        finally:
+            conn.close()
+
+    def _decide(self, kind: str, key: str, req: _Req, handle: Callable[[_Decision, _Req], _Out],
+                after_lost_race: Callable[[_Decision, _Req], _Out] | None = None) -> _Out:
+        """`handle(decision, req)` in one decision; a DomainError it raises is kept for the refused-payments
+        report in the same transaction, then raised. When the new row lost a race to a unique key, the
+        decision is rolled back and `after_lost_race` decides in a new one (its refusal kept as well)."""
+        try:
+            return self._decide_once(kind, key, req, handle)
+        except _LostRace:
+            assert after_lost_race is not None
+            return self._decide_once(kind, key, req, after_lost_race)
+
+    def _decide_once(self, kind: str, key: str, req: _Req, handle: Callable[[_Decision, _Req], _Out]) -> _Out:
+        refused: DomainError | None = None
+        with self._decision() as d:
+            try:
+                return handle(d, req)
+            except DomainError as err:
+                refused = err
+                self._record_refusal(d, kind, key, req, err)
+        assert refused is not None
+        raise refused
+
+    def _record_refusal(self, d: _Decision, kind: str, key: str, req: StatementCharge | _Notification,
+                        err: DomainError) -> None:
         amount_rial: object = req.amount_rial  # as the caller sent it, which may not be an int
         amount = amount_rial if isinstance(amount_rial, int) and not isinstance(amount_rial, bool) else None
-        with self._engine.begin() as conn:  # one plain INSERT in its own transaction: nothing is read back
+        with d.local() as conn:  # one plain INSERT: nothing is read back
             conn.execute(_INSERT_REFUSAL, {
                 "kind": kind, "request_key": str(key or ""), "contract_code": str(req.contract_code or ""),
                 "statement_id": str(req.statement_id or ""), "amount_rial": amount, "reason": err.reason.value,
@@ -397,24 +485,34 @@ def _same_as_contract(given: str, on_contract: str, label: str) -> None:
                           f"{label} «{given}» با {label} قرارداد «{on_contract}» یکسان نیست")
 
 
-def _charge_of(charge: StatementCharge | ExtPayment | ExtExpenseDocument) -> dict[str, Any]:
+def _charge_of(charge: StatementCharge | ExtPayment | Row[Any]) -> dict[str, Any]:
     """The charge's fields by name: contract code, statement id, budget line, expense factor, amount."""
     return {name: getattr(charge, name) for name in _CHARGE_FIELDS}
 
 
-def _same_request_or_refuse(row: _Row, req: StatementCharge, key_label: str) -> _Row:
+def _insert_once(d: _Decision, statement: Any, values: dict[str, Any]) -> None:
+    """Insert the decision's new row. Raises _LostRace when a unique key refused it (the decision's
+    transaction is then rolled back as the exception leaves it)."""
+    try:
+        with d.local() as conn:
+            conn.execute(statement, values)
+    except IntegrityError:
+        raise _LostRace from None
+
+
+def _same_request_or_refuse(row: Row[Any], req: StatementCharge, key_label: str) -> Row[Any]:
     """The row stored under the request's key, when it records the same charge; else the key was reused."""
     if _charge_of(row) != _charge_of(req):
         raise DomainError(Reason.INVALID_INPUT, f"{key_label} با درخواست دیگری به کار رفته است")
     return row
 
 
-def _payment(row: ExtPayment) -> PaymentRecord:
+def _payment(row: ExtPayment | Row[Any]) -> PaymentRecord:
     return PaymentRecord(payment_key=row.payment_key, **_charge_of(row),
                          statement_xml_sha256=row.statement_xml_sha256, paid_at=row.paid_at)
 
 
-def _document(row: ExtExpenseDocument) -> ExpenseDocument:
+def _document(row: Row[Any]) -> ExpenseDocument:
     return ExpenseDocument(document_key=row.document_key, **_charge_of(row),
                            statement_xml_sha256=row.statement_xml_sha256, recorded_at=row.recorded_at)
 

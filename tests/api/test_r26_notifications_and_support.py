@@ -35,11 +35,11 @@ def production_like(world, tmp_path_factory):
     """The world's store copied, with the outbox and the contractor registry on the copy and no
     rehearsal contacts; the winner (b3) registered with contacts, the runner-up (b4) without; the
     opening results the rehearsal sent its simulated bidders taken out of the copy's outbox."""
+    from sqlalchemy import text
+
     from integrations.contractor_registry import Company, Contacts
     from integrations.stubs.contractor_registry import ContractorRegistryStub
     from integrations.stubs.notifications import SmsOutboxStub
-
-    from sqlalchemy import text
 
     deps = copy_of_world_deps(world, tmp_path_factory.mktemp("r26"))
     engine = deps.sessions.kw["bind"]

@@ -63,6 +63,31 @@ def _every_form_field_has_its_persian_title(api, run_id: str) -> None:
         assert props[name].get("title") == field.title, name
 
 
+def _rendered_words(locator, phrase: str) -> tuple[dict, dict]:
+    """The on-screen boxes (left, right, top, height in CSS pixels) of the first and the last word of
+    `phrase`, at its first occurrence in one text node within `locator`: where the browser drew them."""
+    boxes = locator.evaluate("""(root, phrase) => {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        const words = phrase.split(" ");
+        const last = words[words.length - 1];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const at = node.data.indexOf(phrase);
+            if (at < 0) continue;
+            const box = (start, length) => {
+                const range = document.createRange();
+                range.setStart(node, start);
+                range.setEnd(node, start + length);
+                const b = range.getBoundingClientRect();
+                return {left: b.left, right: b.right, top: b.top, height: b.height};
+            };
+            return [box(at, words[0].length), box(at + phrase.length - last.length, last.length)];
+        }
+        return null;
+    }""", phrase)
+    assert boxes, f"«{phrase}» is not in the form"
+    return boxes[0], boxes[1]
+
+
 def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_continues(stack, world, api, schedule,
                                                                                         members):
     from playwright.sync_api import sync_playwright
@@ -99,6 +124,12 @@ def test_operator_answers_the_persian_attendance_form_in_the_ui_and_the_run_cont
             assert form.get_by_role("textbox").count() == 0  # nothing to type
             description = form.inner_text()
             assert "\u2067حضور در جلسهٔ" in description  # the sentence is isolated right-to-left
+            # ... and the browser lays it out right to left: of two words on one line, the one read
+            # first stands further right (measured on the rendered glyphs, not the source text)
+            for phrase in ("حضور در جلسهٔ", "تأیید رئیس جلسه"):
+                first, last = _rendered_words(form, phrase)
+                assert abs(first["top"] - last["top"]) < first["height"] / 2, (phrase, first, last)  # one line
+                assert first["left"] > last["right"] - 1, (phrase, first, last)
             form.screenshot(path=str(ARTIFACTS / "attendance-form.png"))
             with page.expect_response(lambda r: r.url.endswith("/resume"), timeout=60_000) as sent:
                 form.get_by_role("button", name="Submit").click()
