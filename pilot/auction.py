@@ -332,8 +332,8 @@ def rehearse(world: Any, sc: AuctionScenario) -> dict[str, Any]:
     """Announce, register, guarantees, offers and events in time order, then the online-auction flow;
     with a `[contract]`, the income contract's registration flow and the receipts at their times (R30);
     returns the report of scenario-format.md."""
-    from flows.contract_registration import contract_registration_flow
     from flows.online_auction import online_auction_flow
+    from pilot.contract_people import register_contract
     from pilot.contract_world import record_receipts
     from pilot.runner import announce, run_tags
 
@@ -344,7 +344,7 @@ def rehearse(world: Any, sc: AuctionScenario) -> dict[str, Any]:
     with run_tags(sc.tender.unit, "online_auction"):
         result = online_auction_flow(tender_id)
         if result.get("contract_bidder") and sc.contract is not None:
-            contract_registration_flow(tender_id, result["contract_bidder"])
+            register_contract(world, tender_id, result["contract_bidder"])  # approvals at stations
             record_receipts(world, tender_id)
     return build_report(world, sc, result)
 

@@ -20,7 +20,7 @@ from pilot.bidders import envelope_contents
 from pilot.contract_world import attach
 from pilot.evidence import write_bundle
 from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, tender_file, tender_id_of
-from pilot.world import World, build_world
+from pilot.world import Trainee, World, build_world
 from sealing.envelopes import SealedBid
 from services.deps import use
 from services.pricelists import OPERATOR_ROLE
@@ -168,10 +168,10 @@ def _tamper(world: World, bidder_id: str, letter: str) -> None:
 
 def rehearse(world: World) -> dict:
     """The whole rehearsal inside the world's container: notice, bids and events in time order,
-    the tender flow, then the contract flows; returns the report of scenario-format.md."""
-    from flows.contract_registration import contract_registration_flow
-    from flows.status_statement import statements_and_payments_flow
+    the tender flow, then the contract, its statements and payments with every person at their own
+    station (pilot.contract_people); returns the report of scenario-format.md."""
     from flows.tender import tender_flow
+    from pilot.contract_people import register_contract, statements_and_payments
 
     tender_id = tender_id_of(world.scenario)
     announce(world)
@@ -189,9 +189,10 @@ def rehearse(world: World) -> dict:
     with run_tags(world.scenario.tender.unit, world.scenario.tender.kind):
         result = tender_flow(tender_id)
         if result.get("contract_bidder") and world.scenario.contract is not None:
-            contract = contract_registration_flow(tender_id, result["contract_bidder"])
+            # Each approval, statement and signature at the person's own station (issue 13 part 6).
+            contract = register_contract(world, tender_id, result["contract_bidder"])
             if contract.get("code") or world.scenario.status_statements:
-                statements_and_payments_flow(tender_id)
+                statements_and_payments(world, tender_id)
     return pilot_report.build(world, result)
 
 
@@ -234,11 +235,20 @@ def _warm_prefect() -> threading.Thread | None:
 
 
 def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = None,
-              workdir: Path | None = None, policy: Policy | None = None, database_url: str | None = None) -> dict:
+              workdir: Path | None = None, policy: Policy | None = None, database_url: str | None = None,
+              trainee: Trainee | None = None) -> dict:
     """Build the simulated world of the scenario (in `workdir`, or a new temporary directory) and
-    rehearse it; with `out_dir`, write the evidence bundle there. Returns the report."""
+    rehearse it; with `out_dir`, write the evidence bundle there. `trainee`: a trainee plays one
+    person of a sealed-bid scenario on their own token (pilot.world.Trainee; docs/training.fa.md).
+    Returns the report. Raises: INVALID_INPUT (a trainee in an auction or deal scenario, or nobody of
+    the scenario), TOKEN_* (the trainee's token), and what the world and the rehearsal raise."""
     from pilot.auction import is_online_auction, run_online_auction
+    from pilot.contract_world import is_income_scenario
+    from pilot.realestate import is_deal
 
+    path = scenario_path or DEFAULT_SCENARIO
+    if trainee is not None and (is_online_auction(path) or is_deal(path) or is_income_scenario(path)):
+        raise DomainError(Reason.INVALID_INPUT, "کارآموز فقط سناریوی مناقصه با قرارداد هزینه‌ای را با توکن خودش اجرا می‌کند")
     if is_online_auction(scenario_path or DEFAULT_SCENARIO):  # its own flow and report (issue 14)
         return run_online_auction(scenario_path or DEFAULT_SCENARIO, out_dir, workdir, policy, database_url)
     from pilot.realestate import is_deal, run_deal
@@ -253,7 +263,7 @@ def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = No
     policy = policy or load_policy(get_settings().policy_file)
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="eproc-pilot-"))
     warming = _warm_prefect()  # Prefect's local server starts on the other core while the world is built
-    world = build_world(scenario, base, policy, database_url)
+    world = build_world(scenario, base, policy, database_url, trainee=trainee)
     attach(world)  # the financial, project-control and transparency stubs on the pilot's database
     if warming is not None:
         warming.join()

@@ -16,6 +16,7 @@ and serves rehearsals and tests, nothing else; EPROC_PILOT_CACHE=off builds ever
 scratch, EPROC_PILOT_CACHE=<dir> keeps the templates there."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ from domain.documents.pricelist import PriceItem, PriceListContent, check_domain
 from domain.formulas import Formula
 from domain.identity import validate_national_id
 from domain.persian import to_tehran
+from domain.reasons import DomainError, Reason
 from pilot.decisions import ScriptedDecisions
 from pilot.scenario import Scenario
 from services.certificate_registry import SqlCertificateRegistry
@@ -46,7 +48,7 @@ from signing.ca import MunicipalCA
 from signing.keytransport import choose_mechanism
 from signing.registry import InMemoryCertificateRegistry
 from signing.softhsm import SoftHsm
-from signing.token import Token
+from signing.token import Token, resolve_pin
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from store.uow import UnitOfWork
@@ -89,6 +91,20 @@ def simulated_mobile(seed: str) -> str:
     return "0912" + str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:7]
 
 
+@dataclass(frozen=True)
+class Trainee:
+    """A trainee rehearsing with their own token (docs/training.fa.md): `who` is the person they play
+    (a staff role such as `treasurer`, `supervisor`, a commission member id or role, a bidder id for
+    its signatory, or a national ID of the scenario), `token_label` their token's label in the SoftHSM2
+    store of `conf` (default: SOFTHSM2_CONF of the environment), `pin` their PIN (default:
+    EPROC_TOKEN_PIN_<LABEL> / EPROC_TOKEN_PIN, else asked)."""
+
+    who: str
+    token_label: str
+    conf: str | None = None
+    pin: str | None = None
+
+
 @dataclass
 class World:
     scenario: Scenario
@@ -105,6 +121,8 @@ class World:
     stations: Any = None  # pilot.stations.PilotStations: the people's clients of the API
     shared_tokens: bool = False  # every token in the process's own SoftHSM directory, one PIN
     template: WorldTemplate | None = None  # the cached template this world's CA and tokens come from
+    trainee: Trainee | None = None  # a trainee playing one person on their own token
+    trainee_nid: str | None = None  # the national ID of the person the trainee plays
 
     @property
     def unit(self) -> str:
@@ -115,11 +133,16 @@ class World:
 
 
 def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url: str | None = None, *,
-                shared_tokens: bool = False) -> World:
+                shared_tokens: bool = False, trainee: Trainee | None = None) -> World:
     """The scenario's world in `base_dir` (reused when it exists: a rerun after a crash). Each person
     gets a token directory and PIN of their own, unless `shared_tokens` (the process's own directory,
-    SHARED_PIN, for stack workers that open members' tokens). Raises: what the API and stores raise."""
+    SHARED_PIN, for stack workers that open members' tokens); the person `trainee` plays is enrolled
+    on the trainee's own token instead. Raises: INVALID_INPUT (a trainee who is nobody of the
+    scenario), TOKEN_* (the trainee's token), and what the API and stores raise."""
     base_dir.mkdir(parents=True, exist_ok=True)
+    if trainee is not None and trainee.conf is None:
+        # Read now: opening the simulated people's tokens switches SOFTHSM2_CONF between their stores.
+        trainee = dataclasses.replace(trainee, conf=os.environ.get("SOFTHSM2_CONF"))
     if shared_tokens:
         SoftHsm.for_process(base_dir / "tokens")  # before the PKCS#11 module is first loaded
     url = database_url or f"sqlite:///{base_dir / 'eproc.db'}"
@@ -150,7 +173,7 @@ def build_world(scenario: Scenario, base_dir: Path, policy: Policy, database_url
     world = World(scenario, base_dir, engine, clock, policy, ca,
                   Deps(sessions=sessions, clock=clock, policy=policy, ca_cert=ca.certificate, signers=signers,
                        decisions=ScriptedDecisions(scenario, lambda: world.stations)), shared_tokens=shared_tokens,
-                  template=template)
+                  template=template, trainee=trainee)
     _registries(world)
     _people_and_tokens(world)
     world.deps.engine_signer = signers.get(world.staff["transactions_system"])
@@ -179,6 +202,8 @@ def token_label(world: World, nid: str) -> str:
 def _enroll(world: World, nid: str, name: str) -> Signer:
     """The person's own token directory and PIN (created once per world, from the world's template
     when it has one), their key and certificate."""
+    if world.trainee is not None and nid == world.trainee_nid:
+        return _enroll_trainee(world, world.trainee, nid, name)
     label = token_label(world, nid)
     mechanism = None
     if world.shared_tokens:
@@ -210,6 +235,76 @@ def _enroll(world: World, nid: str, name: str) -> Signer:
     signer = Signer(nid, label, KEY, cert, pin)
     world.deps.signers.add(signer)
     return signer
+
+
+def trainee_person(world: World, who: str) -> str:
+    """The national ID of the person a trainee plays: a staff role (`contracts_officer`, `treasurer`,
+    `employer_reviewer`, `deputy`, `supervisor`), a commission member id or its role (the principal),
+    a bidder id (its signatory), or a national ID of the scenario's people.
+
+    Raises: INVALID_INPUT (nobody of the scenario)."""
+    sc = world.scenario
+    if who in world.member_nid:
+        return world.member_nid[who]
+    if who in world.bidder_signatory:
+        return world.bidder_signatory[who]
+    if who in world.staff and who != "transactions_system":
+        return world.staff[who]
+    principal = next((m.national_id for m in sc.commission if m.role == who and m.alternate_for is None), None)
+    if principal is not None:
+        return principal
+    if who in {nid for nid, _ in people_of(sc)}:
+        return who
+    raise DomainError(Reason.INVALID_INPUT, f"«{who}» در سناریوی «{sc.scenario.name}» نیست: یک سمت (مثلاً treasurer)، "
+                                            "شناسهٔ عضو کمیسیون یا پیشنهاددهنده، یا کد ملی یکی از افراد سناریو")
+
+
+def _enroll_trainee(world: World, trainee: Trainee, nid: str, name: str) -> Signer:
+    """The trainee's own token (its store routed in this process, their PIN): their key and this
+    world's certificate for it. On a rerun the registered certificate is used again; a key under
+    KEY whose certificate this world's CA issued is adopted; else a key is generated on the token
+    (under KEY, or `KEY-<world tag>` when KEY holds another CA's certificate) and certified.
+
+    Raises: TOKEN_NOT_FOUND (no store, or no such token), TOKEN_PIN_INVALID, INVALID_INPUT."""
+    conf = trainee.conf
+    if not conf or not Path(conf).is_file():
+        raise DomainError(Reason.TOKEN_NOT_FOUND, "پیکربندی SoftHSM2 کارآموز (SOFTHSM2_CONF) پیدا نشد")
+    label = trainee.token_label
+    token_module.route_token(label, conf)
+    pin = resolve_pin(label, trainee.pin)
+    with Token(label, pin=pin) as token:
+        existing = [r for r in world.ca.registry.for_person(nid) if r.token_label == label]
+        if existing:
+            key, cert = existing[-1].key_label, existing[-1].certificate()
+        else:
+            key = _trainee_key(world, token)
+            der = token.certificate(key) if token.has_key(key) else None
+            if der is not None:
+                cert = x509.load_der_x509_certificate(der)
+                world.ca.adopt(nid, token, key, cert)
+            else:
+                cert = world.ca.enroll(nid, name, token, key, valid_days=CERT_VALID_DAYS, clock=world.clock)
+            with UnitOfWork(world.deps.sessions) as uow:
+                row = uow.certificates.get(cert.serial_number)
+                assert row is not None  # saved by the CA just above
+                row.key_transport = choose_mechanism(token, key)
+                uow.commit()
+    signer = Signer(nid, label, key, cert, pin)
+    world.deps.signers.add(signer)
+    return signer
+
+
+def _trainee_key(world: World, token: Token) -> str:
+    """The key label the trainee's person signs with on their token (see `_enroll_trainee`)."""
+    tag = hashlib.sha256(str(world.base_dir.resolve()).encode()).hexdigest()[:6]
+    for key in (KEY, f"{KEY}-{tag}"):
+        if not token.has_key(key):
+            return key
+        der = token.certificate(key)
+        if der is not None and x509.load_der_x509_certificate(der).issuer == world.ca.certificate.subject:
+            return key
+    raise DomainError(Reason.INVALID_INPUT, f"کلیدهای «{KEY}» و «{KEY}-{tag}» توکن «{token.label}» گواهی این "
+                                            "آزمایش را ندارند")
 
 
 def _copy_person(template: WorldTemplate, nid: str, person_dir: Path, label: str, pin: str) -> str:
@@ -283,6 +378,8 @@ def _people_and_tokens(world: World) -> None:
         uow.record(at=now, actor="pilot", action="pilot.registries", entity="unit", entity_id=unit,
                    payload={"members": len(sc.commission), "bidders": len(sc.bidders)})
         uow.commit()
+    if world.trainee is not None:
+        world.trainee_nid = trainee_person(world, world.trainee.who)
     for nid, name in people_of(sc):
         _enroll(world, nid, name)
 

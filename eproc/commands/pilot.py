@@ -20,7 +20,13 @@ def register(app: typer.Typer) -> None:
                                            "directory; a fresh temporary one by default"),
               database_url: str = typer.Option(None, "--database-url", help="پایگاه دادهٔ سامانه، مثلاً PostgreSQL "
                                                "پشتهٔ eproc up — application database; SQLite in the work "
-                                               "directory by default")) -> None:
+                                               "directory by default"),
+              trainee: str = typer.Option(None, "--trainee", help="کارآموز نقش این شخص را با توکن خودش بازی "
+                                          "می‌کند (سمت، شناسهٔ عضو یا پیشنهاددهنده، کد ملی) — the person the "
+                                          "trainee plays with their own token"),
+              trainee_token: str = typer.Option(None, "--trainee-token", help="برچسب توکن کارآموز در "
+                                                "SOFTHSM2_CONF؛ رمز از EPROC_TOKEN_PIN — the trainee's token "
+                                                "label")) -> None:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         os.environ.setdefault("DO_NOT_TRACK", "1")
         if json_out:
@@ -29,10 +35,16 @@ def register(app: typer.Typer) -> None:
         def go() -> None:
             from pilot.auction import check_scenario
             from pilot.runner import run_pilot
+            from pilot.world import Trainee
 
             if scenario is not None:
                 check_scenario(scenario)  # an invalid file fails here, before anything runs
-            report = run_pilot(scenario, out_dir=out, workdir=workdir, database_url=database_url)
+            if (trainee is None) != (trainee_token is None):
+                from domain.reasons import DomainError, Reason
+
+                raise DomainError(Reason.INVALID_INPUT, "--trainee و --trainee-token با هم داده می‌شوند")
+            who = Trainee(trainee, trainee_token) if trainee is not None and trainee_token is not None else None
+            report = run_pilot(scenario, out_dir=out, workdir=workdir, database_url=database_url, trainee=who)
             if json_out:
                 emit_json(report)
             else:
