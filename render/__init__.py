@@ -6,7 +6,7 @@ a rendering never changes them, and it says so, with where the signed original i
 `render_html(xml, ...)` picks the renderer by the document's kind; `render_pdf(html)` prints it."""
 from __future__ import annotations
 
-from render.document import KINDS, Rendering, document_kind, render_html
+from render.document import KINDS, Rendering, document_kind, render_approved_contract, render_html
 from render.pdf import render_pdf
 
-__all__ = ["KINDS", "Rendering", "document_kind", "render_html", "render_pdf"]
+__all__ = ["KINDS", "Rendering", "document_kind", "render_approved_contract", "render_html", "render_pdf"]

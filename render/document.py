@@ -7,6 +7,7 @@ from types import ModuleType
 
 from lxml import etree
 
+from domain.documents.xmlcommon import body_digest
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
 from render import checkpoint, contract, minutes, notification, receipt, statement
@@ -68,5 +69,51 @@ def render_html(xml: bytes, ctx: Context | None = None) -> Rendering:
     html, body = new_page(module.TITLE, unit, ctx.units.get(unit or ""), qr_data_uri(doc_id, digest), doc_id)
     module.fill(body, content, ctx)
     signers = verification_block(body, doc, xml, doc_id, ctx.received, ctx.original)
+    return Rendering(kind=kind, doc_id=doc_id, title=module.TITLE, sha256=digest, qr=qr_payload(doc_id, digest),
+                     signers=tuple(signers), html=finish(html))
+
+
+def render_approved_contract(contract_xml: bytes, approvals: list[tuple[bytes, bytes]],
+                             ctx: Context | None = None) -> Rendering:
+    """The printable HTML of a contract approved at the stations (issue 13): the contract's exact bytes
+    `contract_xml` (its final text, unsigned itself) and its approvals, each (a signed stage document,
+    the contract's bytes it approved, whose canonical body's SHA-256 it names). The verification block lists every
+    approval's signer and, for an approval of an earlier text (a field entered at a later stage), that
+    text's SHA-256; the QR code and the digest are the final text's. Nothing is changed.
+    Rule: issue 16 part 1; R12, R13.
+
+    Raises: MALFORMED_XML (not a contract, or an approval that is not a stage document), ENVELOPE_TAMPERED
+    (an approval naming other bytes than the ones given with it), SIGNATURE_INVALID (an unreadable
+    signature)."""
+    from render.page import el
+    from render.verification import signers_of
+
+    ctx = ctx or Context()
+    content = parse_untrusted(contract_xml)
+    kind, module = _kind(content)
+    if kind != "contract":
+        raise DomainError(Reason.MALFORMED_XML, "سند قرارداد نیست")
+    doc_id, digest = module.doc_id(content), sha256_hex(contract_xml)
+    final_body = body_digest(content)  # what an approval names: the SHA-256 of the contract's canonical body
+    signers: list[Signer] = []
+    earlier: list[tuple[Signer, str]] = []
+    for approval, approved in approvals:
+        doc = parse_untrusted(approval)
+        named = signed_document_root(doc).find(".//{urn:tehran:eproc:contract-request:1}Document")
+        if named is None:
+            raise DomainError(Reason.MALFORMED_XML, "تأیید مرحلهٔ قرارداد نیست")
+        if named.get("sha256") != body_digest(parse_untrusted(approved)):
+            raise DomainError(Reason.ENVELOPE_TAMPERED, "تأیید مرحله برای متن دیگری از قرارداد است")
+        found = signers_of(doc)
+        signers += found
+        if named.get("sha256") != final_body:
+            earlier += [(s, sha256_hex(approved)) for s in found]
+    unit = module.unit_of(content)
+    html, body = new_page(module.TITLE, unit, ctx.units.get(unit or ""), qr_data_uri(doc_id, digest), doc_id)
+    module.fill(body, content, ctx)
+    verification_block(body, None, contract_xml, doc_id, ctx.received, ctx.original, signers=signers)
+    for signer, approved_digest in earlier:
+        line = el(body, "p", f"تأیید {signer.name} بر متن پیشین قرارداد است، با چکیدهٔ SHA-256: ")
+        el(line, "span", approved_digest, class_="ltr", dir="ltr")
     return Rendering(kind=kind, doc_id=doc_id, title=module.TITLE, sha256=digest, qr=qr_payload(doc_id, digest),
                      signers=tuple(signers), html=finish(html))

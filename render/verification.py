@@ -84,10 +84,13 @@ def receipt_times(entries: Iterable[Mapping[str, object]], action: str,
     return out
 
 
-def verification_block(parent: etree._Element, doc: etree._Element, xml: bytes, doc_id: str,
-                       received: Mapping[str, datetime] | None, original: str) -> list[Signer]:
-    """Append the verification section; returns the signers it lists."""
-    found = signers_of(doc)
+def verification_block(parent: etree._Element, doc: etree._Element | None, xml: bytes, doc_id: str,
+                       received: Mapping[str, datetime] | None, original: str,
+                       signers: list[Signer] | None = None) -> list[Signer]:
+    """Append the verification section; returns the signers it lists: the signatures of the signed
+    envelope `doc`, or `signers` as given (a contract approved at the stations: each approval a signed
+    document of its own over the SHA-256 of the contract's bytes `xml`)."""
+    found = signers if signers is not None else signers_of(doc) if doc is not None else []
     received = received or {}
     section = el(parent, "section", class_="verify")
     el(section, "h2", "بررسی اصالت سند")

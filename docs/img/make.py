@@ -47,18 +47,19 @@ def rehearse(base: Path) -> tuple[Path, Path, str]:
     return out, work, done.stdout
 
 
-def documents(out: Path, work: Path) -> dict[str, bytes]:
-    """The signed bytes of each kind: the bundle's files, the contract and statement from the store."""
+def documents(out: Path, work: Path) -> dict[str, bytes | tuple[bytes, list[tuple[bytes, bytes]]]]:
+    """The signed bytes of each kind: the bundle's files, the statement from the store, and the contract
+    as approved at the stations (its bytes and each stage's signed approval)."""
     db = sqlite3.connect(work / "eproc.db")
     try:
-        contract = json.loads(db.execute("select data_json from contracts").fetchone()[0])["document_xml"]
+        stages = json.loads(db.execute("select data_json from contracts").fetchone()[0])["stage_documents"]
         statement = db.execute("select xml from status_statements order by seq limit 1").fetchone()[0]
     finally:
         db.close()
     return {"article13": (out / "minutes" / "article13.xml").read_bytes(),
             "article18": (out / "minutes" / "article18.xml").read_bytes(),
             "receipt": (out / "receipts" / f"{WINNER}.xml").read_bytes(),
-            "contract": base64.b64decode(contract),
+            "contract": (base64.b64decode(stages[-1]["contract_b64"]), [(base64.b64decode(d["xml_b64"]), base64.b64decode(d["contract_b64"])) for d in stages]),
             "status_statement": bytes(statement),
             "checkpoint": sorted((out / "audit" / "checkpoints").glob("*.xml"))[-1].read_bytes()}
 
@@ -94,16 +95,17 @@ def render_documents(out: Path, work: Path, tmp: Path) -> list[Path]:
     from config.settings import get_settings
     from pilot.evidence import printing_context
     from pilot.scenario import DEFAULT_SCENARIO, load_scenario
-    from render import render_html, render_pdf
+    from render import render_approved_contract, render_html, render_pdf
 
     class World:  # what printing_context reads of a rehearsal's world
         scenario = load_scenario(DEFAULT_SCENARIO)
         policy = load_policy(get_settings().policy_file)
 
     written = []
-    for kind, xml in documents(out, work).items():
+    for kind, stored in documents(out, work).items():
+        xml, approvals = stored if isinstance(stored, tuple) else (stored, None)
         ctx = printing_context(World, out / "audit" / "log.jsonl", f"{kind}.signed", f"{kind}.xml")
-        page = render_html(xml, ctx)
+        page = render_html(xml, ctx) if approvals is None else render_approved_contract(xml, approvals, ctx)
         html, pdf = tmp / f"{kind}.html", tmp / f"{kind}.pdf"
         html.write_text(page.html, encoding="utf-8")
         pdf.write_bytes(render_pdf(page.html))

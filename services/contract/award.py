@@ -70,12 +70,14 @@ def award_for(deps: Deps, tender_id: str, bidder: str) -> Award:
         if bid is None and not offered:
             raise DomainError(Reason.INVALID_INPUT, f"پیشنهاد «{bidder}» ثبت نشده است")
         company_id = bid.company_id if bid is not None else offered[-1]
+        # An auction held online (its window registered) is a حراج: its contract says so (OCDS, R21).
+        kind = "online_auction" if uow.auctions.get(tender_id) is not None else view.spec.kind.value
     # R25: no contract for a contractor on the blacklist on the day the contract is taken from the award.
     refuse_if_blacklisted(deps, company_id, deps.clock.now(), action="contract.award_refused", entity="tender",
                           entity_id=tender_id, payload={"bidder": bidder})
     chair = tender_svc.chair_of(view, signer_ids)
     by_id = {mm.id: mm for mm in view.members}
-    return Award(tender_id, view.spec.unit, view.spec.title, view.spec.kind.value, bidder, company_id, price,
+    return Award(tender_id, view.spec.unit, view.spec.title, kind, bidder, company_id, price,
                  estimate, coefficient_from_prices(estimate, price), chair.national_id,
                  tuple(by_id[s].national_id for s in signer_ids if s in by_id))
 

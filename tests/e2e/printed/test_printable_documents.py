@@ -33,18 +33,21 @@ def _text(text: str) -> str:
     return " ".join(normalize_digits(_MARKS.sub("", text)).replace("\u066c", ",").split())
 
 
-def _documents(rehearsal) -> dict[str, bytes]:
+def _documents(rehearsal) -> dict[str, bytes | tuple[bytes, list[tuple[bytes, bytes]]]]:
+    """Each kind's signed XML as stored; the contract as its approvers approved it at their stations:
+    the contract's bytes and each stage's signed approval of them."""
     out = rehearsal.out
     db = sqlite3.connect(rehearsal.workdir / "eproc.db")
     try:
-        contract = json.loads(db.execute("select data_json from contracts").fetchone()[0])["document_xml"]
+        stages = json.loads(db.execute("select data_json from contracts").fetchone()[0])["stage_documents"]
         statement = db.execute("select xml from status_statements where ref = 's1'").fetchone()[0]
     finally:
         db.close()
+    contract = base64.b64decode(stages[-1]["contract_b64"])
     return {"article13": (out / "minutes" / "article13.xml").read_bytes(),
             "article18": (out / "minutes" / "article18.xml").read_bytes(),
             "receipt": (out / "receipts" / "b3.xml").read_bytes(),
-            "contract": base64.b64decode(contract),
+            "contract": (contract, [(base64.b64decode(d["xml_b64"]), base64.b64decode(d["contract_b64"])) for d in stages]),
             "status_statement": bytes(statement),
             "checkpoint": sorted((out / "audit" / "checkpoints").glob("*.xml"))[-1].read_bytes()}
 
@@ -52,7 +55,7 @@ def _documents(rehearsal) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def rendered(rehearsal, tmp_path_factory):
     from pilot.evidence import printing_context
-    from render import render_html, render_pdf
+    from render import render_approved_contract, render_html, render_pdf
 
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
@@ -68,10 +71,11 @@ def rendered(rehearsal, tmp_path_factory):
     work = tmp_path_factory.mktemp("printed")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     out = {}
-    for kind, xml in _documents(rehearsal).items():
+    for kind, stored in _documents(rehearsal).items():
+        xml, approvals = stored if isinstance(stored, tuple) else (stored, None)
         before = bytes(xml)
         ctx = printing_context(W, rehearsal.out / "audit" / "log.jsonl", f"{kind}.signed", f"{kind}.xml")
-        page = render_html(xml, ctx)
+        page = render_html(xml, ctx) if approvals is None else render_approved_contract(xml, approvals, ctx)
         assert xml == before and page.sha256 == hashlib.sha256(before).hexdigest()
         assert page.kind == kind
         html, pdf = work / f"{kind}.html", work / f"{kind}.pdf"

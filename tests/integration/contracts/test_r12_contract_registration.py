@@ -47,7 +47,8 @@ def test_r12_each_policy_stage_is_approved_by_the_role_holder_and_the_code_comes
                 ("signing", "chair", members["chair"]),
                 ("signing/contractor_signatory", "contractor_signatory", world.bidder_signatory["b3"])]
     assert [(a.stage, a.role, a.approver_national_id) for a in approvals] == expected
-    assert [a.signature_ref is not None for a in approvals] == [False, False, False, True, True, True]
+    # every stage approved at its holder's station, each a signed stage document (issue 13 part 6)
+    assert all(a.signature_ref and a.signature_ref.startswith("contract-stage:") for a in approvals), approvals
     assert row.stage == "final" and district12.report["contract"]["status"] == "final"
     unit_code, year, seq = parse_contract_code(district12.report["contract"]["code"])
     assert (unit_code, year, seq) == ("12", 1400, 1)
@@ -59,17 +60,32 @@ def test_r12_each_policy_stage_is_approved_by_the_role_holder_and_the_code_comes
 
 
 def test_r12_contract_document_carries_verified_token_signatures(district12):
+    """Each approval is a document signed at the approver's station over the SHA-256 of the contract's
+    exact bytes as that approver saw them; every one verifies (chain, CRL, the role in the unit or
+    company) and names those bytes."""
+    import base64
+    import hashlib
+
+    from domain.documents.xmlcommon import body_digest
+    from domain.xmlsafe import parse_untrusted
+
     world = district12.world
     row, _ = _contract(district12)
-    xml = contract_svc.signed_xml(row)
-    checks = verify_document(xml, trust_store(world.deps.ca_cert, world.deps.sessions), world.deps.role_check)
-    assert [c.valid for c in checks] == [True, True, True]
-    assert [(c.role, c.unit) for c in checks] == [("treasurer", "district-12"), ("chair", "district-12"),
-                                                  ("company_signatory", row.contractor_id)]
-    assert [c.national_id for c in checks] == [world.staff["treasurer"],
-                                               next(mm.national_id for mm in world.scenario.commission
-                                                    if mm.role == "chair"),
-                                               world.bidder_signatory["b3"]]
+    stages = json.loads(row.data_json)["stage_documents"]
+    chair = next(mm.national_id for mm in world.scenario.commission if mm.role == "chair")
+    members = {mm.role: mm.national_id for mm in world.scenario.commission}
+    signed = []
+    for stage in stages:
+        xml = base64.b64decode(stage["xml_b64"])
+        [check] = verify_document(xml, trust_store(world.deps.ca_cert, world.deps.sessions), world.deps.role_check)
+        assert check.valid and hashlib.sha256(xml).hexdigest() == stage["sha256"]
+        approved = parse_untrusted(base64.b64decode(stage["contract_b64"]))  # the text this approver saw
+        assert f'sha256="{body_digest(approved)}"'.encode() in xml  # its canonical body's SHA-256
+        signed.append((check.role, check.unit, check.national_id))
+    assert signed == [("contracts_officer", "district-12", world.staff["contracts_officer"]),
+                      ("legal", "district-12", members["legal"]), ("finance", "district-12", members["finance"]),
+                      ("treasurer", "district-12", world.staff["treasurer"]), ("chair", "district-12", chair),
+                      ("company_signatory", row.contractor_id, world.bidder_signatory["b3"])]
 
 
 def test_r12_stop_at_stage_leaves_the_contract_without_a_code(stopped):
