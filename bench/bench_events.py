@@ -18,11 +18,8 @@ called directly on the same database, without Prefect.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,26 +48,15 @@ def measure(events: int, base: Path) -> tuple[dict[str, list[float]], float]:
     """({"total"|"automation"|"queue"|"run": seconds per event}, direct seconds per step)."""
     import httpx
 
-    from eproc.stack.config import default_pg_dir
+    from benchkit import stack_up
     from eproc.stack.orchestrator import PrefectOrchestrator
-    from eproc.stack.procs import free_port
     from services.contract import events as ev
     from signing.softhsm import SoftHsm
     from tests.e2e.stack.world import prepare, recent_scenario
 
     hsm = SoftHsm.for_process(base / "tokens")
     world_dir, run_dir = base / "world", base / "run"
-    env = {**os.environ, "EPROC_DATA_DIR": str(world_dir), "SOFTHSM2_CONF": str(hsm.conf_path),
-           "EPROC_TOKEN_PIN": PIN, "PYTHONPATH": str(ROOT)}
-    eproc = [str(Path(sys.executable).parent / "eproc")]
-    pg_dir = default_pg_dir(run_dir)
-    out = subprocess.run(eproc + ["up", "--json", "--workers", "1", "--port", str(free_port()),
-                                  "--pg-port", str(free_port()), "--pg-dir", str(pg_dir), "--run-dir", str(run_dir)],
-                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise SystemExit(out.stdout + out.stderr)
-    up = json.loads(out.stdout)
-    try:
+    with stack_up(world_dir, run_dir, 1, hsm.conf_path, PIN) as up:
         world = prepare(world_dir, up["app_database_url"], recent_scenario(base / "s.toml", "bench-events"), [TID])
         direct = _direct(world.deps, events)
         http = httpx.Client(base_url=up["api_url"], timeout=30)
@@ -91,10 +77,6 @@ def measure(events: int, base: Path) -> tuple[dict[str, list[float]], float]:
             parts["queue"].append(started - created)
             parts["run"].append(ended - started)
         return parts, direct
-    finally:
-        subprocess.run(eproc + ["down", "--run-dir", str(run_dir)], env=env, cwd=ROOT, capture_output=True,
-                       timeout=300)
-        shutil.rmtree(pg_dir, ignore_errors=True)
 
 
 def _wait_completed(http, parameters: dict, deadline: float) -> dict:

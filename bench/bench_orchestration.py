@@ -14,10 +14,7 @@ process work pool), each figure against a baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,24 +33,13 @@ def run_stack(workers: int, tenders: int, base: Path, hsm) -> tuple[float, float
     import httpx
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from eproc.stack.config import default_pg_dir
-    from eproc.stack.procs import free_port
+    from benchkit import stack_up
     from eproc.stack.schedule import schedule_tender
     from tests.e2e.stack.world import prepare, recent_scenario
 
     world_dir, run_dir = base / f"world{workers}", base / f"run{workers}"
     scenario = recent_scenario(base / f"scenario{workers}.toml", f"bench-{workers}w")
-    env = {**os.environ, "EPROC_DATA_DIR": str(world_dir), "SOFTHSM2_CONF": str(hsm.conf_path),
-           "EPROC_TOKEN_PIN": PIN, "PYTHONPATH": str(ROOT)}
-    eproc = [str(Path(sys.executable).parent / "eproc")]
-    pg_dir = default_pg_dir(run_dir)
-    out = subprocess.run(eproc + ["up", "--json", "--workers", str(workers), "--port", str(free_port()),
-                                  "--pg-port", str(free_port()), "--pg-dir", str(pg_dir), "--run-dir", str(run_dir)],
-                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    if out.returncode != 0:
-        raise SystemExit(out.stdout + out.stderr)
-    up = json.loads(out.stdout)
-    try:
+    with stack_up(world_dir, run_dir, workers, hsm.conf_path, PIN) as up:
         ids = [f"B{workers}-{i:02d}" for i in range(tenders)]
         prepare(world_dir, up["app_database_url"], scenario, ids)
         jv = {"env": {"EPROC_DECISIONS": f"scripted:{scenario}"}}
@@ -77,10 +63,6 @@ def run_stack(workers: int, tenders: int, base: Path, hsm) -> tuple[float, float
             raise SystemExit(f"runs not completed: {failed}")
         mean_run = sum(r["total_run_time"] for r in states.values()) / len(states)
         return tenders / wall * 60, mean_run
-    finally:
-        subprocess.run(eproc + ["down", "--run-dir", str(run_dir)], env=env, cwd=ROOT, capture_output=True,
-                       timeout=300)
-        shutil.rmtree(pg_dir, ignore_errors=True)
 
 
 def direct(base: Path) -> float:

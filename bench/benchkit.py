@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
+import shutil
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, insert, text
@@ -172,3 +178,31 @@ class TenderWithBids:
             self.seal_s += t1 - t0
             self.raw_seal_s += t2 - t1
         world.ca.crl(world.clock)
+
+
+# --- the production-like stack, for the orchestration and event benchmarks -------------------------------------
+
+@contextmanager
+def stack_up(world_dir: Path, run_dir: Path, workers: int, token_conf: Path, pin: str) -> Iterator[dict]:
+    """`eproc up --json` (private PostgreSQL, Prefect server, `workers` process workers) with the world in
+    `world_dir` and its tokens at `token_conf`; yields up's JSON; `eproc down` and the cluster removed at
+    the end. Raises SystemExit with up's output when it fails."""
+    from eproc.stack.config import default_pg_dir
+    from eproc.stack.procs import free_port
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "EPROC_DATA_DIR": str(world_dir), "SOFTHSM2_CONF": str(token_conf),
+           "EPROC_TOKEN_PIN": pin, "PYTHONPATH": str(root)}
+    eproc = [str(Path(sys.executable).parent / "eproc")]
+    pg_dir = default_pg_dir(run_dir)
+    out = subprocess.run(eproc + ["up", "--json", "--workers", str(workers), "--port", str(free_port()),
+                                  "--pg-port", str(free_port()), "--pg-dir", str(pg_dir), "--run-dir", str(run_dir)],
+                         env=env, cwd=root, capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise SystemExit(out.stdout + out.stderr)
+    try:
+        yield json.loads(out.stdout)
+    finally:
+        subprocess.run(eproc + ["down", "--run-dir", str(run_dir)], env=env, cwd=root, capture_output=True,
+                       timeout=300)
+        shutil.rmtree(pg_dir, ignore_errors=True)

@@ -6,24 +6,8 @@ from datetime import datetime
 
 import pytest
 
-from config.policy import load_policy
-from config.settings import BUNDLED_POLICY
 from domain.persian import parse_jalali_datetime
-from store.models import Contract, Payment, StatusStatement, Unit
-
-
-@pytest.fixture
-def policy():
-    return load_policy(BUNDLED_POLICY)
-
-
-@pytest.fixture
-def with_units(sessions, policy):
-    with sessions() as s:
-        for u in policy.units:
-            s.add(Unit(id=u.id, code=u.code, name=u.name, kind=u.kind))
-        s.commit()
-    return sessions
+from store.models import Contract, Payment, StatusStatement
 
 
 def at(jalali: str) -> datetime:
