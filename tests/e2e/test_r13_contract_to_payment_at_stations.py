@@ -12,7 +12,7 @@ station, the flows started by events on the stack, the financial system a proces
 - Each of their actions emits its event (ids only); the `contract-registration`, `status-statements` and
   `payments` deployments start from them by their triggers. The treasurer's last signature starts the
   payment: the financial service fetches the contract and the statement by code and pays once; a second
-  event pays nothing more.
+  run of the payment (an operator rerunning it) pays nothing more.
 - Refused with their codes (R28, R25): a payment for a contract still at the `treasurer` stage
   (NO_CONTRACT_CODE), one that names no budget-allocation code (FIELD_MISSING), and the next statement's
   payment once the contractor is on the blacklist (BLACKLISTED).
@@ -228,13 +228,16 @@ def test_r13_contract_to_payment_with_every_party_at_its_own_station(contract_st
     paid = [(statement_id, done["payable_rial"])]
     api.wait(lambda: _rows(cs, "financial", "SELECT statement_id, amount_rial FROM ext_fin_payments") == paid,
              240, "the statement's payment in the financial system")
-    before = len(_triggered(api, "payments", {"tender_id": TID, "ref": "s1"}, 1))
-    from eproc.stack.orchestrator import PrefectOrchestrator
-    from services.contract import events
+    runs = _triggered(api, "payments", {"tender_id": TID, "ref": "s1"}, 1)  # started by payment-requested
+    # The operator runs the payment again from the UI (as after a crash): the store says it is paid.
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    again = events.payment_requested(TID, final["tracking_number"], code, "s1", events.payment_ref_for("s1"))
-    PrefectOrchestrator(world.deps, stack.api_url).emit(again.event, again.resource_id, again.ids)
-    _triggered(api, "payments", {"tender_id": TID, "ref": "s1"}, before + 1)  # another run: nothing more paid
+    with temporary_settings({PREFECT_API_URL: stack.api_url}):
+        again = run_deployment("payment/payments", parameters=dict(runs[0]["parameters"]), timeout=0,
+                               as_subflow=False)
+    rerun = api.wait_state(str(again.id), {"COMPLETED", "FAILED", "CRASHED"}, timeout=300)
+    assert rerun["state_type"] == "COMPLETED", rerun["state"]
     assert _rows(cs, "financial", "SELECT statement_id, amount_rial FROM ext_fin_payments") == paid
 
     # 6. Refused with their codes (R28): a payment for the contract still at the treasurer's stage (no
