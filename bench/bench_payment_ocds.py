@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -25,73 +26,9 @@ from sqlalchemy import text
 
 from benchkit import database_kinds, fresh_database_url, int_options, prepared_engine
 
-
-def unit_of_work_reader(sessions):  # noqa: ANN001, ANN201 - what services/transactions_view.py replaced
-    """services.transactions_view.StoreTransactionsSystem as it was before its prebuilt statements: an
-    ORM unit of work per answer with one, three and three queries built per call. The benchmark checks
-    that the store's answers are still these (tests/integration/contracts/test_r29_gate_reads_store.py
-    checks every branch) and measures the gate over it, through the reader as it is (no shared
-    connection), as the figure before."""
-    import json as _json
-
-    from domain.contract.payment_data import RegistrationView
-    from domain.contract.statement import SETTLED
-    from integrations.transactions_api import ContractInfo, StatementInfo
-    from services.signers import COMPANY_SIGNATORY
-    from services.transactions_view import SEPARATOR
-    from store.contract_registries import registries
-    from store.uow import UnitOfWork
-
-    class UnitOfWorkReader:
-        def contract_by_code(self, code: str) -> ContractInfo | None:
-            if not code or not str(code).strip():
-                return None
-            with UnitOfWork(sessions) as uow:
-                row = uow.contracts.by_code(str(code).strip())
-                if row is None:
-                    return None
-                data = _json.loads(row.data_json or "{}")
-                return ContractInfo(code=row.code or "", tracking_number=row.tracking_number, unit=row.unit_id,
-                                    stage=row.stage, amount_rial=row.amount_rial, budget_line=row.budget_line or "",
-                                    expense_factor=row.expense_factor or "", contractor_company_id=row.contractor_id,
-                                    title=data.get("fields", {}).get("subject", ""),
-                                    nature=data.get("nature") or "expense")
-
-        def registration(self, code: str) -> RegistrationView | None:
-            if not code or not str(code).strip():
-                return None
-            with UnitOfWork(sessions) as uow:
-                row = uow.contracts.by_code(str(code).strip())
-                if row is None:
-                    return None
-                kept = registries(uow)
-                line = kept.budget_line(row.unit_id, row.budget_line) if row.budget_line else None
-                factor = kept.expense_factor(row.expense_factor) if row.expense_factor else None
-                fields = _json.loads(row.data_json or "{}").get("fields", {})
-                return RegistrationView(code=row.code, stage=row.stage, budget_line=row.budget_line or "",
-                                        budget_general_code=(line.general_code or "") if line is not None else "",
-                                        expense_factor=row.expense_factor or "",
-                                        expense_factor_approved=factor is not None and factor.approved_at is not None,
-                                        budget_allocation_code=str(fields.get("budget_allocation_code") or ""))
-
-        def statement(self, statement_id: str) -> StatementInfo | None:
-            tracking, sep, ref = str(statement_id or "").rpartition(SEPARATOR)
-            if not sep or not tracking or not ref:
-                return None
-            with UnitOfWork(sessions) as uow:
-                contract = uow.contracts.by_tracking(tracking)
-                if contract is None:
-                    return None
-                row = uow.statements.by_ref(contract.id, ref)
-                if row is None or row.result not in SETTLED:
-                    return None
-                roles = {s.role for s in uow.minutes.signatures("status_statement", statement_id) if s.reason is None}
-                return StatementInfo(id=statement_id, contract_code=contract.code or "", result=row.result,  # type: ignore[arg-type]
-                                     payable_rial=row.payable_rial if row.result == "approved" else 0,
-                                     signed_by_contractor=COMPANY_SIGNATORY in roles,
-                                     signed_by_treasurer="treasurer" in roles, signed_xml=row.xml or b"")
-
-    return UnitOfWorkReader()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# What services/transactions_view.py replaced, the answers its prebuilt reads must give (one copy, in the test).
+from tests.integration.contracts.test_r29_gate_reads_store import UnitOfWorkReference  # noqa: E402
 
 
 def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
@@ -170,7 +107,7 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
                                            "at": datetime.now(timezone.utc)})
         return time.perf_counter() - t0
 
-    store_reader, before = StoreTransactionsSystem(sessions), unit_of_work_reader(sessions)
+    store_reader, before = StoreTransactionsSystem(sessions), UnitOfWorkReference(sessions)
     for i in picks[:50] + [n + 1]:  # the prebuilt reads give the unit of work's answers
         assert store_reader.contract_by_code(f"12-1400-{i:09d}") == before.contract_by_code(f"12-1400-{i:09d}")
         assert store_reader.registration(f"12-1400-{i:09d}") == before.registration(f"12-1400-{i:09d}")

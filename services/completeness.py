@@ -16,8 +16,6 @@ record already published once it is completed or corrected.
 """
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -49,6 +47,7 @@ from domain.reports.completeness import (
 )
 from integrations import ocds
 from integrations.transparency import TransparencyPublisher
+from services.csv_files import read_csv_file
 from services.deps import Deps
 from services.legacy import corrections
 from services.reports import CLASS_FA, monthly_report
@@ -119,16 +118,7 @@ def read_declarations(path: Path | str, policy: Policy) -> tuple[list[Declared],
     Raises: INVALID_INPUT (file missing or not UTF-8 text), FIELD_MISSING (a mandatory column absent
     from the header: unit, source, threshold_class, and at least one of concluded / in_progress).
     Rule: R31."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ اعلام تعداد خوانده نشد: {path} ({exc})") from None
-    rows = csv.reader(text.splitlines())
-    header = next(rows, None)
-    if header is None:
-        raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ اعلام تعداد خالی است: {path}")
+    header, rows, digest = read_csv_file(path, "پروندهٔ اعلام تعداد")
     keys = [HEADER_ALIASES.get(normalize(h).strip(), normalize(h).strip().lower()) for h in header]
     missing = [k for k in ("unit", "source", "threshold_class") if k not in keys]
     if not any(k in keys for k in MEASURES):
@@ -145,7 +135,7 @@ def read_declarations(path: Path | str, policy: Policy) -> tuple[list[Declared],
             declared += declared_line(dict(zip(keys, cells, strict=False)), number, units)
         except DomainError as exc:
             bad.append(BadLine(number, exc.reason, exc.message_fa))
-    return declared, bad, hashlib.sha256(raw).hexdigest()
+    return declared, bad, digest
 
 
 def system_counts(sessions: sessionmaker, policy: Policy, year: int, month: int) -> dict[tuple[str, str, str], int]:

@@ -6,8 +6,6 @@ with its number and reason code, the rest of the file still reconciled. The run 
 """
 from __future__ import annotations
 
-import csv
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +26,7 @@ from domain.reports.treasury import (
     read_line,
     reconcile,
 )
+from services.csv_files import read_csv_file
 from store.completeness_queries import completeness_queries
 from store.uow import UnitOfWork
 
@@ -69,16 +68,7 @@ def read_statement(path: Path | str) -> tuple[list[TreasuryLine], list[BadLine],
 
     Raises: INVALID_INPUT (file missing, empty or not UTF-8 text), FIELD_MISSING (a mandatory column
     absent from the header). Rule: R29."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DomainError(Reason.INVALID_INPUT, f"صورت خزانه خوانده نشد: {path} ({exc})") from None
-    rows = csv.reader(text.splitlines())
-    header = next(rows, None)
-    if header is None:
-        raise DomainError(Reason.INVALID_INPUT, f"صورت خزانه خالی است: {path}")
+    header, rows, digest = read_csv_file(path, "صورت خزانه")
     keys = header_columns(header)
     lines: list[TreasuryLine] = []
     bad: list[BadLine] = []
@@ -92,7 +82,7 @@ def read_statement(path: Path | str) -> tuple[list[TreasuryLine], list[BadLine],
             lines.append(read_line(dict(zip(keys, cells, strict=False)), number))
         except DomainError as exc:
             bad.append(BadLine(number, exc.reason, exc.message_fa))
-    return lines, bad, hashlib.sha256(raw).hexdigest()
+    return lines, bad, digest
 
 
 def _tehran_midnight(day: date) -> datetime:

@@ -1,7 +1,7 @@
 """Issue 13 benchmark, issue 15 item 5 (R13, R18, R28, R29): the payment gate reads the store with
 prebuilt statements (services.transactions_view) and decides on one connection in one transaction.
 
-1. The store's answers are those of the unit-of-work reading they replaced (`_reference_*` below, the
+1. The store's answers are those of the unit-of-work reading they replaced (`UnitOfWorkReference` below, the
    repositories' reads as they were), for contracts with and without registry lines, approved and
    unapproved factors, settled and unsettled statements, verified and refused signatures; on the
    reader's own connections and on a caller's (`on_connection`).
@@ -72,54 +72,61 @@ def _seed(sessions) -> None:
 
 # --- the unit-of-work reading the prebuilt statements replaced -------------------------------------
 
-def _reference_contract(sessions, code: str) -> ContractInfo | None:
-    if not code or not str(code).strip():
-        return None
-    with UnitOfWork(sessions) as uow:
-        row = uow.contracts.by_code(str(code).strip())
-        if row is None:
-            return None
-        data = json.loads(row.data_json or "{}")
-        return ContractInfo(code=row.code or "", tracking_number=row.tracking_number, unit=row.unit_id,
-                            stage=row.stage, amount_rial=row.amount_rial, budget_line=row.budget_line or "",
-                            expense_factor=row.expense_factor or "", contractor_company_id=row.contractor_id,
-                            title=data.get("fields", {}).get("subject", ""), nature=data.get("nature") or "expense")
+class UnitOfWorkReference:
+    """The store's reads as they were before their prebuilt statements (services.transactions_view): an
+    ORM unit of work per answer. The test below and bench/bench_payment_ocds.py hold the new reads to
+    these answers."""
 
+    def __init__(self, sessions) -> None:
+        self.sessions = sessions
 
-def _reference_registration(sessions, code: str) -> RegistrationView | None:
-    if not code or not str(code).strip():
-        return None
-    with UnitOfWork(sessions) as uow:
-        row = uow.contracts.by_code(str(code).strip())
-        if row is None:
+    def contract_by_code(self, code: str) -> ContractInfo | None:
+        if not code or not str(code).strip():
             return None
-        kept = registries(uow)
-        line = kept.budget_line(row.unit_id, row.budget_line) if row.budget_line else None
-        factor = kept.expense_factor(row.expense_factor) if row.expense_factor else None
-        fields = json.loads(row.data_json or "{}").get("fields", {})
-        return RegistrationView(code=row.code, stage=row.stage, budget_line=row.budget_line or "",
-                                budget_general_code=(line.general_code or "") if line is not None else "",
-                                expense_factor=row.expense_factor or "",
-                                expense_factor_approved=factor is not None and factor.approved_at is not None,
-                                budget_allocation_code=str(fields.get("budget_allocation_code") or ""))
+        with UnitOfWork(self.sessions) as uow:
+            row = uow.contracts.by_code(str(code).strip())
+            if row is None:
+                return None
+            data = json.loads(row.data_json or "{}")
+            return ContractInfo(code=row.code or "", tracking_number=row.tracking_number, unit=row.unit_id,
+                                stage=row.stage, amount_rial=row.amount_rial, budget_line=row.budget_line or "",
+                                expense_factor=row.expense_factor or "", contractor_company_id=row.contractor_id,
+                                title=data.get("fields", {}).get("subject", ""),
+                                nature=data.get("nature") or "expense")
 
+    def registration(self, code: str) -> RegistrationView | None:
+        if not code or not str(code).strip():
+            return None
+        with UnitOfWork(self.sessions) as uow:
+            row = uow.contracts.by_code(str(code).strip())
+            if row is None:
+                return None
+            kept = registries(uow)
+            line = kept.budget_line(row.unit_id, row.budget_line) if row.budget_line else None
+            factor = kept.expense_factor(row.expense_factor) if row.expense_factor else None
+            fields = json.loads(row.data_json or "{}").get("fields", {})
+            return RegistrationView(code=row.code, stage=row.stage, budget_line=row.budget_line or "",
+                                    budget_general_code=(line.general_code or "") if line is not None else "",
+                                    expense_factor=row.expense_factor or "",
+                                    expense_factor_approved=factor is not None and factor.approved_at is not None,
+                                    budget_allocation_code=str(fields.get("budget_allocation_code") or ""))
 
-def _reference_statement(sessions, statement_id: str) -> StatementInfo | None:
-    tracking, sep, ref = str(statement_id or "").rpartition("/")
-    if not sep or not tracking or not ref:
-        return None
-    with UnitOfWork(sessions) as uow:
-        contract = uow.contracts.by_tracking(tracking)
-        if contract is None:
+    def statement(self, statement_id: str) -> StatementInfo | None:
+        tracking, sep, ref = str(statement_id or "").rpartition("/")
+        if not sep or not tracking or not ref:
             return None
-        row = uow.statements.by_ref(contract.id, ref)
-        if row is None or row.result not in SETTLED:
-            return None
-        roles = {s.role for s in uow.minutes.signatures("status_statement", statement_id) if s.reason is None}
-        return StatementInfo(id=statement_id, contract_code=contract.code or "", result=row.result,  # type: ignore[arg-type]
-                             payable_rial=row.payable_rial if row.result == "approved" else 0,
-                             signed_by_contractor=COMPANY_SIGNATORY in roles, signed_by_treasurer="treasurer" in roles,
-                             signed_xml=row.xml or b"")
+        with UnitOfWork(self.sessions) as uow:
+            contract = uow.contracts.by_tracking(tracking)
+            if contract is None:
+                return None
+            row = uow.statements.by_ref(contract.id, ref)
+            if row is None or row.result not in SETTLED:
+                return None
+            roles = {s.role for s in uow.minutes.signatures("status_statement", statement_id) if s.reason is None}
+            return StatementInfo(id=statement_id, contract_code=contract.code or "", result=row.result,  # type: ignore[arg-type]
+                                 payable_rial=row.payable_rial if row.result == "approved" else 0,
+                                 signed_by_contractor=COMPANY_SIGNATORY in roles,
+                                 signed_by_treasurer="treasurer" in roles, signed_xml=row.xml or b"")
 
 
 @pytest.fixture
@@ -136,17 +143,7 @@ def test_r29_prebuilt_reads_give_the_unit_of_work_answers(engine, store):
         return ([view.contract_by_code(code) for code in CODES] + [view.registration(code) for code in CODES]
                 + [view.statement(sid) for sid in STATEMENTS])
 
-    class Reference:
-        def contract_by_code(self, code):
-            return _reference_contract(store, code)
-
-        def registration(self, code):
-            return _reference_registration(store, code)
-
-        def statement(self, sid):
-            return _reference_statement(store, sid)
-
-    expected = answers(Reference())
+    expected = answers(UnitOfWorkReference(store))
     reader = StoreTransactionsSystem(store)
     assert answers(reader) == expected
     with engine.connect() as conn:  # (on SQLite this connection holds the write lock: no other reads meanwhile)
