@@ -19,6 +19,7 @@ from pilot import report as pilot_report
 from pilot.bidders import envelope_contents
 from pilot.contract_world import attach
 from pilot.evidence import write_bundle
+from pilot.prefect_api import LocalPrefectApi
 from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, tender_file, tender_id_of
 from pilot.world import Trainee, World, build_world
 from sealing.envelopes import SealedBid
@@ -236,12 +237,25 @@ def _warm_prefect() -> threading.Thread | None:
 
 def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = None,
               workdir: Path | None = None, policy: Policy | None = None, database_url: str | None = None,
-              trainee: Trainee | None = None) -> dict:
+              trainee: Trainee | None = None, prefect_api: LocalPrefectApi | None = None) -> dict:
     """Build the simulated world of the scenario (in `workdir`, or a new temporary directory) and
     rehearse it; with `out_dir`, write the evidence bundle there. `trainee`: a trainee plays one
     person of a sealed-bid scenario on their own token (pilot.world.Trainee; docs/training.fa.md).
+    `prefect_api`: the Prefect server the CLI started (pilot.prefect_api), waited for before the first
+    flow; without it, and without a configured Prefect API, Prefect's temporary server is started here.
     Returns the report. Raises: INVALID_INPUT (a trainee in an auction or deal scenario, or nobody of
     the scenario), TOKEN_* (the trainee's token), and what the world and the rehearsal raise."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    # A heartbeat tells Prefect that a worker's process still runs a flow; here the flows run in this
+    # very process, and each flow's end waits up to a second for the heartbeat thread's sleep to end.
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        return _run_pilot(scenario_path, out_dir, workdir, policy, database_url, trainee, prefect_api)
+
+
+def _run_pilot(scenario_path: Path | str | None, out_dir: Path | None, workdir: Path | None,
+               policy: Policy | None, database_url: str | None, trainee: Trainee | None,
+               prefect_api: LocalPrefectApi | None) -> dict:
     from pilot.auction import is_online_auction, run_online_auction
     from pilot.contract_world import is_income_scenario
     from pilot.realestate import is_deal
@@ -249,6 +263,8 @@ def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = No
     path = scenario_path or DEFAULT_SCENARIO
     if trainee is not None and (is_online_auction(path) or is_deal(path) or is_income_scenario(path)):
         raise DomainError(Reason.INVALID_INPUT, "کارآموز فقط سناریوی مناقصه با قرارداد هزینه‌ای را با توکن خودش اجرا می‌کند")
+    if prefect_api is not None and (is_online_auction(path) or is_deal(path) or is_income_scenario(path)):
+        prefect_api.wait_ready()  # these run their first flow at once
     if is_online_auction(scenario_path or DEFAULT_SCENARIO):  # its own flow and report (issue 14)
         return run_online_auction(scenario_path or DEFAULT_SCENARIO, out_dir, workdir, policy, database_url)
     from pilot.realestate import is_deal, run_deal
@@ -262,11 +278,14 @@ def run_pilot(scenario_path: Path | str | None = None, out_dir: Path | None = No
     scenario = load_scenario(scenario_path or DEFAULT_SCENARIO)
     policy = policy or load_policy(get_settings().policy_file)
     base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="eproc-pilot-"))
-    warming = _warm_prefect()  # Prefect's local server starts on the other core while the world is built
+    # Prefect's local server starts (or already runs) on the other core while the world is built
+    warming = _warm_prefect() if prefect_api is None else None
     world = build_world(scenario, base, policy, database_url, trainee=trainee)
     attach(world)  # the financial, project-control and transparency stubs on the pilot's database
     if warming is not None:
         warming.join()
+    if prefect_api is not None:
+        prefect_api.wait_ready()
     with use(world.deps):
         report = rehearse(world)
     if out_dir is not None:

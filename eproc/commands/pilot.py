@@ -32,6 +32,11 @@ def register(app: typer.Typer) -> None:
         if json_out:
             os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+        # Prefect's server starts on the other core while the engine is imported and the world built.
+        from pilot.prefect_api import start_local_api
+
+        prefect_api = start_local_api()
+
         def go() -> None:
             from pilot.auction import check_scenario
             from pilot.runner import run_pilot
@@ -44,13 +49,18 @@ def register(app: typer.Typer) -> None:
 
                 raise DomainError(Reason.INVALID_INPUT, "--trainee و --trainee-token با هم داده می‌شوند")
             who = Trainee(trainee, trainee_token) if trainee is not None and trainee_token is not None else None
-            report = run_pilot(scenario, out_dir=out, workdir=workdir, database_url=database_url, trainee=who)
+            report = run_pilot(scenario, out_dir=out, workdir=workdir, database_url=database_url, trainee=who,
+                               prefect_api=prefect_api)
             if json_out:
                 emit_json(report)
             else:
                 _print(report, out)
 
-        run_command(go, json_out)
+        try:
+            run_command(go, json_out)
+        finally:
+            if prefect_api is not None:
+                prefect_api.stop()
 
 
 def _print(report: dict, out: Path | None) -> None:

@@ -1,0 +1,123 @@
+"""Prefect's local API for one rehearsal, started as its own process before anything else is imported.
+
+Without a Prefect server (`PREFECT_API_URL` unset in the environment and in the active profile), Prefect
+starts a temporary server at the first flow: it imports its whole server package in the rehearsal's
+process (about 2 s) only to start the same server as a subprocess, which imports it again (about 4 s of
+the other core) while the first flow waits. A rehearsal is known to need that server from its first
+line, so `start_local_api` starts Prefect's own server command (the one `SubprocessASGIServer` runs:
+uvicorn, `prefect.server.api.server:create_app`, UI off, on 127.0.0.1) at once and points this process at
+it; it comes up on the second core while the CLI imports the engine and builds the simulated world
+(issue 15 item 1). Nothing of Prefect is imported here: the address must be in the environment before
+Prefect reads its settings.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+READY_TIMEOUT_S = 60.0  # Prefect's own default for its temporary server (PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)
+
+
+@dataclass
+class LocalPrefectApi:
+    """A Prefect API server process on 127.0.0.1:`port`; `url` is its API address (`…/api`)."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    errors: IO[bytes]  # the server's stderr (a temporary file: a pipe nobody reads could fill and block it)
+    stopped: bool = field(default=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Block until the server answers `/health` (polled every 50 ms). Raises RuntimeError with the
+        server's output when it exits or does not answer within `timeout_s` seconds."""
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"Prefect's local server exited with status {self.process.returncode}: "
+                                       f"{self._output()}")
+                try:
+                    if client.get(f"{self.url}/health").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.05)
+        output = self._output()
+        self.stop()
+        raise RuntimeError(f"Prefect's local server did not answer within {timeout_s:.0f} s: {output}")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s); idempotent."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.errors.close()
+
+    def _output(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace")[-2000:]
+
+
+def configured_api_url() -> str | None:
+    """The Prefect API address this process would use: `PREFECT_API_URL` from the environment, else
+    from the active profile of `PREFECT_PROFILES_PATH` (default `$PREFECT_HOME/profiles.toml`), read
+    without importing Prefect. None when Prefect would start its temporary server."""
+    if os.environ.get("PREFECT_API_URL"):
+        return os.environ["PREFECT_API_URL"]
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    value = (profiles.get("profiles") or {}).get(active, {}).get("PREFECT_API_URL")
+    return str(value) if value else None
+
+
+def start_local_api() -> LocalPrefectApi | None:
+    """Start Prefect's server on a free loopback port and set `PREFECT_API_URL` for this process (and
+    the processes it starts) to it. None, and nothing started, when a Prefect API is configured or when
+    Prefect is already imported (its settings are read; Prefect then starts its temporary server
+    itself). The caller calls `wait_ready()` before the first flow and `stop()` at the end."""
+    if "prefect" in sys.modules or configured_api_url():
+        return None
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    import importlib.util
+
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or spec.origin is None:
+        return None
+    errors = tempfile.TemporaryFile()
+    env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent), "--factory",
+         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "error", "--lifespan", "on"],
+        env=env, stdout=subprocess.DEVNULL, stderr=errors)
+    api = LocalPrefectApi(port, process, errors)
+    os.environ["PREFECT_API_URL"] = api.url
+    return api
