@@ -4,8 +4,10 @@ directory and PIN, pilot.world), over the API in-process (pilot.stations), on th
 the engine signs nothing for anyone.
 
     register_contract(world, tender_id, bidder)   the contract from the award to its code:
-        the scenario's terms (the rehearsal's stand-in for the officer's entry), the budget stage's
-        finance enters the budget-allocation code, each stage's approver signs at their station;
+        the contracts officer opens it and enters the scenario's terms at their station (a scenario
+        whose terms the station cannot carry, a stop stage, deduction overrides or income terms, is
+        opened by the engine with them), the budget stage's finance enters the budget-allocation
+        code, each stage's approver signs at their station;
         then the contract-progress flow publishes it (R21) and registers it in project control (R14)
     statements_and_payments(world, tender_id)     the scenario's statements and payments in time order:
         the contractor submits and signs each statement at its station, each signer of its path signs
@@ -24,9 +26,9 @@ from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
 from services.contract import registries as registries_svc, statements as statements_svc
 from services.contract.document import data_of
-from services.contract.inputs import inputs_for
+from services.contract.inputs import ContractTerms, inputs_for
 from services.contract.registration import open_contract, registration_of, state as contract_state
-from services.contract.requests import TermsEntry
+from services.contract.requests import WASTE_KEYS, TermsEntry
 from services.signers import COMPANY_SIGNATORY
 from stations import contracts as contract_station
 
@@ -38,7 +40,8 @@ BUDGET_ALLOCATION_PREFIX = "TA"  # the rehearsal's budget-allocation code: TA-<b
 
 
 def register_contract(world: World, tender_id: str, bidder: str) -> dict[str, Any]:
-    """Open the contract of `tender_id` for `bidder` with the scenario's terms, then every stage
+    """Open the contract of `tender_id` for `bidder` with the scenario's terms (at the officer's station
+    when it can carry them), then every stage
     approved at its approver's station up to the scenario's stop (or the first refusal, which the API
     stores and audits); once `final`, the contract-progress flow publishes it and registers it in
     project control. Returns the flow's result (`ContractState.to_dict` with `publication` and
@@ -46,8 +49,14 @@ def register_contract(world: World, tender_id: str, bidder: str) -> dict[str, An
     from flows.contract_registration import contract_progress_flow
 
     deps = world.deps
-    _expense_factor_approved(world, inputs_for(deps, tender_id).terms.expense_factor)
-    state = open_contract(deps, tender_id, bidder, inputs_for(deps, tender_id).terms)
+    terms = inputs_for(deps, tender_id).terms
+    _expense_factor_approved(world, terms.expense_factor)
+    if _enterable_at_station(terms):
+        _budget_line_registered(world, terms.budget_line)
+        _open_at_officer_station(world, tender_id, bidder, terms)
+        state = contract_state(deps, tender_id)
+    else:
+        state = open_contract(deps, tender_id, bidder, terms)
     for stage in state.stages[:-1]:
         if state.stopped_at is not None or not _approve(world, tender_id, stage):
             break
@@ -55,6 +64,41 @@ def register_contract(world: World, tender_id: str, bidder: str) -> dict[str, An
         if state.stage == stage:
             break
     return contract_progress_flow(tender_id)
+
+
+def _enterable_at_station(terms: ContractTerms) -> bool:
+    """Whether the officer's station can enter `terms` as they are: a rehearsal's stop stage, deduction
+    rates overriding the policy and income terms (R30) have no field in the officer's terms entry, so
+    such a scenario's contract is opened by the engine with its terms (the rehearsal's stand-in)."""
+    return terms.stop_at_stage is None and not terms.deductions and terms.income is None
+
+
+def _open_at_officer_station(world: World, tender_id: str, bidder: str, terms: ContractTerms) -> None:
+    """The contracts officer opens the contract from the final minutes and enters the scenario's terms
+    at their station, each a document signed on their token (issue 13 part 1). Raises what the API
+    raises (INVALID_INPUT for a code or person not in the registries, WRONG_STAGE)."""
+    unit = world.scenario.tender.unit
+    waste = None if terms.waste is None else {k: int(getattr(terms.waste, k)) for k in WASTE_KEYS}
+    with world.stations.person(world.staff["contracts_officer"], _opening_role(world, tender_id), unit) as officer:
+        contract_station.open_contract(officer, tender_id, bidder)
+        contract_station.enter_terms(officer, tender_id, TermsEntry(
+            budget_line=terms.budget_line, expense_factor=terms.expense_factor, supervisor=terms.supervisor,
+            waste=waste))
+
+
+def _opening_role(world: World, tender_id: str) -> str:
+    """The role that opens the contract and enters its terms: the first stage's (services.contract.at_stations)."""
+    from services.contract.at_stations import opening_roles
+
+    return opening_roles(world.deps, tender_id)[0][0]
+
+
+def _budget_line_registered(world: World, code: str) -> None:
+    """The scenario's budget line in the unit's budget-line registry (R29: the officer chooses it from
+    there), mapped to the same general code: the rehearsal's stand-in for the budget office's registry.
+    Idempotent."""
+    if code.strip():
+        registries_svc.add_budget_line(world.deps, world.scenario.tender.unit, code, code, code, PILOT)
 
 
 def _expense_factor_approved(world: World, code: str) -> None:

@@ -62,6 +62,14 @@ def test_r08_r10_r11_district_12_one_stage(run, tmp_path):
     for name in ("minutes/article13.xml", "minutes/article18.xml", "trust/ca.pem", "trust/crl.pem",
                  "audit/log.jsonl", "audit/VERIFY.md", "receipts/b3.xml"):
         assert (out / name).is_file(), name
+    # Issue 13 parts 1 and 6: the contracts officer opened the contract and entered its terms at their
+    # station, and every stage was approved by a person; the engine approved nothing.
+    audit = [json.loads(x) for x in (out / "audit/log.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    acts = {(e["action"], e["actor"]) for e in audit if e["action"].startswith("contract.")}
+    opened = [a for act, a in acts if act == "contract.opened"]
+    assert len(opened) == 1 and opened[0] != "engine"
+    assert ("contract.terms", opened[0]) in acts
+    assert {a for act, a in acts if act == "contract.approved"} and ("contract.approved", "engine") not in acts
 
 
 def test_r06_minutes_in_the_bundle_verify_with_xmlsec1_and_fail_when_changed(run, tmp_path):
