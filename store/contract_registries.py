@@ -69,6 +69,21 @@ class ContractRegistries:
                                     .order_by(m.Contract.tracking_number, m.StatusStatement.seq)).all()
         return [(s, c) for s, c in rows]
 
+    def contractor_contracts_in_workflow(self, contractor_id: str, final_stage: str) -> Sequence[m.Contract]:
+        """The contractor's contracts (company national ID) whose workflow has not reached `final_stage`."""
+        return self.session.scalars(select(m.Contract).where(m.Contract.contractor_id == contractor_id,
+                                                             m.Contract.stage != final_stage)
+                                    .order_by(m.Contract.tracking_number)).all()
+
+    def contractor_statements_in_review(self, contractor_id: str,
+                                        result: str) -> Sequence[tuple[m.StatusStatement, m.Contract]]:
+        """The contractor's status statements with `result` (in review), each with its contract."""
+        rows = self.session.execute(select(m.StatusStatement, m.Contract)
+                                    .join(m.Contract, m.Contract.id == m.StatusStatement.contract_id)
+                                    .where(m.Contract.contractor_id == contractor_id, m.StatusStatement.result == result)
+                                    .order_by(m.Contract.tracking_number, m.StatusStatement.seq)).all()
+        return [(s, c) for s, c in rows]
+
 
 def registries(uow: UnitOfWork) -> ContractRegistries:
     """The registries' repository inside `uow`'s transaction."""

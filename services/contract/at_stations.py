@@ -403,8 +403,12 @@ def approve_at_station(deps: Deps, tender_id: str, doc: VerifiedDocument) -> dic
 def inbox(deps: Deps, by: Signatory) -> dict[str, Any]:
     """What waits for `by` in their unit: contracts whose current stage waits for their role, status
     statements whose next signature is theirs (the supervisor's: only the contracts naming them), and
-    for the treasurer the expense factors still awaiting the financial system's committee (R29).
+    for the treasurer the expense factors still awaiting the financial system's committee (R29). For a
+    contractor's signatory (`by.unit` the company's national ID): the company's contracts waiting for
+    its signature and its statements whose next signature is the contractor's.
     Amounts in rials. Raises: nothing of its own. Rule: R29 (the treasurer's inbox), R12, R17."""
+    if by.role == COMPANY_SIGNATORY:
+        return _contractor_inbox(deps, by)
     contracts: list[dict[str, Any]] = []
     statements: list[dict[str, Any]] = []
     factors: list[dict[str, Any]] = []
@@ -432,18 +436,43 @@ def inbox(deps: Deps, by: Signatory) -> dict[str, Any]:
                           "budget_line": c.budget_line or "", "expense_factor": c.expense_factor or "",
                           "budget_allocation_code": data["fields"].get("budget_allocation_code") or ""})
     for s, c in reviews:
-        data = json.loads(s.data_json or "{}")
-        path = data.get("station_path") or []
-        signed = len(signatures_of(parse_untrusted(s.xml))) if s.xml and is_envelope(parse_untrusted(s.xml)) else 0
-        if signed >= len(path) or path[signed] != by.role:
+        if _next_signer(s) != by.role:
             continue
         if by.role == SUPERVISOR and data_of(c)["fields"].get("supervisor") != by.national_id:
             continue
-        statements.append({"tender_id": c.tender_id, "tracking_number": c.tracking_number, "contract_code": c.code,
-                           "ref": s.ref, "cumulative_rial": s.cumulative_rial, "payable_rial": s.payable_rial,
-                           "computed_result": data.get("computed_result")})
+        statements.append(_statement_item(s, c))
     return {"role": by.role, "unit": by.unit, "contracts": contracts, "statements": statements,
             "expense_factors_awaiting_committee": factors}
+
+
+def _next_signer(s: m.StatusStatement) -> str | None:
+    """The role whose signature the statement in review waits for (its station path), None when done."""
+    path = json.loads(s.data_json or "{}").get("station_path") or []
+    signed = len(signatures_of(parse_untrusted(s.xml))) if s.xml and is_envelope(parse_untrusted(s.xml)) else 0
+    return str(path[signed]) if signed < len(path) else None
+
+
+def _statement_item(s: m.StatusStatement, c: m.Contract) -> dict[str, Any]:
+    data = json.loads(s.data_json or "{}")
+    return {"tender_id": c.tender_id, "tracking_number": c.tracking_number, "contract_code": c.code,
+            "ref": s.ref, "cumulative_rial": s.cumulative_rial, "payable_rial": s.payable_rial,
+            "computed_result": data.get("computed_result")}
+
+
+def _contractor_inbox(deps: Deps, by: Signatory) -> dict[str, Any]:
+    """The contractor's inbox (see `inbox`): its contracts whose stage waits for the contractor's
+    signatory, its statements whose next signature is the contractor's. Rule: R12, R17."""
+    with deps.uow() as uow:
+        found = registries(uow)
+        rows = found.contractor_contracts_in_workflow(by.unit, FINAL)
+        reviews = found.contractor_statements_in_review(by.unit, IN_REVIEW)
+        approvals = {c.id: list(uow.contracts.approvals(c.id)) for c in rows}
+    contracts = [{"tender_id": c.tender_id, "tracking_number": c.tracking_number, "stage": c.stage,
+                  "amount_rial": c.amount_rial, "subject": data_of(c)["fields"].get("subject")}
+                 for c in rows if CONTRACTOR_SIGNATORY in registration_of(deps, c, approvals[c.id]).pending_roles()]
+    statements = [_statement_item(s, c) for s, c in reviews if _next_signer(s) == CONTRACTOR]
+    return {"role": by.role, "unit": by.unit, "contracts": contracts, "statements": statements,
+            "expense_factors_awaiting_committee": []}
 
 
 # --- status statements ------------------------------------------------------------------------------------

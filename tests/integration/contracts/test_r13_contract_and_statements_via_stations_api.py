@@ -152,7 +152,10 @@ def test_r13_contract_stages_and_statements_signed_at_each_persons_station(contr
     with w.stations.person(chair.national_id, "chair", c.unit) as employer:
         assert st.approve_stage(employer, tid)["stage"] == "signing"  # waits for the contractor too
     with c.contractor() as contractor:
+        waiting = st.inbox(contractor)  # the contractor's station lists what waits for its signature
+        assert [(x["tender_id"], x["stage"]) for x in waiting["contracts"]] == [(tid, "signing")], waiting
         final = st.approve_stage(contractor, tid)
+        assert st.inbox(contractor)["contracts"] == []
     assert final["stage"] == "final" and final["code"], final
     code = final["code"]
     with w.deps.uow() as uow:
