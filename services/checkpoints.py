@@ -53,8 +53,8 @@ _ONE_AT_A_TIME = threading.Lock()
 # is skipped; another document for that seq is still sent, and the portal refuses it.
 _LAST_PUBLISHED: weakref.WeakKeyDictionary[object, tuple[int, bytes]] = weakref.WeakKeyDictionary()
 # Per store: the newest checkpoint this process took or found in the store, with the moment
-# (time.monotonic) before the unit of work that read the head it signs began (guarded by
-# _ONE_AT_A_TIME). An entry committed before that moment was in that head: a receipt that asked for
+# (time.monotonic) just before the first statement of the unit of work that read the head it signs
+# (guarded by _ONE_AT_A_TIME). An entry committed before that moment was in that head: a receipt that asked for
 # its checkpoint before then is answered from here, without a unit of work (see `checkpoint`).
 _NEWEST: weakref.WeakKeyDictionary[sessionmaker, tuple[Checkpoint, float]] = weakref.WeakKeyDictionary()
 
@@ -131,9 +131,10 @@ def checkpoint(deps: Deps, reason: str, covering: int | None = None) -> Checkpoi
             # commit: the receipts written while the previous checkpoint was being signed).
             current: Checkpoint | None = known[0]
         else:
-            began = time.monotonic()
-            current = _take(deps, reason, covering)
-            if current is not None and (known is None or current.seq >= known[0].seq):
+            current, began = _take(deps, reason, covering)
+            # Only a checkpoint of the head read at `began` is cached with that moment (not one found
+            # stored: its head was read earlier, and an entry committed in between is not in it).
+            if current is not None and began is not None and (known is None or current.seq >= known[0].seq):
                 _NEWEST[deps.sessions] = (current, began)
         if current is not None and deps.portal is not None:
             _publish(deps.portal, current)
@@ -151,17 +152,22 @@ def _publish(portal: AnnouncementPortal, current: Checkpoint) -> None:
     _LAST_PUBLISHED[portal] = (current.seq, current.xml)
 
 
-def _take(deps: Deps, reason: str, covering: int | None) -> Checkpoint | None:
+def _take(deps: Deps, reason: str, covering: int | None) -> tuple[Checkpoint | None, float | None]:
+    """The checkpoint covering the head (or entry `covering`), and the moment before the unit of work
+    read the head it signs (None when a stored checkpoint was returned for `covering`)."""
     with store_turn(deps), deps.uow() as uow:
+        # Before this unit of work's first statement (SQLite's BEGIN IMMEDIATE, PostgreSQL's statement
+        # snapshot): every entry committed by then is in the head read below.
+        began = time.monotonic()
         latest = uow.checkpoints.latest()
         if covering is not None and latest is not None and latest.seq >= covering \
                 and uow.audit.hashes_at([latest.seq]).get(latest.seq) == latest.head_hash:
             # Signed after entry `covering` was written and the log still holds it there (else the
             # extension check below reports the cut or rewrite): it vouches for that entry.
-            return _of(latest)
+            return _of(latest), None
         found = uow.audit.head()
         if found is None:
-            return None
+            return None, None
         head = ChainHead(*found)
         if latest is not None:
             _check_extends(uow, latest, head)
@@ -176,7 +182,7 @@ def _take(deps: Deps, reason: str, covering: int | None) -> Checkpoint | None:
                                                              taken_at=deps.clock.now(), reason=reason[:160], xml=xml))
             current = _of(row)
             uow.commit()
-    return current
+    return current, began
 
 
 def stored_checkpoints(deps: Deps) -> list[Checkpoint]:

@@ -324,6 +324,15 @@ class BidRepository(_Repo):
         return self.session.scalars(select(m.Bid).where(m.Bid.tender_id == tender_id, m.Bid.bidder_ref == bidder_ref,
                                                         m.Bid.received_at == at)).first()
 
+    def supersede(self, tender_id: str, bidder_ref: str, seqs: Iterable[int]) -> None:
+        """Mark the bidder's accepted submissions `seqs` superseded, in one UPDATE without loading them
+        (their blobs); nothing is sent when `seqs` is empty (a bidder's first bid)."""
+        wanted = sorted(set(seqs))
+        if wanted:
+            self.session.execute(update(m.Bid).where(m.Bid.tender_id == tender_id, m.Bid.bidder_ref == bidder_ref,
+                                                     m.Bid.seq.in_(wanted), m.Bid.refused_reason.is_(None))
+                                 .values(superseded=True).execution_options(synchronize_session=False))
+
 
 class SessionRepository(_Repo):
     """The commission's sittings (opening, price opening) of a tender."""

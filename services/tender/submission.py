@@ -100,6 +100,7 @@ class _NewReceipt:
     seq: int
     supersedes: str | None
     receipt_bytes: bytes
+    superseded: tuple[int, ...] = ()  # the bidder's current accepted submissions this one supersedes
 
 
 def submit_bid(deps: Deps, tender_id: str, bidder_ref: str, company_id: str, sealed: SealedBid,
@@ -209,16 +210,17 @@ def _judge(deps: Deps, view: BidTerms, state: _BidderState, now: datetime, tende
     receipt = build_receipt(tender_id, bidder_ref, now, sealed.hashes(), receipt_id=f"{tender_id}/{bidder_ref}/{seq}",
                             supersedes=supersedes, manifest_signer_serial=signer_serial)
     signed_receipt = deps.engine().sign(receipt, deps.clock, ENGINE_ROLE, ENGINE_UNIT)
-    return _NewReceipt(seq, supersedes, etree.tostring(signed_receipt, xml_declaration=True, encoding="UTF-8"))
+    return _NewReceipt(seq, supersedes, etree.tostring(signed_receipt, xml_declaration=True, encoding="UTF-8"),
+                       state.superseded_seqs)
 
 
 def _write(uow: UnitOfWork, new: _NewReceipt, now: datetime, tender_id: str, bidder_ref: str, company_id: str,
            sealed: SealedBid, sealed_bytes: bytes, signed_manifest: bytes) -> int:
     """Store the accepted bid, supersede the bidder's current ones and audit the receipt; returns the
-    audit entry's seq (what the receipt's checkpoint must cover)."""
-    for old in uow.bids.current_of(tender_id, bidder_ref):
-        if old.refused_reason is None:  # a refused attempt superseded nothing
-            old.superseded = True
+    audit entry's seq (what the receipt's checkpoint must cover). `new.superseded`: the bidder's current
+    accepted submissions as read in this transaction, or in an earlier one whose state `unchanged_in`
+    confirmed in this one (any submission under the reference changes its latest seq)."""
+    uow.bids.supersede(tender_id, bidder_ref, new.superseded)  # a refused attempt supersedes nothing
     uow.bids.add(m.Bid(tender_id=tender_id, bidder_ref=bidder_ref, company_id=company_id, seq=new.seq,
                        received_at=now, sealed=sealed_bytes, manifest_xml=signed_manifest,
                        receipt_xml=new.receipt_bytes), sealed.hashes())
