@@ -1,9 +1,10 @@
 """`eproc up` and `eproc down`: start and stop the stack in order, every process by its pid file.
 
-up:   PostgreSQL (private cluster unless an existing server is given) → the application database
-      migrated by its owner → the engine's own role (eproc.stack.postgres.ensure_app_role) → the Prefect server on 127.0.0.1 with its database on PostgreSQL → the process work
-      pool → the zombie-run automation → deployments from prefect.yaml → N workers → the transactions
-      API (`eproc serve` on 127.0.0.1:api_port, once the CA exists).
+up:   PostgreSQL (private cluster unless an existing server is given) → the Prefect server on 127.0.0.1
+      with its database on PostgreSQL, booting while the application database is migrated by its owner
+      and the engine's own role made (eproc.stack.postgres.ensure_app_role) → the process work pool → the
+      zombie-run automation → N workers, starting while the deployments from prefect.yaml are registered
+      → the transactions API (`eproc serve` on 127.0.0.1:api_port, once the CA exists).
 down: workers and the API → server → PostgreSQL (only the cluster `up` started)."""
 from __future__ import annotations
 
@@ -63,17 +64,18 @@ def up(cfg: StackConfig, say: Callable[[str], None] = lambda _m: None) -> UpResu
             cluster.set_password("postgres", str(cfg.pg_password))
         owner_url = ensure_database(cfg.admin_url, cfg.app_db)
         ensure_database(cfg.admin_url, cfg.prefect_db)
+        say("Prefect server")
+        start_server(cfg, pids, wait=False)  # it boots (and migrates its own database) meanwhile
         _migrate(owner_url)  # as the owner of the tables; the engine's processes connect as app_role
         app_url = ensure_app_role(cfg.admin_url, cfg.app_db, cfg.app_role, str(cfg.app_password))
-        say("Prefect server")
-        start_server(cfg, pids)
-        say("work pool, automation, deployments")
+        wait_healthy(cfg, pids)
+        say("work pool, automation")
         create_pool(cfg)
         _zombie_automation(cfg)
-        deployed, skipped = deploy(cfg)
-        say(f"{cfg.workers} worker(s)")
-        for i in range(1, cfg.workers + 1):
+        say(f"{cfg.workers} worker(s), deployments")
+        for i in range(1, cfg.workers + 1):  # they start and poll the pool while the deployments are registered
             start_worker(cfg, pids, i)
+        deployed, skipped = deploy(cfg)
         wait_workers(cfg, {f"eproc-{worker_name(i)}" for i in range(1, cfg.workers + 1)})
         transactions_api = None
         if ca_present():
@@ -112,10 +114,12 @@ def server_argv(cfg: StackConfig) -> list[str]:
     return PREFECT + ["server", "start", "--host", "127.0.0.1", "--port", str(cfg.port)]
 
 
-def start_server(cfg: StackConfig, pids: PidDir) -> None:
+def start_server(cfg: StackConfig, pids: PidDir, wait: bool = True) -> None:
+    """Start the Prefect server; with `wait`, return once it answers its health check (`wait_healthy`)."""
     env = {**os.environ, **cfg.server_env()}
     spawn(pids, SERVER, server_argv(cfg), env, cfg.logs_dir / "server.log", ROOT)
-    wait_healthy(cfg, pids)
+    if wait:
+        wait_healthy(cfg, pids)
 
 
 def _wait_http(pids: PidDir, name: str, url: str, what_fa: str, log: Path, timeout: float, pause: float) -> None:

@@ -65,11 +65,11 @@ class PrefectStack:
         lifecycle.wait_healthy(self.cfg, self.pids, timeout=120)
         base = clean_env()
         lifecycle.create_pool(self.cfg, base)
-        self.deployments, skipped = lifecycle.deploy(self.cfg, base)
-        assert not skipped, skipped
         env = clean_env({**worker_env, **self.cfg.prefect_env(), "PREFECT_WORKER_QUERY_SECONDS": "1"})
         spawn(self.pids, lifecycle.worker_name(WORKER), lifecycle.worker_argv(self.cfg, WORKER), env,
-              self.cfg.logs_dir / f"{lifecycle.worker_name(WORKER)}.log", ROOT)
+              self.cfg.logs_dir / f"{lifecycle.worker_name(WORKER)}.log", ROOT)  # it starts while deploy runs
+        self.deployments, skipped = lifecycle.deploy(self.cfg, base)
+        assert not skipped, skipped
         lifecycle.wait_workers(self.cfg, {self.worker_name}, timeout=120)
 
     def deployment(self, name: str) -> dict:
