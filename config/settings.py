@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     decision_timeout: int = Field(default=3600, ge=1, description="Seconds a paused run waits for an operator")
     decision_poll: float = Field(default=5.0, gt=0, le=60,
                                  description="Seconds between looks at the store while a run waits for members' "
-                                             "releases and signatures made at their stations")
+                                             "releases and signatures made at their stations, and between looks "
+                                             "for an operator's answer to a Prefect form (whole seconds there)")
     crash_at: str | None = Field(default=None, description="Tests only: `point#n` ends the process the n-th "
                                                            "time `point` is passed (services.faults)")
     # The transactions system's HTTP API (`eproc serve`, issue 11).

@@ -101,12 +101,14 @@ def chairs_of(tender_id: str, members: dict[str, str]) -> dict[str, str]:
 ATTENDANCE_ASKS = 3
 
 
-def ask(form: type[T], timeout: int) -> T:
-    """Pause the run on `form` (a RunInput, answered in the Prefect UI) for up to `timeout` seconds.
-    Each pause has a key of its own: a run that suspended or crashed starts over, and Prefect would
-    otherwise take a new form for an old one already answered (pause keys count from one in each
-    process) and hand back that old answer."""
-    return pause_flow_run(wait_for_input=form, timeout=timeout, key=f"{form.__name__.lower()}-{uuid4().hex}")
+def ask(form: type[T], timeout: int, poll_seconds: float) -> T:
+    """Pause the run on `form` (a RunInput, answered in the Prefect UI) for up to `timeout` seconds,
+    looking for the answer every `poll_seconds` (whole seconds, at least 1; Prefect's own default is
+    10 s, which an operator waited after every answer). Each pause has a key of its own: a run that
+    suspended or crashed starts over, and Prefect would otherwise take a new form for an old one
+    already answered (pause keys count from one in each process) and hand back that old answer."""
+    return pause_flow_run(wait_for_input=form, timeout=timeout, poll_interval=max(1, round(poll_seconds)),
+                          key=f"{form.__name__.lower()}-{uuid4().hex}")
 
 
 class FormDecisions:
@@ -128,7 +130,7 @@ class FormDecisions:
         for _ in range(ATTENDANCE_ASKS):
             answer = ask(form.with_initial_data(description=rtl(
                 f"{note}حضور در جلسهٔ {SESSION_FA.get(session, session)} مناقصهٔ {tender_id}: "
-                "اعضای حاضر را روشن کنید، پاسخ‌دهنده را برگزینید و حضور را تأیید کنید.")), self.timeout)
+                "اعضای حاضر را روشن کنید، پاسخ‌دهنده را برگزینید و حضور را تأیید کنید.")), self.timeout, self.poll_seconds)
             data = answer.model_dump()
             chosen = [nid for i, nid in enumerate(chairs.values()) if data.get(f"answered_by_{i}")]
             if data["confirmed"] and len(chosen) == 1:
@@ -139,17 +141,17 @@ class FormDecisions:
 
     def technical_scores(self, tender_id: str, bidders: list[str]) -> Scores:
         answer = ask(TechnicalScoresForm.with_initial_data(
-            description=rtl(f"امتیاز فنی پیشنهادهای مناقصهٔ {tender_id}: " + "، ".join(bidders))), self.timeout)
+            description=rtl(f"امتیاز فنی پیشنهادهای مناقصهٔ {tender_id}: " + "، ".join(bidders))), self.timeout, self.poll_seconds)
         return Scores(dict(answer.scores), normalize_digits(answer.answered_by).strip())
 
     def confirm_minutes(self, tender_id: str, summary: str) -> Confirmation:
         answer = ask(MinutesConfirmationForm.with_initial_data(
-            description=rtl(f"صورتجلسهٔ ماده ۱۳ مناقصهٔ {tender_id}: {summary}")), self.timeout)
+            description=rtl(f"صورتجلسهٔ ماده ۱۳ مناقصهٔ {tender_id}: {summary}")), self.timeout, self.poll_seconds)
         return Confirmation(bool(answer.confirmed), normalize_digits(answer.answered_by).strip(), answer.note)
 
     def contract_signed(self, tender_id: str, bidder: str, at: datetime) -> Confirmation:
         answer = ask(ContractSignatureForm.with_initial_data(
-            description=rtl(f"امضای قرارداد مناقصهٔ {tender_id} توسط {bidder}")), self.timeout)
+            description=rtl(f"امضای قرارداد مناقصهٔ {tender_id} توسط {bidder}")), self.timeout, self.poll_seconds)
         return Confirmation(bool(answer.signed), normalize_digits(answer.answered_by).strip())
 
     def release_parts(self, tender_id: str, session: str, members: dict[str, str], at: datetime) -> None:

@@ -58,7 +58,7 @@ def stack(tmp_path_factory):
     # The workers poll the pool every second (Prefect's default, 10 s, adds up to 10 s to every start
     # and every resume of a run); what the tests prove does not depend on how often they poll.
     env = {**os.environ, "EPROC_DATA_DIR": str(world_dir), "SOFTHSM2_CONF": str(hsm.conf_path),
-           "EPROC_TOKEN_PIN": PIN, "EPROC_DECISION_TIMEOUT": "900", "PYTHONPATH": str(ROOT),
+           "EPROC_TOKEN_PIN": PIN, "EPROC_DECISION_TIMEOUT": "900", "EPROC_DECISION_POLL": "1", "PYTHONPATH": str(ROOT),
            "PREFECT_WORKER_QUERY_SECONDS": "1"}
     s = Stack(run_dir, world_dir, env, {}, scenario)
     pg_dir = default_pg_dir(run_dir)
