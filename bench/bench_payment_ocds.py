@@ -22,7 +22,7 @@ import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from benchkit import database_kinds, fresh_database_url, int_options, prepared_engine
 
@@ -37,8 +37,10 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
     of `n` contracts (2 in 3 final with a complete registration and no approved statement, 1 in 3 at
     `treasurer`), each refusal recorded; vs the raw floor of the same decision: one indexed SELECT of
     the contract and one INSERT of the refusal in one transaction, on the same database. The gate's
-    reads are the store's prebuilt statements on the stub's one connection, in the decision's one
-    transaction with its refusal; the second row is the same gate over the unit-of-work reads it replaced."""
+    read is one prebuilt statement (contract, registration, statement) on the stub's one connection, in
+    the decision's one transaction with its refusal, whose INSERT checks that nothing was paid under
+    its key or for its statement; the CPU line is this process's CPU per decision; requests to the
+    database are counted by the driver; the last row is the same gate over the unit-of-work reads it replaced."""
     from domain.clock import SystemClock
     from domain.contract.payment import payment_key
     from domain.reasons import DomainError
@@ -77,8 +79,8 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
     def gate(transactions):  # noqa: ANN001, ANN202
         stub = FinancialSystemStub(eng, transactions, SystemClock(), registrations=transactions)
 
-        def run(chosen: list[int]) -> float:
-            t0 = time.perf_counter()
+        def run(chosen: list[int]) -> tuple[float, float]:
+            t0, c0 = time.perf_counter(), time.process_time()
             refused = 0
             for i in chosen:
                 code = f"12-1400-{i:09d}"
@@ -89,7 +91,7 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
                 except DomainError:
                     refused += 1  # no statement was ever approved, or the contract is not final: refused
             assert refused == len(chosen)
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, time.process_time() - c0
         return run
 
     select_contract = text("SELECT stage, code FROM contracts WHERE code = :c")
@@ -97,15 +99,49 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
                           "reason, detail, attempted_at) VALUES ('payment', :k, :c, :s, 1, 'CONTRACT_NOT_FINAL', '', "
                           ":at)")
 
-    def raw(chosen: list[int]) -> float:
-        t0 = time.perf_counter()
+    def raw(chosen: list[int]) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in chosen:
             code = f"12-1400-{i:09d}"
             with eng.begin() as c:
                 c.execute(select_contract, {"c": code}).first()
                 c.execute(insert_refusal, {"k": payment_key(code, "s1"), "c": code, "s": f"T{i:09d}/s1",
                                            "at": datetime.now(timezone.utc)})
-        return time.perf_counter() - t0
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    def round_trips(run, chosen: list[int]) -> float:  # noqa: ANN001
+        """Requests to the database per decision, counted by the driver whatever sends them: on
+        PostgreSQL libpq's trace (one ReadyForQuery per request: the pool's ping, BEGIN, each statement,
+        COMMIT), on SQLite each statement sqlite3 runs (BEGIN IMMEDIATE, each statement, COMMIT)."""
+        count, traces = [0], []
+
+        def on_checkout(dbapi_conn, _record, _proxy) -> None:  # noqa: ANN001
+            if kind == "sqlite":
+                dbapi_conn.set_trace_callback(lambda _sql: count.__setitem__(0, count[0] + 1))
+            else:
+                trace = tempfile.TemporaryFile("w+")
+                traces.append(trace)
+                dbapi_conn.pgconn.trace(trace.fileno())
+                count[0] += 1 if eng.pool._pre_ping else 0  # the ping ran before this event
+
+        def on_checkin(dbapi_conn, _record) -> None:  # noqa: ANN001
+            if kind == "sqlite":
+                dbapi_conn.set_trace_callback(None)
+            else:
+                dbapi_conn.pgconn.untrace()
+
+        event.listen(eng.pool, "checkout", on_checkout)
+        event.listen(eng.pool, "checkin", on_checkin)
+        try:
+            run(chosen)
+        finally:
+            event.remove(eng.pool, "checkout", on_checkout)
+            event.remove(eng.pool, "checkin", on_checkin)
+        for trace in traces:
+            trace.seek(0)
+            count[0] += sum(1 for line in trace if "\tB\t" in line and "ReadyForQuery" in line)
+            trace.close()
+        return count[0] / len(chosen)
 
     store_reader, before = StoreTransactionsSystem(sessions), UnitOfWorkReference(sessions)
     for i in picks[:50] + [n + 1]:  # the prebuilt reads give the unit of work's answers
@@ -118,21 +154,27 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
     ours_run, before_run = gate(store_reader), gate(before)
     warm = [random.randrange(n) for _ in range(100)]
     ours_run(warm), raw(warm), before_run(warm[:25])
+    trips = round_trips(ours_run, warm), round_trips(raw, warm)
     rounds = 20
-    ours_s = raw_s = before_s = 0.0
+    ours_s = raw_s = before_s = ours_cpu = raw_cpu = 0.0
     before_n = 0
     load = os.getloadavg()[0]
     for k in range(rounds):
         chunk = picks[k::rounds]
-        ours_s += ours_run(chunk)
-        raw_s += raw(chunk)
-        before_s += before_run(chunk[: max(1, len(chunk) // 4)])
+        wall, cpu = ours_run(chunk)
+        ours_s, ours_cpu = ours_s + wall, ours_cpu + cpu
+        wall, cpu = raw(chunk)
+        raw_s, raw_cpu = raw_s + wall, raw_cpu + cpu
+        before_s += before_run(chunk[: max(1, len(chunk) // 4)])[0]
         before_n += max(1, len(chunk) // 4)
     load = (load + os.getloadavg()[0]) / 2
     ours, floor, over_unit_of_work = ours_s / decisions, raw_s / decisions, before_s / before_n
     eng.dispose()
     print(f"{f'payment gate decision, {n:,} contracts [{kind}] (ms)':58} {ours * 1e3:10.3f} {floor * 1e3:10.3f} "
           f"{ours / floor:7.1f}   (setup {setup_s:.0f} s, load {load:.1f})")
+    print(f"{'  its CPU in this process per decision (ms)':58} {ours_cpu / decisions * 1e3:10.3f} "
+          f"{raw_cpu / decisions * 1e3:10.3f} {ours_cpu / raw_cpu:7.1f}")
+    print(f"{'  requests to the database per decision':58} {trips[0]:10.2f} {trips[1]:10.2f} {trips[0] / trips[1]:7.1f}")
     print(f"{'  the same gate over unit-of-work reads (before) (ms)':58} {over_unit_of_work * 1e3:10.3f} "
           f"{floor * 1e3:10.3f} {over_unit_of_work / floor:7.1f}")
 

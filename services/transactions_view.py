@@ -6,13 +6,14 @@ what they record and pay is exactly what this system holds and has signed (R14, 
 Each answer is one prebuilt Core SELECT (built once at import, run with parameters: building a
 statement costs more than running it). `StoreTransactionsSystem.on_connection` runs the reads on a
 caller's connection, inside its transaction (the financial stub's payment gate decides on one
-connection and in one transaction: issue 13 benchmark, issue 15)."""
+connection and in one transaction: issue 13 benchmark, issue 15); told which statement the caller
+will ask for, it reads the contract, its registration and that statement in one SELECT."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, exists, select
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, exists, literal_column, select
 from sqlalchemy.orm import sessionmaker
 
 from domain.contract.payment_data import RegistrationView
@@ -49,10 +50,29 @@ def _signed_by(role: str) -> Any:
 # A statement by its contract's tracking number and its ref (both unique: at most one row), with whether
 # each party's signature verified.
 _STATEMENT = (
-    select(_C.c.code, _ST.c.result, _ST.c.payable_rial, _ST.c.xml,
+    select(_C.c.code.label("statement_contract_code"), _ST.c.result, _ST.c.payable_rial, _ST.c.xml,
            _signed_by(COMPANY_SIGNATORY).label("by_contractor"), _signed_by("treasurer").label("by_treasurer"))
     .select_from(_C).join(_ST, _ST.c.contract_id == _C.c.id)
     .where(_C.c.tracking_number == bindparam("tracking"), _ST.c.ref == bindparam("ref")))
+
+# Both in one SELECT of exactly one row: the contract (with its registration) and the statement each
+# LEFT JOINed to a one-row base, NULL where absent (contract_id NULL: no contract; result NULL: no statement).
+_ONE = select(literal_column("1").label("one")).subquery("one")
+_SC = _C.alias("statement_contract")
+_CONTRACT_AND_STATEMENT = (
+    select(*_CONTRACT_BY_CODE.selected_columns, _C.c.id.label("contract_id"),
+           _SC.c.code.label("statement_contract_code"), _ST.c.result, _ST.c.payable_rial, _ST.c.xml,
+           _signed_by(COMPANY_SIGNATORY).label("by_contractor"), _signed_by("treasurer").label("by_treasurer"))
+    .select_from(
+        _ONE.outerjoin(_C, _C.c.code == bindparam("code"))
+        .outerjoin(_BL, and_(_BL.c.unit_id == _C.c.unit_id, _BL.c.code == _C.c.budget_line))
+        .outerjoin(_EF, _EF.c.code == _C.c.expense_factor)
+        .outerjoin(_SC.join(_ST, _ST.c.contract_id == _SC.c.id),
+                   and_(_SC.c.tracking_number == bindparam("tracking"), _ST.c.ref == bindparam("ref")))))
+
+
+
+
 
 
 def statement_key(tracking_number: str, ref: str) -> str:
@@ -65,21 +85,28 @@ class StoreTransactionsSystem:
     stub's RegistrationReader). Each read runs on its own connection, or on the caller's connection
     for a reader from `on_connection`."""
 
-    def __init__(self, sessions: sessionmaker, *, _conn: Connection | None = None) -> None:
+    def __init__(self, sessions: sessionmaker, *, _conn: Connection | None = None,
+                 _statement_id: str | None = None) -> None:
         self._sessions = sessions
         self._engine: Engine = sessions.kw["bind"]
         self._conn = _conn
         # A reader on a caller's connection serves one decision: a contract read once is the same
-        # contract for the rest of it (its registration and the contract itself are one row).
+        # contract for the rest of it (its registration and the contract itself are one row), and the
+        # statement the caller said it would ask for is read with the first contract.
         self._contracts: dict[str, Row[Any] | None] = {}
+        self._statements: dict[str, StatementInfo | None] = {}
+        self._expected = _split(_statement_id) if _conn is not None and _statement_id is not None else None
+        self._expected_id = _statement_id
 
-    def on_connection(self, engine: Engine, conn: Connection) -> StoreTransactionsSystem | None:
+    def on_connection(self, engine: Engine, conn: Connection, *,
+                      statement_id: str | None = None) -> StoreTransactionsSystem | None:
         """A reader running its reads on `conn` (a connection of `engine`, inside the caller's
         transaction), remembering the contracts it read; None when `engine` is not this store's engine
-        (the caller then reads through this reader as it is)."""
+        (the caller then reads through this reader as it is). `statement_id`: the statement the caller
+        will ask for (statement_key), read in the same SELECT as the first contract (same answers)."""
         if engine is not self._engine:
             return None
-        return StoreTransactionsSystem(self._sessions, _conn=conn)
+        return StoreTransactionsSystem(self._sessions, _conn=conn, _statement_id=statement_id)
 
     def _run(self, statement: Any, params: dict[str, Any]) -> Row[Any] | None:
         if self._conn is not None:
@@ -91,7 +118,15 @@ class StoreTransactionsSystem:
         if self._conn is None:
             return self._run(_CONTRACT_BY_CODE, {"code": code})
         if code not in self._contracts:
-            self._contracts[code] = self._run(_CONTRACT_BY_CODE, {"code": code})
+            if self._expected is not None:
+                (tracking, ref), sid = self._expected, cast(str, self._expected_id)
+                self._expected = None
+                row = cast("Row[Any]", self._conn.execute(
+                    _CONTRACT_AND_STATEMENT, {"code": code, "tracking": tracking, "ref": ref, "sid": sid}).one())
+                self._contracts[code] = row if row.contract_id is not None else None
+                self._statements[sid] = _statement(sid, row)
+            else:
+                self._contracts[code] = self._run(_CONTRACT_BY_CODE, {"code": code})
         return self._contracts[code]
 
     def contract_by_code(self, code: str) -> ContractInfo | None:
@@ -121,16 +156,29 @@ class StoreTransactionsSystem:
 
     def statement(self, statement_id: str) -> StatementInfo | None:
         """The settled statement under `statement_id` (statement_key), or None (unknown, or in review)."""
-        tracking, sep, ref = str(statement_id or "").rpartition(SEPARATOR)
-        if not sep or not tracking or not ref:
+        if statement_id in self._statements:
+            return self._statements[statement_id]
+        parts = _split(statement_id)
+        if parts is None:
             return None
-        row = self._run(_STATEMENT, {"tracking": tracking, "ref": ref, "sid": statement_id})
-        if row is None or row.result not in SETTLED:
-            return None
-        return StatementInfo(id=statement_id, contract_code=row.code or "", result=row.result,
-                             payable_rial=row.payable_rial if row.result == "approved" else 0,
-                             signed_by_contractor=bool(row.by_contractor), signed_by_treasurer=bool(row.by_treasurer),
-                             signed_xml=row.xml or b"")
+        row = self._run(_STATEMENT, {"tracking": parts[0], "ref": parts[1], "sid": statement_id})
+        return _statement(statement_id, row) if row is not None else None
+
+
+def _split(statement_id: str | None) -> tuple[str, str] | None:
+    """(tracking number, ref) of a statement_key, or None when it names no statement."""
+    tracking, sep, ref = str(statement_id or "").rpartition(SEPARATOR)
+    return (tracking, ref) if sep and tracking and ref else None
+
+
+def _statement(statement_id: str, row: Row[Any]) -> StatementInfo | None:
+    """The statement in `row` (of _STATEMENT or _CONTRACT_AND_STATEMENT), None unless settled."""
+    if row.result not in SETTLED:  # (None: no such statement)
+        return None
+    return StatementInfo(id=statement_id, contract_code=row.statement_contract_code or "", result=row.result,
+                         payable_rial=row.payable_rial if row.result == "approved" else 0,
+                         signed_by_contractor=bool(row.by_contractor), signed_by_treasurer=bool(row.by_treasurer),
+                         signed_xml=row.xml or b"")
 
 
 def _contract(row: Row[Any]) -> ContractInfo:

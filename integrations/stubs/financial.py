@@ -22,8 +22,13 @@ payment its class; the payment gate is the same either way.
 When the transactions system reads this stub's own database (services.transactions_view.
 StoreTransactionsSystem on the same engine: a ConnectionReader), a decision (a payment, an expense
 document, a notification) is one connection and one transaction: its reads, and the payment or the
-refusal it records, commit together, with statements built once at import. A new row refused by a
-unique key (a race lost to another request) rolls the decision back and is decided again in a new
+refusal it records, commit together, with statements built once at import. The transactions system
+reads the contract, its registration and the statement in one SELECT; a payment is decided as if
+nothing were paid under its key or for its statement, which its write checks: the payment is
+inserted only when no row holds its key or statement (ON CONFLICT DO NOTHING), a refusal only when no
+payment does (INSERT ... SELECT ... WHERE NOT EXISTS); otherwise the decision is taken again in the
+same transaction, the payments read first, as before (same answers, one read fewer). A new row refused
+by a unique key (a race lost to another request) rolls the decision back and is decided again in a new
 transaction: the same request under the same key is that row, a statement paid under another key is
 DUPLICATE_PAYMENT. Over another reader (HTTP, in memory) each local read and write is its own transaction.
 """
@@ -31,10 +36,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, insert, or_, select
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, exists, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -75,9 +81,25 @@ _PAYMENT_OF_STATEMENT = select(_PAYMENTS.c.id).where(_PAYMENTS.c.statement_id ==
 _DOCUMENT_BY_KEY = select(_DOCUMENTS).where(_DOCUMENTS.c.document_key == bindparam("key"))
 _INSERT_PAYMENT = insert(_PAYMENTS)
 _INSERT_DOCUMENT = insert(_DOCUMENTS)
-_INSERT_REFUSAL = insert(cast(Table, ExtFinancialRefusal.__table__))
+_REFUSALS = cast(Table, ExtFinancialRefusal.__table__)
+_REFUSAL_VALUES = [c for c in _REFUSALS.c if c.name != "id"]
+# A payment decided without reading the payments first (module docstring): the payment, inserted only
+# when no row holds its key or its statement (each dialect's ON CONFLICT DO NOTHING: 0 rows then)...
+# (preserve_rowcount: the row count of an INSERT is kept for every driver.)
+_INSERT_PAYMENT_IF_NEW = {
+    "postgresql": postgresql.insert(_PAYMENTS).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
+    "sqlite": sqlite.insert(_PAYMENTS).on_conflict_do_nothing().execution_options(preserve_rowcount=True)}
+# ...or its refusal, inserted only when no payment holds its key (paid_key) or its statement (paid_statement_id).
 _Req = TypeVar("_Req", bound="StatementCharge | _Notification")
 _Out = TypeVar("_Out")
+
+
+_INSERT_REFUSAL = insert(_REFUSALS).values({c.name: bindparam(c.name, type_=c.type) for c in _REFUSAL_VALUES})
+_INSERT_REFUSAL_IF_UNPAID = insert(_REFUSALS).from_select(
+    [c.name for c in _REFUSAL_VALUES],
+    select(*(bindparam(c.name, type_=c.type) for c in _REFUSAL_VALUES)).where(~exists().where(or_(
+        _PAYMENTS.c.payment_key == bindparam("paid_key"),
+        _PAYMENTS.c.statement_id == bindparam("paid_statement_id"))))).execution_options(preserve_rowcount=True)
 
 
 @dataclass(frozen=True)
@@ -98,20 +120,27 @@ class ConnectionReader(Protocol):
     """A transactions system (and registration reader) on the stub's own database, which can run its
     reads on the stub's connection: a decision is then one connection and one transaction."""
 
-    def on_connection(self, engine: Engine, conn: Connection) -> Any:
-        """The same reader running its reads on `conn` (of `engine`), or None when `engine` is not its own."""
+    def on_connection(self, engine: Engine, conn: Connection, *, statement_id: str | None = None) -> Any:
+        """The same reader running its reads on `conn` (of `engine`), or None when `engine` is not its
+        own; `statement_id`: the statement the decision will ask for (it may be read with the contract)."""
         ...
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Decision:
     """One decision's readers and its connection: `conn` when the readers read on it (everything the
-    decision reads and writes is one transaction), else None (each local read or write its own)."""
+    decision reads and writes is one transaction), else None (each local read or write its own).
+
+    read_payments_first: a payment reads the payments under its key and statement before deciding (as
+    always without `conn`); when False, it decides as if there were none, and `assumed_unpaid` holds the
+    (payment key, statement id) its write must find unpaid (module docstring)."""
 
     engine: Engine
     conn: Connection | None
     transactions: TransactionsSystem
     registrations: RegistrationReader | None
+    read_payments_first: bool = True
+    assumed_unpaid: tuple[str, str] | None = field(default=None)
 
     @contextmanager
     def local(self) -> Iterator[Connection]:
@@ -212,7 +241,7 @@ class FinancialSystemStub(TransactionsReadingStub):
             registered.append(self._check_payment_data(d, r))
             return self._pay(d, r)
 
-        return self._decide("payment", req.payment_key, req, handle, self._payment_after_lost_race), registered[0]
+        return self._decide("payment", req.payment_key, req, handle, self._payment_after_lost_race), registered[-1]
 
     def _check_payment_data(self, d: _Decision, req: PaymentRequest) -> RegistrationView | None:
         subject = f"پرداخت {req.statement_id}"
@@ -322,6 +351,17 @@ class FinancialSystemStub(TransactionsReadingStub):
 
     def _pay(self, d: _Decision, req: PaymentRequest) -> PaymentRecord:
         _require_key(req.payment_key, "payment_key")
+        if not d.read_payments_first:
+            # As if nothing were paid under this key or for this statement; the write checks it. When
+            # something is, the payment is not inserted (nor, on a refusal, the refusal: _decide_once)
+            # and the decision is taken again below, in the same transaction, the payments read first.
+            d.assumed_unpaid = (req.payment_key, req.statement_id)
+            checked = self._check(d, req, False)
+            values = {"payment_key": req.payment_key, **_charge_of(req), "statement_xml_sha256": checked.xml_sha256,
+                      "paid_at": self._clock.now()}
+            if _insert_if_new(d, values):
+                return PaymentRecord(**values)
+            d.read_payments_first, d.assumed_unpaid = True, None
         with d.local() as conn:
             # One read: the payment stored under this key, and whether this statement was paid.
             rows = conn.execute(_PAYMENTS_BY_KEY_OR_STATEMENT, {"key": req.payment_key,
@@ -408,13 +448,15 @@ class FinancialSystemStub(TransactionsReadingStub):
     # --- one decision ---------------------------------------------------------------------
 
     @contextmanager
-    def _decision(self) -> Iterator[_Decision]:
+    def _decision(self, statement_id: str) -> Iterator[_Decision]:
         """The decision's readers on one connection and in one transaction (committed when the block
-        ends without an exception) when the transactions system reads this database; else as they are."""
+        ends without an exception) when the transactions system reads this database; else as they are.
+        `statement_id`: the statement the decision is about ("" for none)."""
         bound = None
         if self._reads_on_connection:
             conn = self._engine.connect()
-            bound = cast(ConnectionReader, self._transactions).on_connection(self._engine, conn)
+            bound = cast(ConnectionReader, self._transactions).on_connection(self._engine, conn,
+                                                                             statement_id=statement_id)
             if bound is None:
                 conn.close()
         if bound is None:
@@ -427,7 +469,8 @@ class FinancialSystemStub(TransactionsReadingStub):
             registrations = registrations.on_connection(self._engine, conn) or registrations
         try:
             with conn.begin():
-                yield _Decision(self._engine, conn, bound, registrations)
+                yield _Decision(self._engine, conn, bound, registrations,
+                                read_payments_first=self._engine.dialect.name not in _INSERT_PAYMENT_IF_NEW)
         finally:
             conn.close()
 
@@ -444,24 +487,33 @@ class FinancialSystemStub(TransactionsReadingStub):
 
     def _decide_once(self, kind: str, key: str, req: _Req, handle: Callable[[_Decision, _Req], _Out]) -> _Out:
         refused: DomainError | None = None
-        with self._decision() as d:
-            try:
-                return handle(d, req)
-            except DomainError as err:
-                refused = err
-                self._record_refusal(d, kind, key, req, err)
-        assert refused is not None
+        with self._decision(str(req.statement_id or "")) as d:
+            while refused is None:
+                try:
+                    return handle(d, req)
+                except DomainError as err:
+                    if self._record_refusal(d, kind, key, req, err):
+                        refused = err
+                    else:  # the refusal assumed nothing paid, and something is: decide again, reading it first
+                        d.read_payments_first, d.assumed_unpaid = True, None
         raise refused
 
     def _record_refusal(self, d: _Decision, kind: str, key: str, req: StatementCharge | _Notification,
-                        err: DomainError) -> None:
+                        err: DomainError) -> bool:
+        """Keep the refusal: True, or False (nothing kept) when the decision assumed nothing paid under
+        its key or for its statement (`d.assumed_unpaid`) and a payment is."""
         amount_rial: object = req.amount_rial  # as the caller sent it, which may not be an int
         amount = amount_rial if isinstance(amount_rial, int) and not isinstance(amount_rial, bool) else None
-        with d.local() as conn:  # one plain INSERT: nothing is read back
-            conn.execute(_INSERT_REFUSAL, {
-                "kind": kind, "request_key": str(key or ""), "contract_code": str(req.contract_code or ""),
-                "statement_id": str(req.statement_id or ""), "amount_rial": amount, "reason": err.reason.value,
-                "detail": err.detail, "attempted_at": self._clock.now()})
+        values = {"kind": kind, "request_key": str(key or ""), "contract_code": str(req.contract_code or ""),
+                  "statement_id": str(req.statement_id or ""), "amount_rial": amount, "reason": err.reason.value,
+                  "detail": err.detail, "attempted_at": self._clock.now()}
+        with d.local() as conn:  # one INSERT: nothing is read back
+            if d.assumed_unpaid is None:
+                conn.execute(_INSERT_REFUSAL, values)
+                return True
+            paid_key, paid_statement_id = d.assumed_unpaid
+            return conn.execute(_INSERT_REFUSAL_IF_UNPAID, {**values, "paid_key": paid_key,
+                                                             "paid_statement_id": paid_statement_id}).rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -496,6 +548,16 @@ def _insert_once(d: _Decision, statement: Any, values: dict[str, Any]) -> None:
     try:
         with d.local() as conn:
             conn.execute(statement, values)
+    except IntegrityError:
+        raise _LostRace from None
+
+
+def _insert_if_new(d: _Decision, values: dict[str, Any]) -> bool:
+    """Insert the payment decided without reading the payments: True, or False (nothing inserted) when
+    a row holds its key or its statement. Raises _LostRace on any other integrity error (as _insert_once)."""
+    assert d.conn is not None
+    try:
+        return d.conn.execute(_INSERT_PAYMENT_IF_NEW[d.engine.dialect.name], values).rowcount == 1
     except IntegrityError:
         raise _LostRace from None
 

@@ -67,10 +67,25 @@ def deps(district12, tmp_path):
     from services.transactions_view import StoreTransactionsSystem
 
     copy = copy_of_world_deps(district12.world, tmp_path)
+    _budget_line_unregistered(copy)
     transactions = StoreTransactionsSystem(copy.sessions)
     stub = FinancialSystemStub(copy.sessions.kw["bind"], transactions, copy.clock, registrations=transactions)
     yield dataclasses.replace(copy, financial=Recording(stub), contract_inputs=None)  # as in production
     copy.sessions.kw["bind"].dispose()
+
+
+def _budget_line_unregistered(deps) -> None:
+    """The copy's budget line taken out of the unit's registry (the rehearsal's officer chose it from
+    there at their station): the registration is incomplete until a test completes it."""
+    from sqlalchemy import delete
+
+    from store import models as m
+
+    row = _contract(deps)
+    with deps.uow() as uow:
+        uow.session.execute(delete(m.BudgetLine).where(m.BudgetLine.unit_id == row.unit_id,
+                                                       m.BudgetLine.code == row.budget_line))
+        uow.commit()
 
 
 def _forget_notification(deps) -> None:

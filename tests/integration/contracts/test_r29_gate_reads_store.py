@@ -7,14 +7,18 @@ prebuilt statements (services.transactions_view) and decides on one connection i
    reader's own connections and on a caller's (`on_connection`).
 2. A payment decision of the in-process financial stub takes one connection and one transaction,
    refusals included; exactly once holds, and a payment that loses the race to the unique statement
-   is refused DUPLICATE_PAYMENT, kept once, in a new transaction."""
+   is refused DUPLICATE_PAYMENT, kept once, in a new transaction.
+3. A decision is as many requests to the database as the raw floor's (BEGIN, one read, one write,
+   COMMIT): the contract, its registration and the statement are one read, and the payments are not
+   read first; when a payment holds the key or the statement, the write finds it and the decision is
+   taken again reading them first, with the answers it always had (a replay is the payment, nothing kept)."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from domain.contract.payment_data import RegistrationView
 from domain.contract.statement import SETTLED
@@ -151,6 +155,23 @@ def test_r29_prebuilt_reads_give_the_unit_of_work_answers(engine, store):
         assert on_conn is not None
         got = answers(on_conn)
     assert got == expected
+    # Told the statement it will be asked for, a reader on a connection reads the contract (with its
+    # registration) and that statement in one SELECT: the same answers, first asked either way.
+    reference = UnitOfWorkReference(store)
+    registrations, contracts = ({code: read(code) for code in CODES}
+                                for read in (reference.registration, reference.contract_by_code))
+    statements = {sid: reference.statement(sid) for sid in STATEMENTS}
+    with engine.connect() as conn:
+        for code in CODES:
+            for sid in STATEMENTS:
+                one = reader.on_connection(engine, conn, statement_id=sid)
+                assert one is not None
+                assert (one.registration(code), one.contract_by_code(code), one.statement(sid)) == \
+                    (registrations[code], contracts[code], statements[sid]), (code, sid)
+                one = reader.on_connection(engine, conn, statement_id=sid)
+                assert one is not None
+                assert (one.contract_by_code(code), one.statement(sid), one.registration(code)) == \
+                    (contracts[code], statements[sid], registrations[code]), (code, sid)
     # the answers are not all alike: the comparison above covers every branch
     c0, c1, c2, c3 = (reader.registration(code) for code in ("C-0", "C-1", "C-2", "C-3"))
     assert c0 is not None and c0.budget_general_code == "G-BL" and c0.expense_factor_approved
@@ -258,3 +279,101 @@ def test_r13_a_refusal_and_the_reads_commit_together(engine, store, clock):
         rows = conn.execute(select(ExtFinancialRefusal.reason, ExtFinancialRefusal.contract_code)
                             .order_by(ExtFinancialRefusal.id)).all()
     assert rows == [("NO_CONTRACT_CODE", "C-UNKNOWN"), ("INVALID_INPUT", "C-0")]
+
+
+def _driver_requests(engine, call) -> int:
+    """Requests `call` sent to the database, counted by the driver (every statement, whoever runs it):
+    sqlite3's trace callback (BEGIN IMMEDIATE, each statement, COMMIT), libpq's trace on PostgreSQL (one
+    ReadyForQuery a request; the pool's ping, made before the checkout event, counted with it). The
+    connections checked out keep counting as they are: not for use after the test."""
+    import tempfile
+
+    count, traces = [0], []
+
+    def on_checkout(dbapi_conn, _record, _proxy) -> None:
+        if engine.dialect.name == "sqlite":
+            dbapi_conn.set_trace_callback(lambda _sql: count.__setitem__(0, count[0] + 1))
+        else:
+            dbapi_conn.prepare_threshold = None  # (psycopg prepares a statement run often: one request more, once)
+            traces.append(tempfile.TemporaryFile("w+"))
+            dbapi_conn.pgconn.trace(traces[-1].fileno())
+            count[0] += 1  # the ping (pool_pre_ping)
+
+    def on_checkin(dbapi_conn, _record) -> None:
+        if engine.dialect.name == "sqlite":
+            dbapi_conn.set_trace_callback(None)
+        else:
+            dbapi_conn.pgconn.untrace()
+
+    event.listen(engine.pool, "checkout", on_checkout)
+    event.listen(engine.pool, "checkin", on_checkin)
+    try:
+        call()
+    finally:
+        event.remove(engine.pool, "checkout", on_checkout)
+        event.remove(engine.pool, "checkin", on_checkin)
+    for trace in traces:
+        trace.seek(0)
+        count[0] += sum(1 for line in trace if "\tB\t" in line and "ReadyForQuery" in line)
+        trace.close()
+    return count[0]
+
+
+def test_r13_a_decision_is_as_many_requests_as_a_read_and_a_write(engine, store, clock):
+    """The raw floor of a decision: BEGIN, one read, one write, COMMIT (+ the ping on PostgreSQL)."""
+    from integrations.stubs.financial import FinancialSystemStub
+    from services.transactions_view import StoreTransactionsSystem
+
+    reader = StoreTransactionsSystem(store)
+    stub = FinancialSystemStub(engine, reader, clock, registrations=reader)
+    floor = 4 if engine.dialect.name == "sqlite" else 5
+    for req, reason in [(_request(contract_code="C-1"), Reason.CONTRACT_NOT_FINAL),       # registration refused
+                        (_request(statement_id="T0/s2"), Reason.STATEMENT_NOT_APPROVED),  # the gate refused
+                        (_request(statement_id="T0/s9"), Reason.INVALID_INPUT),           # no such statement
+                        (_request(amount_rial=1), Reason.AMOUNT_OUT_OF_RANGE),            # the last check
+                        (_request(), None)]:                                              # paid
+        got: list[Reason | None] = []
+
+        def decide(req: PaymentRequest = req, expected: Reason | None = reason, got: list = got) -> None:
+            got.append(_reason(stub.pay, req) if expected is not None else stub.pay(req) and None)
+        assert (_driver_requests(engine, decide), got) == (floor, [reason]), req
+    # A replay reads the payments once its write finds the key taken: one read and one write more.
+    assert _driver_requests(engine, lambda: stub.pay(_request())) == floor + 1
+    assert [r.reason for r in stub.refused_attempts()] == ["CONTRACT_NOT_FINAL", "STATEMENT_NOT_APPROVED",
+                                                           "INVALID_INPUT", "AMOUNT_OUT_OF_RANGE"]
+
+
+def test_r18_a_refusal_that_assumed_nothing_paid_gives_way_to_the_payment(engine, store, clock):
+    """Paid; another key with a wrong amount is DUPLICATE_PAYMENT (the gate's order). Then the treasurer's
+    signature found revoked: the gate alone would refuse STATEMENT_NOT_SIGNED.
+    The same request (same key) is still that payment and nothing is kept; another key is refused
+    STATEMENT_NOT_SIGNED (before DUPLICATE_PAYMENT in the gate's order), kept once; as before the
+    payments were no longer read first. Each in one transaction."""
+    from integrations.stubs.financial import FinancialSystemStub
+    from services.transactions_view import StoreTransactionsSystem
+
+    reader = StoreTransactionsSystem(store)
+    stub = FinancialSystemStub(engine, reader, clock, registrations=reader)
+    paid = stub.pay(_request())
+    # Another key with a wrong amount: the gate's DUPLICATE_PAYMENT comes before the amount's check.
+    with pytest.raises(DomainError) as caught:
+        stub.pay(_request(payment_key="p3", amount_rial=1))
+    assert (caught.value.reason, caught.value.detail) == (Reason.DUPLICATE_PAYMENT, "صورت‌وضعیت T0/s1")
+    with engine.begin() as conn:
+        conn.execute(update(m.SignatureRow).where(m.SignatureRow.document_id == "T0/s1",
+                                                  m.SignatureRow.role == "treasurer").values(reason="CERT_REVOKED"))
+    begins = [0]
+
+    def begin(*_args) -> None:
+        begins[0] += 1
+    event.listen(engine, "begin", begin)
+    try:
+        assert stub.pay(_request()) == paid
+        assert _reason(stub.pay, _request(payment_key="p2")) is Reason.STATEMENT_NOT_SIGNED
+        assert _reason(stub.pay, _request(payment_key="p1", amount_rial=1)) is Reason.INVALID_INPUT  # key reused
+    finally:
+        event.remove(engine, "begin", begin)
+    assert begins[0] == 3
+    assert [(r.reason, r.request_key) for r in stub.refused_attempts()] == [
+        ("DUPLICATE_PAYMENT", "p3"), ("STATEMENT_NOT_SIGNED", "p2"), ("INVALID_INPUT", "p1")]
+    assert [p.payment_key for p in stub.payments()] == ["p1"]
