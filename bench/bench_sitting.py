@@ -63,9 +63,10 @@ ALTERNATE = {"id": "m6", "role": "security", "name": "جانشین نمایند�
 def member_main(args: argparse.Namespace) -> None:
     """One member's station: own token directory and PIN from the environment, the engine over HTTP.
     Reads commands on stdin, answers one line each on stdout:
-      floor FILE -> "floor START END COUNT": unwrap each wrapped part in FILE (JSON list) on the token
-      join       -> "joined START END PARTS FETCH UNWRAP SEND": stations.commission.join for the sitting, and
-                    the seconds it spent in GET requests, in unwrapping on the token, in sending the release
+      floor FILE -> "floor START END COUNT CPU": unwrap each wrapped part in FILE (JSON list) on the token
+      join       -> "joined START END PARTS FETCH UNWRAP SEND CPU": stations.commission.join for the sitting,
+                    the seconds it spent in GET requests, in unwrapping on the token, in sending the release,
+                    and the CPU seconds of this process during the join (the token's work included)
     START/END are time.monotonic() (CLOCK_MONOTONIC: one clock for every process of the machine)."""
     from datetime import datetime
 
@@ -100,17 +101,17 @@ def member_main(args: argparse.Namespace) -> None:
         cmd, *rest = line.split()
         if cmd == "floor":
             wrapped = [WrappedSecret.from_dict(w) for w in json.loads(Path(rest[0]).read_text())]
-            start = time.monotonic()
+            start, cpu = time.monotonic(), time.process_time()
             with Token(args.token, pin=pin) as tok:
                 for w in wrapped:
                     unwrap_secret(tok, "sign", w)
-            end = time.monotonic()
-            print(f"floor {start} {end} {len(wrapped)}", flush=True)
+            end, cpu = time.monotonic(), time.process_time() - cpu
+            print(f"floor {start} {end} {len(wrapped)} {cpu}", flush=True)
         elif cmd == "join":
-            start = time.monotonic()
+            start, cpu = time.monotonic(), time.process_time()
             joined = join(station, args.tender, SESSION, ca_pem)
-            end = time.monotonic()
-            print(f"joined {start} {end} {joined.parts} {spent['fetch']} {spent['unwrap']} {spent['send']}",
+            end, cpu = time.monotonic(), time.process_time() - cpu
+            print(f"joined {start} {end} {joined.parts} {spent['fetch']} {spent['unwrap']} {spent['send']} {cpu}",
                   flush=True)
         elif cmd == "quit":
             break
@@ -348,25 +349,26 @@ def run(args: argparse.Namespace, base: Path) -> dict:
             assert all(a[0] == "floor" and int(a[3]) == n for a in spans), spans
             out["floor_members"] = max(float(a[2]) for a in spans) - min(float(a[1]) for a in spans)
             out["floor_member_each"] = [float(a[2]) - float(a[1]) for a in spans]
+            out["floor_member_cpu"] = [float(a[4]) for a in spans]
 
             # The sitting.
             mem0 = _memory()
             if profiles is not None:
                 profiles.start()
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()  # process_time: the engine's CPU, all threads
             svc.open_sitting(deps, tid, SESSION)
-            t3 = time.perf_counter()
+            t3, c3 = time.perf_counter(), time.process_time()
             for m in members:
                 m.send("join")
             joined = [m.answer() for m in members]
-            t4 = time.perf_counter()
+            t4, c4 = time.perf_counter(), time.process_time()
             assert all(a[0] == "joined" and int(a[3]) == n for a in joined), joined
             human = deps.human()
             everyone = {mm.id: mm.name for mm in view.members}
             present = svc.accept_attendance(deps, view, SESSION, human.attendance(tid, SESSION, everyone,
                                                                                   world.clock.now()))
             outcome = svc.opening_session(deps, tid, present)
-            t5 = time.perf_counter()
+            t5, c5 = time.perf_counter(), time.process_time()
             if profiles is not None:
                 profiles.stop()
             mem1 = _memory()
@@ -380,7 +382,8 @@ def run(args: argparse.Namespace, base: Path) -> dict:
         raise RuntimeError(f"{opened} envelopes opened of {3 * n}")
     out.update(sitting=t5 - t2, open_sitting=t3 - t2, releases=t4 - t3, opening=t5 - t4,
                join_each=[float(a[2]) - float(a[1]) for a in joined], opened=opened,
-               join_parts=[[float(x) for x in a[4:7]] for a in joined],
+               join_parts=[[float(x) for x in a[4:7]] for a in joined], join_cpu=[float(a[7]) for a in joined],
+               cpu_open_sitting=c3 - c2, cpu_releases=c4 - c3, cpu_opening=c5 - c4,
                rss0=mem0["VmRSS"], rss1=mem1["VmRSS"], hwm0=mem0["VmHWM"], hwm1=mem1["VmHWM"])
 
     # The floor, 2 and 3: raw AES-GCM decryption of the same bytes; one RSA-2048 verification per
@@ -429,10 +432,14 @@ def report(r: dict) -> None:
           f"{' '.join(f'{x:.2f}' for x in r['join_each'])}  /  {' '.join(f'{x:.2f}' for x in r['floor_member_each'])}")
     print(f"{'    each member: GET sitting+parts / unwrap / send release (s)':64} "
           f"{'  '.join('/'.join(f'{x:.2f}' for x in p) for p in r['join_parts'])}")
+    print(f"{'    each member: CPU s of its process, join / its unwraps alone':64} "
+          f"{' '.join(f'{x:.2f}' for x in r['join_cpu'])}  /  {' '.join(f'{x:.2f}' for x in r['floor_member_cpu'])}")
     print(f"{'  attendance, keys rebuilt, A/B/C opened, evaluated, recorded (s)':64} {r['opening']:9.2f} "
           f"{r['floor_aes'] + r['floor_verify']:9.2f} {r['opening'] / (r['floor_aes'] + r['floor_verify']):7.2f}")
     print(f"{'    floor: raw AES-GCM decrypt / 2 RSA-2048 verifies per bid (s)':64} {r['floor_aes']:9.3f} "
           f"{r['floor_verify']:9.3f}")
+    print(f"{'  engine CPU s (all threads): open_sitting / releases / opening':64} "
+          f"{r['cpu_open_sitting']:.2f} / {r['cpu_releases']:.2f} / {r['cpu_opening']:.2f}")
     print(f"{'  engine process RSS before -> after the sitting (MiB)':64} {r['rss0']:9.0f} {r['rss1']:9.0f}")
     print(f"{'  engine process peak RSS (VmHWM) before -> after (MiB)':64} {r['hwm0']:9.0f} {r['hwm1']:9.0f}")
     per_mb, raw_per_mb = r["seal_s"] / r["plain_mb"], r["raw_seal_s"] / r["plain_mb"]

@@ -333,6 +333,62 @@ class BidRepository(_Repo):
                                                      m.Bid.seq.in_(wanted), m.Bid.refused_reason.is_(None))
                                  .values(superseded=True).execution_options(synchronize_session=False))
 
+    def sealed_slices_many(self, spans: dict[int, Sequence[tuple[int, int]]]) -> dict[int, tuple[int, list[bytes]]]:
+        """sealed_slices for several bids at once: bid id -> (the length of its sealed blob, the bytes of
+        each (start, length) span of it; (0, empty spans) when the bid has no blob). On SQLite one query
+        for every bid's row and length (per 500 bids), then one incremental blob read each; elsewhere
+        sealed_slices bid by bid (substr())."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            return {bid_id: self.sealed_slices(bid_id, wanted) for bid_id, wanted in spans.items()}
+        ids = sorted(spans)
+        found: dict[int, tuple[int, int]] = {}
+        for i in range(0, len(ids), 500):
+            found.update((int(bid_id), (int(rowid), int(total or 0))) for bid_id, rowid, total in self.session.execute(
+                select(m.Bid.id, literal_column("rowid"), func.length(m.Bid.sealed))
+                .where(m.Bid.id.in_(ids[i:i + 500]))))
+        raw: Any = self.session.connection().connection.driver_connection  # sqlite3.Connection
+        out: dict[int, tuple[int, list[bytes]]] = {}
+        for bid_id, wanted in spans.items():
+            rowid, total = found.get(bid_id, (0, 0))
+            if not total:
+                out[bid_id] = (0, [b"" for _ in wanted])
+                continue
+            parts = []
+            with raw.blobopen(m.Bid.__tablename__, "sealed", rowid, readonly=True) as blob:
+                for start, length in wanted:
+                    start = min(max(start, 0), total)
+                    blob.seek(start)
+                    parts.append(blob.read(max(0, min(length, total - start))))
+            out[bid_id] = (total, parts)
+        return out
+
+    def set_outcomes(self, outcomes: Sequence[tuple[int, str, str, str | None, datetime | None]]) -> None:
+        """Record each (bid id, letter, outcome, reason code or None, opened at or None) on that bid's
+        envelope of that letter, in one statement for all (executemany), without loading the rows:
+        outcome and reason are set; `opened_at` is kept when the envelope already has one (a sitting
+        replayed), else set to the given time (None leaves it unset). No row for a (bid, letter): nothing."""
+        from sqlalchemy import bindparam
+
+        if not outcomes:
+            return
+        table: Any = m.Envelope.__table__  # the Table (Core executemany: the rows are not loaded)
+        self.session.execute(
+            update(table).where(table.c.bid_id == bindparam("w_bid"), table.c.letter == bindparam("w_letter"))
+            .values(outcome=bindparam("w_outcome"), reason=bindparam("w_reason"),
+                    opened_at=func.coalesce(table.c.opened_at, bindparam("w_opened", type_=table.c.opened_at.type))),
+            [{"w_bid": bid_id, "w_letter": letter, "w_outcome": outcome, "w_reason": reason, "w_opened": opened}
+             for bid_id, letter, outcome, reason, opened in outcomes])
+
+    def companies_of(self, bid_ids: Iterable[int]) -> dict[str, m.Company]:
+        """The registered companies of these bids (company national ID -> row), in one query: a batch
+        of a sitting reads its bidders' companies at once, and CompanyRepository.get then finds them
+        in this unit of work without a query each."""
+        wanted = sorted(set(bid_ids))
+        if not wanted:
+            return {}
+        return {c.national_id: c for c in self.session.scalars(select(m.Company).where(
+            m.Company.national_id.in_(select(m.Bid.company_id).where(m.Bid.id.in_(wanted)))))}
+
 
 class SessionRepository(_Repo):
     """The commission's sittings (opening, price opening) of a tender."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,19 +133,54 @@ def parts_for(deps: Deps, tender_id: str, session: str, national_id: str, role: 
     view = load(deps, tender_id)
     member = member_of(view, national_id, role)
     open_ = sitting(deps, tender_id, session)
-    parts = []
-    with deps.uow() as uow:
-        # The headers only (a few KB each), never the ciphertexts: five members fetching at once
-        # must not read every bid five times.
-        for bid_id, bidder_ref, seq, head in uow.bids.current_prefixes(tender_id, BlobHeader.PREFIX):
-            if BlobHeader.length_from_prefix(head) > len(head):  # an unusually long header
-                head = sealed_header(uow, bid_id)
-            plan = SealedBid.key_plan_from_bytes(head)
-            share = None if plan is None else next((s for s in plan.shares if s.recipient_id == member.id), None)
-            if plan is not None and share is not None:
-                parts.append({"bidder_id": bidder_ref, "seq": seq, "key_id": plan.tender_id, "share": share.to_dict()})
+    parts = list(_sitting_parts(deps, open_).get(member.id, ()))
     return {"tender_id": tender_id, "session": session, "member_id": member.id,
             "session_key": open_.xml.decode("utf-8"), "parts": parts}
+
+
+# Every member's parts of the open sittings, read once per sitting: (tender, session, SessionKey
+# SHA-256) -> member id -> parts as parts_for lists them. Only wrapped parts (each encrypted to its
+# member's certificate by the bidder), as the store holds them; forgotten when the sitting closes.
+_PARTS: dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]] = {}
+_PARTS_LOCK = threading.Lock()
+_PARTS_KEPT = 4  # sittings kept at most (a process serves few sittings at a time)
+
+
+def _sitting_parts(deps: Deps, open_: Sitting) -> dict[str, list[dict[str, Any]]]:
+    """Member id -> that member's parts of every current bid of the open sitting `open_`, read from the
+    bids' headers at the sitting's first request (in order of receipt) and kept until it closes: the
+    members fetching at once do not each read every header (the first reads, the others wait for it).
+    The bids cannot change once the sitting is open (submission closed at the deadline, before it)."""
+    key = (open_.tender_id, open_.session, open_.sha256)
+    with _PARTS_LOCK:
+        found = _PARTS.get(key)
+        if found is None:
+            found = {}
+            with deps.uow() as uow:
+                # The headers only (a few KB each), never the ciphertexts.
+                for bid_id, bidder_ref, seq, head in uow.bids.current_prefixes(open_.tender_id, BlobHeader.PREFIX):
+                    if BlobHeader.length_from_prefix(head) > len(head):  # an unusually long header
+                        head = sealed_header(uow, bid_id)
+                    plan = SealedBid.key_plan_from_bytes(head)
+                    if plan is None:
+                        continue
+                    listed: set[str] = set()
+                    for share in plan.shares:
+                        if share.recipient_id not in listed:  # a member's first share of the plan, as before
+                            listed.add(share.recipient_id)
+                            found.setdefault(share.recipient_id, []).append(
+                                {"bidder_id": bidder_ref, "seq": seq, "key_id": plan.tender_id,
+                                 "share": share.to_dict()})
+            _PARTS[key] = found
+            while len(_PARTS) > _PARTS_KEPT:
+                del _PARTS[next(iter(_PARTS))]
+    return found
+
+
+def _forget_parts(tender_id: str, session: str) -> None:
+    with _PARTS_LOCK:
+        for key in [k for k in _PARTS if k[:2] == (tender_id, session)]:
+            del _PARTS[key]
 
 
 def sealed_header(uow: Any, bid_id: int) -> bytes:
@@ -279,6 +315,7 @@ def close_sitting(deps: Deps, tender_id: str, session: str) -> None:
     engine = deps.engine()
     with Token(engine.token_label, pin=engine.pin) as token:
         token.delete_key(row.key_label)
+    _forget_parts(tender_id, session)
     with deps.uow() as uow:
         stored = uow.session_keys.get(tender_id, session)
         assert stored is not None

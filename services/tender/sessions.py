@@ -255,12 +255,13 @@ class _Ahead:
         facts: dict[str, SignerFacts | None] = {}
         with self.deps.uow() as uow:
             if letter == Letter.A.value:  # the signers' registry roles and CRLs, in the reads' unit of work
+                uow.bids.companies_of(self.rows[b].id for b in bidder_ids)  # the batch's companies, one query
                 for b in bidder_ids:
                     row = self.rows[b]
                     at = _catch(lambda row=row: receipt_time(self.receipts[row.id]))  # raised by _signature
                     facts[b] = None if isinstance(at, DomainError) else self.signer_facts.facts(uow, row.manifest_xml, at)
-            for b in bidder_ids:
-                out[b].sealed = _catch(lambda b=b: self._read(uow, self.rows[b], letter))
+            for b, read in self._read_batch(uow, bidder_ids, letter).items():
+                out[b].sealed = read
         if letter == Letter.A.value:
             for b in bidder_ids:
                 out[b].signature = _catch(lambda b=b: self._signature(b, facts[b]))
@@ -282,11 +283,30 @@ class _Ahead:
         if receipt_facts(receipt)[3] != serial:
             raise DomainError(Reason.BIDDER_SIGNATURE_INVALID, "امضاکنندهٔ فهرست با رسید سامانه یکی نیست")
 
-    def _read(self, uow: Any, row: m.Bid, letter: str) -> SealedBid:
-        """Bid `row`'s sealed blob with envelope `letter`'s ciphertext only.
+    def _read_batch(self, uow: Any, bidder_ids: list[str], letter: str) -> dict[str, SealedBid | DomainError]:
+        """Each bid's sealed blob with envelope `letter`'s ciphertext only (the batch's ciphertexts in one
+        query), or its refusal: INVALID_INPUT (the stored blob is malformed, or longer or shorter than
+        its header says, as SealedBid.from_bytes)."""
+        heads = {b: _catch(lambda b=b: self._head(uow, self.rows[b])) for b in bidder_ids}
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for b, head in heads.items():
+            if isinstance(head, BlobHeader):
+                span = head.span(letter)
+                spans[self.rows[b].id] = [span] if span is not None else []
+        read = uow.bids.sealed_slices_many(spans) if spans else {}
+        out: dict[str, SealedBid | DomainError] = {}
+        for b, head in heads.items():
+            if isinstance(head, DomainError):
+                out[b] = head
+                continue
+            length, parts = read[self.rows[b].id]
+            out[b] = _catch(lambda head=head, length=length, parts=parts: self._sealed(head, letter, length, parts))
+        return out
 
-        Raises: INVALID_INPUT (the stored blob is malformed, or longer or shorter than its header
-        says, as SealedBid.from_bytes)."""
+    def _head(self, uow: Any, row: m.Bid) -> BlobHeader:
+        """Bid `row`'s parsed header, read once per sitting (every current bid's in one query).
+
+        Raises: INVALID_INPUT (a malformed header)."""
         head = self.heads.get(row.id)
         if head is None:
             if self.prefixes is None:  # every current bid's header in one query (on SQLite, one blob read each)
@@ -296,11 +316,13 @@ class _Ahead:
             if prefix is None or BlobHeader.length_from_prefix(prefix) > len(prefix):  # as sealed_header reads it
                 prefix = sealed_header(uow, row.id)
             head = self.heads[row.id] = BlobHeader.parse(prefix)
-        span = head.span(letter)
-        length, parts = uow.bids.sealed_slices(row.id, [span] if span is not None else [])
+        return head
+
+    @staticmethod
+    def _sealed(head: BlobHeader, letter: str, length: int, parts: list[bytes]) -> SealedBid:
         if length != head.length:
             raise DomainError(Reason.INVALID_INPUT, "طول پروندهٔ پیشنهاد مهروموم‌شده با سرآیند آن نمی‌خواند")
-        return head.sealed_bid({} if span is None else {letter: parts[0]})
+        return head.sealed_bid({letter: parts[0]} if parts else {})
 
 
 class _Inline:
@@ -497,19 +519,18 @@ def _record_session(deps, tender_id, kind, now, present, participants, opened, b
                                         entity_id=tender_id,
                                         payload={"bidder": bidder_id, "envelope": letter, "session": kind})
                                    for bidder_id, letter in opened])
-        current = uow.bids.current(tender_id, sealed=False)
-        envelopes = uow.bids.envelopes_of(bid.id for bid in current)
-        for bid in current:
+        # Each envelope's outcome, in one statement; opened_at set once (the first sitting that opened it).
+        outcomes = []
+        for bid in uow.bids.current(tender_id, sealed=False):
             e = bids.get(bid.bidder_ref)
             if e is None:
                 continue
             for letter, outcome in (("A", e.a), ("B", e.b), ("C", e.c)):
-                env = envelopes.get((bid.id, letter))
-                if env is not None and outcome is not None:
-                    env.outcome = outcome.status.value
-                    env.reason = outcome.reason.value if outcome.reason else None
-                    if outcome.status.value in ("accepted", "rejected") and env.opened_at is None:
-                        env.opened_at = now
+                if outcome is not None:
+                    status = outcome.status.value
+                    outcomes.append((bid.id, letter, status, outcome.reason.value if outcome.reason else None,
+                                     now if status in ("accepted", "rejected") else None))
+        uow.bids.set_outcomes(outcomes)
         set_status(uow, tender_id, f"{kind}_held", None, now, record=False)
         uow.commit()
 
