@@ -23,6 +23,7 @@ import base64
 import hashlib
 import json
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,12 +139,13 @@ def parts_for(deps: Deps, tender_id: str, session: str, national_id: str, role: 
             "session_key": open_.xml.decode("utf-8"), "parts": parts}
 
 
-# Every member's parts of the open sittings, read once per sitting: (tender, session, SessionKey
-# SHA-256) -> member id -> parts as parts_for lists them. Only wrapped parts (each encrypted to its
-# member's certificate by the bidder), as the store holds them; forgotten when the sitting closes.
-_PARTS: dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]] = {}
+# Per store: every member's parts of its open sittings, read once per sitting: (tender, session,
+# SessionKey SHA-256) -> member id -> parts as parts_for lists them. Only wrapped parts (each encrypted
+# to its member's certificate by the bidder), as the store holds them; forgotten when the sitting closes.
+_PARTS: weakref.WeakKeyDictionary[object, dict[tuple[str, str, str], dict[str, list[dict[str, Any]]]]] = \
+    weakref.WeakKeyDictionary()
 _PARTS_LOCK = threading.Lock()
-_PARTS_KEPT = 4  # sittings kept at most (a process serves few sittings at a time)
+_PARTS_KEPT = 4  # sittings kept at most per store (a process serves few sittings at a time)
 
 
 def _sitting_parts(deps: Deps, open_: Sitting) -> dict[str, list[dict[str, Any]]]:
@@ -153,7 +155,8 @@ def _sitting_parts(deps: Deps, open_: Sitting) -> dict[str, list[dict[str, Any]]
     The bids cannot change once the sitting is open (submission closed at the deadline, before it)."""
     key = (open_.tender_id, open_.session, open_.sha256)
     with _PARTS_LOCK:
-        found = _PARTS.get(key)
+        kept = _PARTS.setdefault(deps.sessions, {})
+        found = kept.get(key)
         if found is None:
             found = {}
             with deps.uow() as uow:
@@ -171,16 +174,17 @@ def _sitting_parts(deps: Deps, open_: Sitting) -> dict[str, list[dict[str, Any]]
                             found.setdefault(share.recipient_id, []).append(
                                 {"bidder_id": bidder_ref, "seq": seq, "key_id": plan.tender_id,
                                  "share": share.to_dict()})
-            _PARTS[key] = found
-            while len(_PARTS) > _PARTS_KEPT:
-                del _PARTS[next(iter(_PARTS))]
+            kept[key] = found
+            while len(kept) > _PARTS_KEPT:
+                del kept[next(iter(kept))]
     return found
 
 
-def _forget_parts(tender_id: str, session: str) -> None:
+def _forget_parts(deps: Deps, tender_id: str, session: str) -> None:
     with _PARTS_LOCK:
-        for key in [k for k in _PARTS if k[:2] == (tender_id, session)]:
-            del _PARTS[key]
+        kept = _PARTS.get(deps.sessions, {})
+        for key in [k for k in kept if k[:2] == (tender_id, session)]:
+            del kept[key]
 
 
 def sealed_header(uow: Any, bid_id: int) -> bytes:
@@ -315,7 +319,7 @@ def close_sitting(deps: Deps, tender_id: str, session: str) -> None:
     engine = deps.engine()
     with Token(engine.token_label, pin=engine.pin) as token:
         token.delete_key(row.key_label)
-    _forget_parts(tender_id, session)
+    _forget_parts(deps, tender_id, session)
     with deps.uow() as uow:
         stored = uow.session_keys.get(tender_id, session)
         assert stored is not None
