@@ -19,6 +19,7 @@ from domain.tender import evaluation as ev
 from domain.tender.commission import Member, session_participants
 from domain.tender.model import BidRecord, Letter, TenderSpec, effective_bids
 from domain.tender.state import check_opening_time
+from domain.xmlsafe import parse_untrusted
 from sealing import content as sealed_content
 from sealing.envelopes import BlobHeader, SealedBid, open_envelope
 from sealing.opening_key import rebuild_private_key
@@ -39,6 +40,7 @@ from services.tender.submission import (
     verified_receipt,
 )
 from services.tender.view import ENGINE_ACTOR, TenderView, load
+from signing.xmldsig import signed_document_root
 from store import models as m
 
 
@@ -165,12 +167,13 @@ def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m
                           + "، ".join(f"{b}#{n}" for b, n in missing + unknown))
     receipts: dict[int, Any] = {}
     submissions = []
+    stated, facts = _receipt_facts(deps, rows)
     for b in rows:
         at = b.received_at
         if b.refused_reason is None:
             try:
                 check_receipt_audited(b, audited)
-                receipt = verified_receipt(deps, b.receipt_xml or b"")
+                receipt = verified_receipt(deps, b.receipt_xml or b"", stated.get(b.id), facts=facts.get(b.id))
                 tender, bidder, signed_at, _ = receipt_facts(receipt)
                 if (tender, bidder) != (view.spec.id, b.bidder_ref):
                     raise DomainError(Reason.ENVELOPE_TAMPERED, f"رسید به پیشنهاد دیگری تعلق دارد: {bidder}")
@@ -184,6 +187,25 @@ def _records(deps: Deps, view: TenderView) -> tuple[list[BidRecord], dict[str, m
     records = effective_bids(view.spec, submissions)
     by_time = {(r.bidder_id, r.receipt_at): b for r, b in zip(submissions, rows) if b.refused_reason is None}
     return records, {r.bidder_id: by_time[(r.bidder_id, r.receipt_at)] for r in records if r.refused is None}, receipts
+
+
+def _receipt_facts(deps: Deps, rows: list[m.Bid]) -> tuple[dict[int, datetime], dict[int, SignerFacts | None]]:
+    """Per accepted row whose receipt parses: the receipt time it states (what verified_receipt verifies
+    it as of, when not told) and the signer facts for verifying it then, all read in one unit of work
+    (services.tender.signer_facts). A receipt that does not parse is left out: verified_receipt
+    refuses it, where it did. Raises: nothing."""
+    known = SittingSignerFacts()
+    stated: dict[int, datetime] = {}
+    facts: dict[int, SignerFacts | None] = {}
+    with deps.uow() as uow:
+        for b in rows:
+            if b.refused_reason is None and b.receipt_xml:
+                try:
+                    stated[b.id] = receipt_time(signed_document_root(parse_untrusted(b.receipt_xml)))
+                except (DomainError, ValueError):  # raised by verified_receipt, where it was
+                    continue
+                facts[b.id] = known.facts(uow, b.receipt_xml, stated[b.id])
+    return stated, facts
 
 
 AHEAD_THREADS = 1  # background threads reading and checking the next envelopes (0: in the sitting's own)

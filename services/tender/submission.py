@@ -288,11 +288,14 @@ def _record_refused_submission(deps: Deps, tender_id: str, bidder_ref: str, comp
 
 
 
-def verified_receipt(deps: Deps, receipt_xml: bytes, received_at: datetime | None = None) -> etree._Element:
+def verified_receipt(deps: Deps, receipt_xml: bytes, received_at: datetime | None = None, *,
+                     facts: SignerFacts | None = None) -> etree._Element:
     """The engine's signed receipt, after verifying the transactions system's signature on it as of
     `received_at`, or (None) as of the receipt time the receipt itself states: the signature covers
     it, so a changed `bids.received_at` column cannot make a genuine receipt fail (the engine signs
-    the receipt when it receives the bid).
+    the receipt when it receives the bid). `facts`: the registry role and the recorded CRLs of its
+    signer as the caller read them for that time in its own unit of work (a sitting reads every
+    receipt's in one: services.tender.signer_facts); else they are read now, each in its own.
 
     Raises: ENVELOPE_TAMPERED when the stored receipt is missing, altered or not signed by the
     transactions system (R08: what the store holds is verified before it feeds a decision)."""
@@ -300,8 +303,11 @@ def verified_receipt(deps: Deps, receipt_xml: bytes, received_at: datetime | Non
         raise DomainError(Reason.ENVELOPE_TAMPERED, "رسید پیشنهاد در سامانه نیست")
     if received_at is None:
         received_at = receipt_time(signed_document_root(parse_untrusted(receipt_xml)))
-    checks = verify_document(receipt_xml, trust_store(deps.ca_cert, deps.sessions), deps.role_check,
-                             [(ENGINE_ROLE, ENGINE_UNIT)], received_at=received_at,
+    if facts is not None:
+        trust, roles = facts.trust(deps.ca_cert, deps.sessions), facts.role_check(deps.sessions)
+    else:
+        trust, roles = trust_store(deps.ca_cert, deps.sessions), deps.role_check
+    checks = verify_document(receipt_xml, trust, roles, [(ENGINE_ROLE, ENGINE_UNIT)], received_at=received_at,
                              max_skew=deps.policy.signing_time_skew())
     failed = next((c.reason for c in checks if c.reason is not None), None)
     if len(checks) != 1 or failed is not None:
