@@ -1,20 +1,24 @@
-"""Programmatic Alembic: `eproc db upgrade` and the drift check used by the tests."""
+"""Programmatic Alembic: `eproc db upgrade` and the drift check used by the tests. Alembic is imported
+where it is used: a rehearsal that copies its cached schema (pilot.world.schema_template) reads only
+MIGRATIONS here."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData
 
 from store.metadata import all_metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -22,6 +26,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -30,6 +36,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def drift(engine: Engine) -> list:
     """Differences between the migrated database and the models (empty list: no drift)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, merged_metadata()))
