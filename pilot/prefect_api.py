@@ -79,6 +79,18 @@ class LocalPrefectApi:
         return self.errors.read().decode(errors="replace")[-2000:]
 
 
+def _ends_with_parent() -> None:
+    """In the server's process before it runs: the kernel sends it SIGTERM when the rehearsal's process
+    ends, however it ends (killed too), so no server is left behind (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: stop() and atexit still end it
+        pass
+
+
 def configured_api_url() -> str | None:
     """The Prefect API address this process would use: `PREFECT_API_URL` from the environment, else
     from the active profile of `PREFECT_PROFILES_PATH` (default `$PREFECT_HOME/profiles.toml`), read
@@ -117,7 +129,7 @@ def start_local_api() -> LocalPrefectApi | None:
         [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent), "--factory",
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
-        env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        env=env, stdout=subprocess.DEVNULL, stderr=errors, preexec_fn=_ends_with_parent)
     api = LocalPrefectApi(port, process, errors)
     os.environ["PREFECT_API_URL"] = api.url
     return api

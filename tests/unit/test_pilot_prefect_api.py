@@ -68,3 +68,35 @@ def test_the_server_answers_prefect_uses_it_and_this_process_never_imports_the_s
     assert found["health"] is True
     assert found["server_imported"] is False  # the ~2 s import happens only in the server's process
     assert found["exit"] is not None  # stopped
+
+
+KILLED = """
+import os, sys, time
+from pilot.prefect_api import start_local_api
+api = start_local_api()
+print(api.process.pid, flush=True)
+api.wait_ready()
+os.kill(os.getpid(), 9)  # the rehearsal killed: no finally, no atexit
+"""
+
+
+@pytest.mark.slow
+def test_the_server_ends_when_the_rehearsal_is_killed(tmp_path: Path) -> None:
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_PROFILES_PATH=str(tmp_path / "none.toml"),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    out = subprocess.run([sys.executable, "-c", KILLED], capture_output=True, env=env, cwd=ROOT, timeout=180)
+    assert out.returncode == -9, out.stderr.decode()[-2000:]
+    server = int(out.stdout.decode().split()[0])
+    def running() -> bool:  # a zombie has ended
+        try:
+            return Path(f"/proc/{server}/stat").read_text().split()[2] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and running():
+        time.sleep(0.1)
+    assert not running()
