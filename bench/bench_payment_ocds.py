@@ -22,13 +22,16 @@ import tracemalloc
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from benchkit import database_kinds, fresh_database_url, int_options, prepared_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 # What services/transactions_view.py replaced, the answers its prebuilt reads must give (one copy, in the test).
-from tests.integration.contracts.test_r29_gate_reads_store import UnitOfWorkReference  # noqa: E402
+from tests.integration.contracts.test_r29_gate_reads_store import (  # noqa: E402
+    UnitOfWorkReference,
+    driver_requests,
+)
 
 
 def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
@@ -113,35 +116,7 @@ def bench_gate(kind: str, n: int, decisions: int, tmp: Path) -> None:
         """Requests to the database per decision, counted by the driver whatever sends them: on
         PostgreSQL libpq's trace (one ReadyForQuery per request: the pool's ping, BEGIN, each statement,
         COMMIT), on SQLite each statement sqlite3 runs (BEGIN IMMEDIATE, each statement, COMMIT)."""
-        count, traces = [0], []
-
-        def on_checkout(dbapi_conn, _record, _proxy) -> None:  # noqa: ANN001
-            if kind == "sqlite":
-                dbapi_conn.set_trace_callback(lambda _sql: count.__setitem__(0, count[0] + 1))
-            else:
-                trace = tempfile.TemporaryFile("w+")
-                traces.append(trace)
-                dbapi_conn.pgconn.trace(trace.fileno())
-                count[0] += 1 if eng.pool._pre_ping else 0  # the ping ran before this event
-
-        def on_checkin(dbapi_conn, _record) -> None:  # noqa: ANN001
-            if kind == "sqlite":
-                dbapi_conn.set_trace_callback(None)
-            else:
-                dbapi_conn.pgconn.untrace()
-
-        event.listen(eng.pool, "checkout", on_checkout)
-        event.listen(eng.pool, "checkin", on_checkin)
-        try:
-            run(chosen)
-        finally:
-            event.remove(eng.pool, "checkout", on_checkout)
-            event.remove(eng.pool, "checkin", on_checkin)
-        for trace in traces:
-            trace.seek(0)
-            count[0] += sum(1 for line in trace if "\tB\t" in line and "ReadyForQuery" in line)
-            trace.close()
-        return count[0] / len(chosen)
+        return driver_requests(eng, lambda: run(chosen), unprepared=False) / len(chosen)
 
     store_reader, before = StoreTransactionsSystem(sessions), UnitOfWorkReference(sessions)
     for i in picks[:50] + [n + 1]:  # the prebuilt reads give the unit of work's answers

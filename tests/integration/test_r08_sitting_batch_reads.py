@@ -5,25 +5,11 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from store import models as m
+from tests.integration.test_r08_sitting_store_reads import tender_with_bids
 
 
 def _tender_with_bids(uow, clock, blobs: list[bytes], company: str = "10101010101") -> list[int]:
-    now = clock.now()
-    with uow() as u:
-        u.units.add("U1", "101", "واحد آزمون", "district")
-        u.session.flush()
-        u.tenders.add(m.Tender(id="T-1", unit_id="U1", kind="works", procedure="one_stage", title="آزمون",
-                               status="announced", spec_json="{}", announced_at=now, deadline=now, opening_at=now))
-        u.session.flush()
-        ids = []
-        for i, blob in enumerate(blobs):
-            bid = u.bids.add(m.Bid(tender_id="T-1", bidder_ref=f"b{i}", company_id=company, seq=1,
-                                   received_at=now + timedelta(seconds=i), superseded=False, sealed=blob,
-                                   manifest_xml=b"<m/>"), {"A": "0" * 64, "B": "1" * 64})
-            ids.append(bid.id)
-        u.commit()
-    return ids
+    return tender_with_bids(uow, clock, blobs, company, letters=("A", "B"))
 
 
 def test_r08_slices_of_many_bids_as_one_by_one(uow, clock):

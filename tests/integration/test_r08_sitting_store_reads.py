@@ -13,7 +13,10 @@ from store.migrate import upgrade
 from store.uow import UnitOfWork
 
 
-def _tender_with_bids(uow, clock, blobs: list[bytes]) -> list[int]:
+def tender_with_bids(uow, clock, blobs: list[bytes], company: str = "10101010101",
+                     letters: tuple[str, ...] = ("A",)) -> list[int]:
+    """Tender T-1 of unit U1 with one bid per blob (bidders b0, b1, ...), each with an envelope row per
+    letter; returns the bids' ids."""
     now = clock.now()
     with uow() as u:
         u.units.add("U1", "101", "واحد آزمون", "district")
@@ -23,9 +26,9 @@ def _tender_with_bids(uow, clock, blobs: list[bytes]) -> list[int]:
         u.session.flush()
         ids = []
         for i, blob in enumerate(blobs):
-            bid = u.bids.add(m.Bid(tender_id="T-1", bidder_ref=f"b{i}", company_id="10101010101", seq=1,
+            bid = u.bids.add(m.Bid(tender_id="T-1", bidder_ref=f"b{i}", company_id=company, seq=1,
                                    received_at=now + timedelta(seconds=i), superseded=False, sealed=blob,
-                                   manifest_xml=b"<m/>"), {"A": "0" * 64})
+                                   manifest_xml=b"<m/>"), {letter: str(n) * 64 for n, letter in enumerate(letters)})
             ids.append(bid.id)
         u.commit()
     return ids
@@ -33,7 +36,7 @@ def _tender_with_bids(uow, clock, blobs: list[bytes]) -> list[int]:
 
 def test_r08_slices_and_prefixes_read_only_what_is_asked(uow, clock):
     blobs = [os.urandom(300_000), b"short", os.urandom(20)]
-    ids = _tender_with_bids(uow, clock, blobs)
+    ids = tender_with_bids(uow, clock, blobs)
     with uow() as u:
         total, (head, middle, past_end) = u.bids.sealed_slices(ids[0], [(0, 100), (1000, 5000), (299_990, 100)])
         assert total == 300_000
@@ -46,7 +49,7 @@ def test_r08_slices_and_prefixes_read_only_what_is_asked(uow, clock):
 
 
 def test_r08_envelopes_of_many_bids_in_one_read(uow, clock):
-    ids = _tender_with_bids(uow, clock, [b"x", b"y"])
+    ids = tender_with_bids(uow, clock, [b"x", b"y"])
     with uow() as u:
         found = u.bids.envelopes_of(ids)
         assert set(found) == {(ids[0], "A"), (ids[1], "A")}

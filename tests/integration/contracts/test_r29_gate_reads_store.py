@@ -281,11 +281,13 @@ def test_r13_a_refusal_and_the_reads_commit_together(engine, store, clock):
     assert rows == [("NO_CONTRACT_CODE", "C-UNKNOWN"), ("INVALID_INPUT", "C-0")]
 
 
-def _driver_requests(engine, call) -> int:
+def driver_requests(engine, call, unprepared: bool = True) -> int:
     """Requests `call` sent to the database, counted by the driver (every statement, whoever runs it):
     sqlite3's trace callback (BEGIN IMMEDIATE, each statement, COMMIT), libpq's trace on PostgreSQL (one
-    ReadyForQuery a request; the pool's ping, made before the checkout event, counted with it). The
-    connections checked out keep counting as they are: not for use after the test."""
+    ReadyForQuery a request; the pool's ping, made before the checkout event, counted with it).
+    `unprepared`: psycopg does not prepare statements run often (preparing is one request more, once).
+    The connections checked out keep counting as they are: not for use after the call. Also used by
+    bench/bench_payment_ocds.py."""
     import tempfile
 
     count, traces = [0], []
@@ -294,10 +296,11 @@ def _driver_requests(engine, call) -> int:
         if engine.dialect.name == "sqlite":
             dbapi_conn.set_trace_callback(lambda _sql: count.__setitem__(0, count[0] + 1))
         else:
-            dbapi_conn.prepare_threshold = None  # (psycopg prepares a statement run often: one request more, once)
+            if unprepared:
+                dbapi_conn.prepare_threshold = None
             traces.append(tempfile.TemporaryFile("w+"))
             dbapi_conn.pgconn.trace(traces[-1].fileno())
-            count[0] += 1  # the ping (pool_pre_ping)
+            count[0] += 1 if engine.pool._pre_ping else 0  # the ping ran before this event
 
     def on_checkin(dbapi_conn, _record) -> None:
         if engine.dialect.name == "sqlite":
@@ -336,9 +339,9 @@ def test_r13_a_decision_is_as_many_requests_as_a_read_and_a_write(engine, store,
 
         def decide(req: PaymentRequest = req, expected: Reason | None = reason, got: list = got) -> None:
             got.append(_reason(stub.pay, req) if expected is not None else stub.pay(req) and None)
-        assert (_driver_requests(engine, decide), got) == (floor, [reason]), req
+        assert (driver_requests(engine, decide), got) == (floor, [reason]), req
     # A replay reads the payments once its write finds the key taken: one read and one write more.
-    assert _driver_requests(engine, lambda: stub.pay(_request())) == floor + 1
+    assert driver_requests(engine, lambda: stub.pay(_request())) == floor + 1
     assert [r.reason for r in stub.refused_attempts()] == ["CONTRACT_NOT_FINAL", "STATEMENT_NOT_APPROVED",
                                                            "INVALID_INPUT", "AMOUNT_OUT_OF_RANGE"]
 
