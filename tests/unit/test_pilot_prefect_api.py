@@ -40,6 +40,14 @@ def test_nothing_is_started_once_prefect_has_read_its_settings(monkeypatch: pyte
     assert "PREFECT_API_URL" not in os.environ
 
 
+def _child_env(tmp_path: Path) -> dict[str, str]:
+    """A rehearsal's environment without a configured Prefect API, with a Prefect home of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_PROFILES_PATH=str(tmp_path / "none.toml"),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    return env
+
+
 CHILD = """
 import json, os, sys
 from pilot.prefect_api import start_local_api
@@ -58,9 +66,7 @@ print(json.dumps({"url": api.url, "seen": PREFECT_API_URL.value(), "health": hea
 
 @pytest.mark.slow
 def test_the_server_answers_prefect_uses_it_and_this_process_never_imports_the_server(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_PROFILES_PATH=str(tmp_path / "none.toml"),
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    env = _child_env(tmp_path)
     out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, env=env, cwd=ROOT, timeout=180)
     assert out.returncode == 0, out.stderr.decode()[-3000:]
     found = json.loads(out.stdout.decode().strip().splitlines()[-1])
@@ -84,9 +90,7 @@ os.kill(os.getpid(), 9)  # the rehearsal killed: no finally, no atexit
 def test_the_server_ends_when_the_rehearsal_is_killed(tmp_path: Path) -> None:
     import time
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_PROFILES_PATH=str(tmp_path / "none.toml"),
-               PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1")
+    env = _child_env(tmp_path)
     out = subprocess.run([sys.executable, "-c", KILLED], capture_output=True, env=env, cwd=ROOT, timeout=180)
     assert out.returncode == -9, out.stderr.decode()[-2000:]
     server = int(out.stdout.decode().split()[0])
