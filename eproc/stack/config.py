@@ -108,9 +108,10 @@ class StackConfig:
 
     def worker_env(self) -> dict[str, str]:
         """Flow runs inherit the worker's environment: the app database and the engine's settings. The
-        worker asks for runs every 2 s (Prefect's default is 10 s, which alone made an event's run wait
-        11 s on average: bench/bench_events.py); PREFECT_WORKER_QUERY_SECONDS in the environment wins."""
-        poll = os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "2")
+        worker asks for runs every second (Prefect's default is 10 s, which alone made an event's run wait
+        11 s on average; 2 s gave a p95 of 5.4 s and 1 s 4.9–5.1 s: bench/bench_events.py; one light query
+        a second per worker); PREFECT_WORKER_QUERY_SECONDS in the environment wins."""
+        poll = os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1")
         return {**self.prefect_env(), "EPROC_DATABASE_URL": self.app_url, "PREFECT_WORKER_QUERY_SECONDS": poll}
 
     @property
