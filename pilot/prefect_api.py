@@ -60,13 +60,18 @@ class LocalPrefectApi:
         self.stop()
         raise RuntimeError(f"Prefect's local server did not answer within {timeout_s:.0f} s: {output}")
 
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after 5 s); idempotent."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s); idempotent. `wait=False`: send SIGTERM and
+        return at once (the rehearsal's process is about to end; the server finishes its own graceful
+        shutdown, ~0.4 s, and init reaps it)."""
         if self.stopped:
             return
         self.stopped = True
         if self.process.poll() is None:
             self.process.terminate()
+            if not wait:
+                self.errors.close()
+                return
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:

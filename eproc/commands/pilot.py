@@ -60,7 +60,7 @@ def register(app: typer.Typer) -> None:
             run_command(go, json_out)
         finally:
             if prefect_api is not None:
-                prefect_api.stop()
+                prefect_api.stop(wait=False)  # this process ends now
 
 
 def _print(report: dict, out: Path | None) -> None:
