@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -84,24 +85,45 @@ class LocalPrefectApi:
         return self.errors.read().decode(errors="replace")[-2000:]
 
 
-def _ends_with_parent() -> None:
-    """In the server's process before it runs: the kernel sends it SIGTERM when the rehearsal's process
-    ends, however it ends (killed too), so no server is left behind (Linux prctl PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-        import signal
+def _ends_with(parent: int) -> Callable[[], None]:
+    """What the server's process runs before the server: the kernel sends it SIGTERM when the thread
+    that started it ends (Linux prctl PR_SET_PDEATHSIG; the caller is the rehearsal's main thread), so no
+    server is left behind however the rehearsal ends, killed too; if the rehearsal already ended before
+    that, the server does not start. Elsewhere, stop() ends it."""
+    def run_in_child() -> None:
+        try:
+            import ctypes
+            import signal
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: stop() and atexit still end it
-        pass
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:
+            os._exit(1)
+    return run_in_child
+
+
+# Prefect 3 also reads its settings from these files in the working directory.
+SETTINGS_FILES = ("prefect.toml", ".env")
 
 
 def configured_api_url() -> str | None:
     """The Prefect API address this process would use: `PREFECT_API_URL` from the environment, else
     from the active profile of `PREFECT_PROFILES_PATH` (default `$PREFECT_HOME/profiles.toml`), read
-    without importing Prefect. None when Prefect would start its temporary server."""
+    without importing Prefect. "configured" when the working directory has a Prefect settings file
+    (`prefect.toml`, `.env`, a `[tool.prefect]` table in `pyproject.toml`): Prefect reads it, so this
+    module leaves the choice to Prefect. None when Prefect would start its temporary server."""
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
+    cwd = Path.cwd()
+    if any((cwd / name).is_file() for name in SETTINGS_FILES):
+        return "configured"
+    try:
+        if "tool" in (pyproject := tomllib.loads((cwd / "pyproject.toml").read_text(encoding="utf-8"))) \
+                and "prefect" in pyproject["tool"]:
+            return "configured"
+    except (OSError, tomllib.TOMLDecodeError):
+        pass
     home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
     path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
     try:
@@ -115,14 +137,12 @@ def configured_api_url() -> str | None:
 
 def start_local_api() -> LocalPrefectApi | None:
     """Start Prefect's server on a free loopback port and set `PREFECT_API_URL` for this process (and
-    the processes it starts) to it. None, and nothing started, when a Prefect API is configured or when
+    the processes it starts) to it. Call it from the main thread (the server ends with the thread that
+    started it) before other threads exist. None, and nothing started, when a Prefect API is configured or when
     Prefect is already imported (its settings are read; Prefect then starts its temporary server
     itself). The caller calls `wait_ready()` before the first flow and `stop()` at the end."""
     if "prefect" in sys.modules or configured_api_url():
         return None
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     import importlib.util
 
     spec = importlib.util.find_spec("prefect")
@@ -130,11 +150,16 @@ def start_local_api() -> LocalPrefectApi | None:
         return None
     errors = tempfile.TemporaryFile()
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent), "--factory",
-         "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "error", "--lifespan", "on"],
-        env=env, stdout=subprocess.DEVNULL, stderr=errors, preexec_fn=_ends_with_parent)
+    # The listening socket is made here and handed to the server (uvicorn --fd): the port is ours from
+    # the start, so two rehearsals starting at once cannot pick the same one.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(128)
+        port, fd = listening.getsockname()[1], listening.fileno()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent), "--factory",
+             "prefect.server.api.server:create_app", "--fd", str(fd), "--log-level", "error", "--lifespan", "on"],
+            env=env, stdout=subprocess.DEVNULL, stderr=errors, pass_fds=(fd,), preexec_fn=_ends_with(os.getpid()))
     api = LocalPrefectApi(port, process, errors)
     os.environ["PREFECT_API_URL"] = api.url
     return api

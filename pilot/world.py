@@ -436,8 +436,11 @@ def _migrated_store(url: str, sqlite_file: Path | None) -> Engine:
         schema = schema_template(root) if root is not None and _private_dir(root) else None
         if schema is not None:
             sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(schema, sqlite_file)
-            return make_engine(url)
+            try:
+                shutil.copyfile(schema, sqlite_file)
+                return make_engine(url)
+            except OSError:  # removed meanwhile (another checkout's cleanup): migrate here instead
+                sqlite_file.unlink(missing_ok=True)
     from store.migrate import upgrade
 
     engine = make_engine(url)
@@ -447,18 +450,27 @@ def _migrated_store(url: str, sqlite_file: Path | None) -> Engine:
 
 def schema_template(root: Path) -> Path | None:
     """An empty SQLite store migrated to the head of this code's migrations, under `root` (the
-    templates' directory), made once: named by a hash of every migration file and of the SQLite
-    library's version, so a changed migration makes a new one. None when it cannot be made whole
-    (its write-ahead log not folded into the file).
+    templates' directory), made once: named by a hash of every file of the `store` package (the
+    migrations and the code they call: tables, column types, the audit log's triggers), of the
+    migration scripts' directory (`MIGRATIONS`) and of the SQLite, SQLAlchemy and Alembic versions, so
+    any change makes a new one. None when it cannot be made whole (its write-ahead log not folded in).
 
     Raises: what the store raises while migrating."""
+    from importlib.metadata import version
+
+    import store
     from store.migrate import MIGRATIONS
 
-    digest = hashlib.sha256(sqlite3.sqlite_version.encode())
-    for f in sorted(Path(MIGRATIONS).rglob("*.py")):
-        digest.update(str(f.relative_to(MIGRATIONS)).encode() + b"\0" + f.read_bytes())
+    digest = hashlib.sha256(f"{sqlite3.sqlite_version} {version('sqlalchemy')} {version('alembic')}".encode())
+    for base in dict.fromkeys([Path(store.__file__).parent, Path(MIGRATIONS)]):
+        for source in sorted(base.rglob("*.py")):
+            digest.update(str(source.relative_to(base)).encode() + b"\0" + source.read_bytes())
     path = root / f"schema-{digest.hexdigest()[:32]}.db"
     if path.is_file():
+        try:
+            os.utime(path)  # in use: kept by the other checkouts' cleanup
+        except OSError:
+            pass
         return path
     from store.migrate import upgrade
 
@@ -480,6 +492,8 @@ def schema_template(root: Path) -> Path | None:
             return None
         extra.unlink(missing_ok=True)
     os.chmod(staging, 0o600)
+    with open(staging, "rb") as staged:  # on disk before it takes its name: never a truncated template
+        os.fsync(staged.fileno())
     os.replace(staging, path)  # racing makers: one whole file wins
     now = time.time()
     for old in [*root.glob("schema-*.db"), *root.glob(".schema-*")]:  # other migrations' (not used for an hour)

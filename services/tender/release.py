@@ -319,7 +319,6 @@ def close_sitting(deps: Deps, tender_id: str, session: str) -> None:
     engine = deps.engine()
     with Token(engine.token_label, pin=engine.pin) as token:
         token.delete_key(row.key_label)
-    _forget_parts(deps, tender_id, session)
     with deps.uow() as uow:
         stored = uow.session_keys.get(tender_id, session)
         assert stored is not None
@@ -327,3 +326,4 @@ def close_sitting(deps: Deps, tender_id: str, session: str) -> None:
         uow.record(at=stored.closed_at, actor=ENGINE_ACTOR, action="session.key_destroyed", entity="tender",
                    entity_id=tender_id, payload={"session": session})
         uow.commit()
+    _forget_parts(deps, tender_id, session)  # after the close is stored: no request caches them again

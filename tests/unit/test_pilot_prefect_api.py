@@ -31,6 +31,19 @@ def test_a_configured_api_is_used_as_it_is(monkeypatch: pytest.MonkeyPatch, tmp_
     assert start_local_api() is None  # configured: nothing is started
 
 
+@pytest.mark.parametrize("name,text", [("prefect.toml", "[api]\nurl = 'http://127.0.0.1:4200/api'\n"),
+                                       (".env", "PREFECT_API_URL=http://127.0.0.1:4200/api\n"),
+                                       ("pyproject.toml", "[tool.prefect.api]\nurl = 'http://127.0.0.1:4200/api'\n")])
+def test_a_prefect_settings_file_in_the_working_directory_leaves_the_choice_to_prefect(
+        name: str, text: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("PREFECT_PROFILES_PATH", str(tmp_path / "none.toml"))
+    monkeypatch.chdir(tmp_path)
+    assert configured_api_url() is None
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    assert configured_api_url() == "configured" and start_local_api() is None
+
+
 def test_nothing_is_started_once_prefect_has_read_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     import prefect  # noqa: F401 - the settings are read at import
 

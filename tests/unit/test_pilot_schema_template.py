@@ -19,8 +19,8 @@ def test_the_cached_schema_is_the_migrated_head_and_is_made_once(tmp_path: Path)
     made = schema_template(root)
     assert made is not None and made.is_file() and made.stat().st_mode & 0o077 == 0
     assert not Path(f"{made}-wal").exists()  # the log folded into the file: a copy is whole
-    stamp = made.stat().st_mtime_ns
-    assert schema_template(root) == made and made.stat().st_mtime_ns == stamp  # made once
+    inode = made.stat().st_ino
+    assert schema_template(root) == made and made.stat().st_ino == inode  # made once (then only touched)
 
     copy = tmp_path / "eproc.db"
     shutil.copyfile(made, copy)
@@ -49,3 +49,21 @@ def test_a_changed_migration_makes_another_schema(tmp_path: Path, monkeypatch: p
     second = schema_template(root)
     assert first is not None and second is not None and second != first
     assert first.is_file()  # another process may be copying it: kept for an hour
+
+
+def test_a_changed_trigger_or_table_module_makes_another_schema(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The migrations call the store's code (the audit log's triggers, the tables): a change there is a
+    change of the schema, though no migration file changed."""
+    import store
+
+    root = tmp_path / "templates"
+    root.mkdir(mode=0o700)
+    first = schema_template(root)
+    package = tmp_path / "store"
+    shutil.copytree(Path(store.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "triggers.py").write_text((package / "triggers.py").read_text(encoding="utf-8") + "\n# stricter\n",
+                                         encoding="utf-8")
+    monkeypatch.setattr(store, "__file__", str(package / "__init__.py"))
+    second = schema_template(root)
+    assert first is not None and second is not None and second != first
