@@ -34,7 +34,9 @@ GOAL_PREFECT_SHARE = 0.30
 def _env(tmp: Path, cache: str) -> dict[str, str]:
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
            "PREFECT_LOGGING_LEVEL": "WARNING", "EPROC_PILOT_CACHE": cache, "TMPDIR": str(tmp)}
-    env.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
+    # A Prefect home of the run's own, as on a newcomer's machine (a home that thousands of earlier runs
+    # filled answers slower); the warm-up makes its database. BENCH_PREFECT_HOME chooses another.
+    env["PREFECT_HOME"] = os.environ.get("BENCH_PREFECT_HOME") or str(tmp / "prefect-home")
     return env
 
 
