@@ -263,13 +263,7 @@ class BidRepository(_Repo):
                 return 0, [b"" for _ in spans]
             rowid, total = int(found[0]), int(found[1])
             raw: Any = self.session.connection().connection.driver_connection  # sqlite3.Connection
-            out = []
-            with raw.blobopen(m.Bid.__tablename__, "sealed", rowid, readonly=True) as blob:
-                for start, length in spans:
-                    start = min(max(start, 0), total)
-                    blob.seek(start)
-                    out.append(blob.read(max(0, min(length, total - start))))
-            return total, out
+            return total, _blob_spans(raw, rowid, total, spans)
         columns = [func.length(m.Bid.sealed)] + [func.substr(m.Bid.sealed, start + 1, max(length, 0))
                                                    for start, length in spans]
         row = self.session.execute(select(*columns).where(m.Bid.id == bid_id)).first()
@@ -353,13 +347,7 @@ class BidRepository(_Repo):
             if not total:
                 out[bid_id] = (0, [b"" for _ in wanted])
                 continue
-            parts = []
-            with raw.blobopen(m.Bid.__tablename__, "sealed", rowid, readonly=True) as blob:
-                for start, length in wanted:
-                    start = min(max(start, 0), total)
-                    blob.seek(start)
-                    parts.append(blob.read(max(0, min(length, total - start))))
-            out[bid_id] = (total, parts)
+            out[bid_id] = (total, _blob_spans(raw, rowid, total, wanted))
         return out
 
     def set_outcomes(self, outcomes: Sequence[tuple[int, str, str, str | None, datetime | None]]) -> None:
@@ -388,6 +376,18 @@ class BidRepository(_Repo):
             return {}
         return {c.national_id: c for c in self.session.scalars(select(m.Company).where(
             m.Company.national_id.in_(select(m.Bid.company_id).where(m.Bid.id.in_(wanted)))))}
+
+
+def _blob_spans(raw: Any, rowid: int, total: int, spans: Sequence[tuple[int, int]]) -> list[bytes]:
+    """The bytes of each (start, length) span of bid row `rowid`'s sealed blob of `total` bytes, read
+    incrementally on the sqlite3 connection `raw` (spans clipped to the blob)."""
+    out = []
+    with raw.blobopen(m.Bid.__tablename__, "sealed", rowid, readonly=True) as blob:
+        for start, length in spans:
+            start = min(max(start, 0), total)
+            blob.seek(start)
+            out.append(blob.read(max(0, min(length, total - start))))
+    return out
 
 
 class SessionRepository(_Repo):
