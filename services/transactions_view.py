@@ -95,8 +95,8 @@ class StoreTransactionsSystem:
         # statement the caller said it would ask for is read with the first contract.
         self._contracts: dict[str, Row[Any] | None] = {}
         self._statements: dict[str, StatementInfo | None] = {}
-        self._expected = _split(_statement_id) if _conn is not None and _statement_id is not None else None
-        self._expected_id = _statement_id
+        # (the statement still to read with the first contract, when it names one)
+        self._expected = _statement_id if _conn is not None and _split(_statement_id) is not None else None
 
     def on_connection(self, engine: Engine, conn: Connection, *,
                       statement_id: str | None = None) -> StoreTransactionsSystem | None:
@@ -119,8 +119,8 @@ class StoreTransactionsSystem:
             return self._run(_CONTRACT_BY_CODE, {"code": code})
         if code not in self._contracts:
             if self._expected is not None:
-                (tracking, ref), sid = self._expected, cast(str, self._expected_id)
-                self._expected = None
+                sid, self._expected = self._expected, None
+                tracking, ref = cast(tuple[str, str], _split(sid))
                 row = cast("Row[Any]", self._conn.execute(
                     _CONTRACT_AND_STATEMENT, {"code": code, "tracking": tracking, "ref": ref, "sid": sid}).one())
                 self._contracts[code] = row if row.contract_id is not None else None

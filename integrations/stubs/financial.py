@@ -89,17 +89,15 @@ _REFUSAL_VALUES = [c for c in _REFUSALS.c if c.name != "id"]
 _INSERT_PAYMENT_IF_NEW = {
     "postgresql": postgresql.insert(_PAYMENTS).on_conflict_do_nothing().execution_options(preserve_rowcount=True),
     "sqlite": sqlite.insert(_PAYMENTS).on_conflict_do_nothing().execution_options(preserve_rowcount=True)}
-# ...or its refusal, inserted only when no payment holds its key (paid_key) or its statement (paid_statement_id).
-_Req = TypeVar("_Req", bound="StatementCharge | _Notification")
-_Out = TypeVar("_Out")
-
-
 _INSERT_REFUSAL = insert(_REFUSALS).values({c.name: bindparam(c.name, type_=c.type) for c in _REFUSAL_VALUES})
+# ...or its refusal, inserted only when no payment holds its key (paid_key) or its statement (paid_statement_id).
 _INSERT_REFUSAL_IF_UNPAID = insert(_REFUSALS).from_select(
     [c.name for c in _REFUSAL_VALUES],
     select(*(bindparam(c.name, type_=c.type) for c in _REFUSAL_VALUES)).where(~exists().where(or_(
         _PAYMENTS.c.payment_key == bindparam("paid_key"),
         _PAYMENTS.c.statement_id == bindparam("paid_statement_id"))))).execution_options(preserve_rowcount=True)
+_Req = TypeVar("_Req", bound="StatementCharge | _Notification")
+_Out = TypeVar("_Out")
 
 
 @dataclass(frozen=True)
