@@ -261,9 +261,10 @@ def _run_pilot(scenario_path: Path | str | None, out_dir: Path | None, workdir: 
     from pilot.realestate import is_deal
 
     path = scenario_path or DEFAULT_SCENARIO
-    if trainee is not None and (is_online_auction(path) or is_deal(path) or is_income_scenario(path)):
+    other_kind = is_online_auction(path) or is_deal(path) or is_income_scenario(path)
+    if trainee is not None and other_kind:
         raise DomainError(Reason.INVALID_INPUT, "کارآموز فقط سناریوی مناقصه با قرارداد هزینه‌ای را با توکن خودش اجرا می‌کند")
-    if prefect_api is not None and (is_online_auction(path) or is_deal(path) or is_income_scenario(path)):
+    if prefect_api is not None and other_kind:
         prefect_api.wait_ready()  # these run their first flow at once
     if is_online_auction(scenario_path or DEFAULT_SCENARIO):  # its own flow and report (issue 14)
         return run_online_auction(scenario_path or DEFAULT_SCENARIO, out_dir, workdir, policy, database_url)
