@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import secrets
+import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -29,6 +30,14 @@ def default_pg_dir(run_dir: Path) -> Path:
         tag = hashlib.sha256(str(run_dir.resolve()).encode()).hexdigest()[:10]
         return Path("/var/tmp") / f"eproc-pg-{tag}"
     return run_dir / "pg"
+
+
+def interpreter_first_path(path: str | None = None) -> str:
+    """`path` (default: this process's PATH) with this interpreter's directory first. prefect.yaml names
+    the runs' command, `python -m prefect.engine`; a worker started with this PATH runs them on the
+    interpreter (and virtualenv) the stack runs on, whatever PATH the operator started with."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath) if path is None
+                            else path])
 
 
 @dataclass
@@ -112,7 +121,8 @@ class StackConfig:
         11 s on average; 2 s gave a p95 of 5.4 s and 1 s 4.9–5.1 s: bench/bench_events.py; one light query
         a second per worker); PREFECT_WORKER_QUERY_SECONDS in the environment wins."""
         poll = os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1")
-        return {**self.prefect_env(), "EPROC_DATABASE_URL": self.app_url, "PREFECT_WORKER_QUERY_SECONDS": poll}
+        return {**self.prefect_env(), "EPROC_DATABASE_URL": self.app_url, "PREFECT_WORKER_QUERY_SECONDS": poll,
+                "PATH": interpreter_first_path()}
 
     @property
     def transactions_api_url(self) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from eproc.stack import lifecycle
-from eproc.stack.config import POOL, ROOT, StackConfig
+from eproc.stack.config import POOL, ROOT, StackConfig, interpreter_first_path
 from eproc.stack.procs import PidDir, free_port, spawn
 
 WORKER = 1  # the worker's index: process `worker-1`, named eproc-worker-1 in the pool
@@ -66,6 +66,7 @@ class PrefectStack:
         base = clean_env()
         lifecycle.create_pool(self.cfg, base)
         env = clean_env({**worker_env, **self.cfg.prefect_env(), "PREFECT_WORKER_QUERY_SECONDS": "1"})
+        env["PATH"] = interpreter_first_path(env.get("PATH"))  # the runs' `python` (prefect.yaml), as eproc up
         spawn(self.pids, lifecycle.worker_name(WORKER), lifecycle.worker_argv(self.cfg, WORKER), env,
               self.cfg.logs_dir / f"{lifecycle.worker_name(WORKER)}.log", ROOT)  # it starts while deploy runs
         self.deployments, skipped = lifecycle.deploy(self.cfg, base)
