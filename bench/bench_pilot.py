@@ -68,10 +68,10 @@ def child_split(scenario: str | None) -> None:
     """One rehearsal in this process, timed by part (see the module docstring); prints JSON."""
     import threading
 
-    from pilot.prefect_api import start_local_api
+    from pilot.prefect_api import start_for_rehearsal
 
     t_start = time.perf_counter()
-    api = start_local_api()  # as `eproc pilot` does first: Prefect's server comes up meanwhile
+    api = start_for_rehearsal(True)  # as `eproc pilot --json` does first (eproc.launch): the server comes up meanwhile
     import prefect  # noqa: F401  (its import time is Prefect's)
 
     t_prefect = time.perf_counter()

@@ -4,8 +4,8 @@ Without a Prefect server (`PREFECT_API_URL` unset in the environment and in the 
 starts a temporary server at the first flow: it imports its whole server package in the rehearsal's
 process (about 2 s) only to start the same server as a subprocess, which imports it again (about 4 s of
 the other core) while the first flow waits. A rehearsal is known to need that server from its first
-line, so `start_local_api` starts Prefect's own server command (the one `SubprocessASGIServer` runs:
-uvicorn, `prefect.server.api.server:create_app`, UI off, on 127.0.0.1) at once and points this process at
+line, so `start_local_api` starts Prefect's own server app (the one `SubprocessASGIServer` runs:
+uvicorn, `prefect.server.api.server:create_app`, UI off, on 127.0.0.1; pilot/prefect_server.py) at once and points this process at
 it; it comes up on the second core while the CLI imports the engine and builds the simulated world
 (issue 15 item 1). Nothing of Prefect is imported here: the address must be in the environment before
 Prefect reads its settings.
@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from collections.abc import Callable
@@ -35,31 +36,68 @@ class LocalPrefectApi:
     process: subprocess.Popen[bytes]
     errors: IO[bytes]  # the server's stderr (a temporary file: a pipe nobody reads could fill and block it)
     stopped: bool = field(default=False)
+    _warm_thread: threading.Thread | None = field(default=None, repr=False)
+    _failure: str | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
+    def warm_up(self, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Begin waiting for the server in a background thread, and once it answers, make the read-only
+        calls a flow's first steps make (the API's version, the default result storage, run filters):
+        the server's first answers are slow (~0.3-0.5 s of lazy setup), and they are then made while the
+        rehearsal builds its world, not when its first flow starts. `wait_ready` waits for this thread."""
+        if self._warm_thread is None:
+            self._warm_thread = threading.Thread(target=self._warm, args=(timeout_s,), name="prefect-api-warm-up",
+                                                 daemon=True)
+            self._warm_thread.start()
+
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
-        """Block until the server answers `/health` (polled every 50 ms). Raises RuntimeError with the
-        server's output when it exits or does not answer within `timeout_s` seconds."""
+        """Block until the server answers `/health` (polled every 50 ms; after `warm_up`, until its thread
+        ends). Raises RuntimeError with the server's output when it exits or does not answer within
+        `timeout_s` seconds (the server is then stopped)."""
+        if self._warm_thread is None:
+            failure = self._await_health(timeout_s)
+        else:
+            self._warm_thread.join(timeout_s)
+            failure = self._failure if not self._warm_thread.is_alive() else \
+                f"Prefect's local server did not answer within {timeout_s:.0f} s"
+        if failure is not None:
+            output = self._output()
+            self.stop()
+            raise RuntimeError(f"{failure}: {output}")
+
+    def _warm(self, timeout_s: float) -> None:
+        import httpx
+
+        self._failure = self._await_health(timeout_s)
+        if self._failure is None:
+            try:
+                with httpx.Client(base_url=self.url, timeout=10.0) as client:
+                    client.get("/admin/version")
+                    client.get("/admin/storage")
+                    for runs in ("flow_runs", "task_runs", "artifacts"):
+                        client.post(f"/{runs}/filter", json={"limit": 1})
+            except httpx.HTTPError:  # only a warm-up: the flows' own calls report what fails
+                pass
+
+    def _await_health(self, timeout_s: float) -> str | None:
+        """None once the server answers /health, else why not (it exited, or the time ran out)."""
         import httpx
 
         deadline = time.monotonic() + timeout_s
         with httpx.Client(timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"Prefect's local server exited with status {self.process.returncode}: "
-                                       f"{self._output()}")
+                    return f"Prefect's local server exited with status {self.process.returncode}"
                 try:
                     if client.get(f"{self.url}/health").status_code == 200:
-                        return
+                        return None
                 except httpx.TransportError:
                     pass
                 time.sleep(0.05)
-        output = self._output()
-        self.stop()
-        raise RuntimeError(f"Prefect's local server did not answer within {timeout_s:.0f} s: {output}")
+        return f"Prefect's local server did not answer within {timeout_s:.0f} s"
 
     def stop(self, wait: bool = True) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s); idempotent. `wait=False`: send SIGTERM and
@@ -150,16 +188,30 @@ def start_local_api() -> LocalPrefectApi | None:
         return None
     errors = tempfile.TemporaryFile()
     env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
-    # The listening socket is made here and handed to the server (uvicorn --fd): the port is ours from
+    # The listening socket is made here and handed to the server (pilot/prefect_server.py): the port is ours from
     # the start, so two rehearsals starting at once cannot pick the same one.
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listening:
         listening.bind(("127.0.0.1", 0))
         listening.listen(128)
         port, fd = listening.getsockname()[1], listening.fileno()
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(spec.origin).parent.parent), "--factory",
-             "prefect.server.api.server:create_app", "--fd", str(fd), "--log-level", "error", "--lifespan", "on"],
+            # -P: the script's directory (pilot/) is not put on the server's import path
+            [sys.executable, "-P", str(Path(__file__).with_name("prefect_server.py")), "--fd", str(fd)],
             env=env, stdout=subprocess.DEVNULL, stderr=errors, pass_fds=(fd,), preexec_fn=_ends_with(os.getpid()))
     api = LocalPrefectApi(port, process, errors)
     os.environ["PREFECT_API_URL"] = api.url
+    return api
+
+
+def start_for_rehearsal(json_out: bool) -> LocalPrefectApi | None:
+    """What `eproc pilot` does first: Prefect's quiet settings as defaults in this process's environment
+    (no analytics; with `json_out`, Prefect's logs at WARNING so that stdout holds the report only), then
+    `start_local_api()` and its `warm_up()`. None when nothing was started (as start_local_api)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    if json_out:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    api = start_local_api()
+    if api is not None:
+        api.warm_up()  # its first, slow answers are made while the rehearsal builds its world
     return api

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -12,7 +11,8 @@ from eproc.output import Ident, amount, emit_json, line, reason_text, table
 def register(app: typer.Typer) -> None:
     @app.command("pilot", help="اجرای سناریوی آزمایشی یک معامله از آگهی تا پرداخت — rehearse a whole "
                                "transaction from a scenario file (real flows, store, SoftHSM tokens, signatures)")
-    def pilot(scenario: Path = typer.Option(None, "--scenario", help="پروندهٔ سناریو (TOML)؛ پیش‌فرض: "
+    def pilot(ctx: typer.Context,
+              scenario: Path = typer.Option(None, "--scenario", help="پروندهٔ سناریو (TOML)؛ پیش‌فرض: "
                                             "district-12-asphalt — scenario file"),
               json_out: bool = typer.Option(False, "--json", help="گزارش JSON — the report as JSON on stdout"),
               out: Path = typer.Option(None, "--out", help="پوشهٔ بستهٔ شواهد — evidence bundle directory"),
@@ -27,15 +27,12 @@ def register(app: typer.Typer) -> None:
               trainee_token: str = typer.Option(None, "--trainee-token", help="برچسب توکن کارآموز در "
                                                 "SOFTHSM2_CONF؛ رمز از EPROC_TOKEN_PIN — the trainee's token "
                                                 "label")) -> None:
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        os.environ.setdefault("DO_NOT_TRACK", "1")
-        if json_out:
-            os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # Prefect's server starts on the other core while the engine is imported and the world built: the
+        # `eproc` command started it before importing the CLI (eproc.launch, through the context's
+        # object); otherwise (the CLI called in-process) it starts here.
+        from pilot.prefect_api import start_for_rehearsal
 
-        # Prefect's server starts on the other core while the engine is imported and the world built.
-        from pilot.prefect_api import start_local_api
-
-        prefect_api = start_local_api()
+        prefect_api = (ctx.obj or {}).get("prefect_api") or start_for_rehearsal(json_out)
 
         def go() -> None:
             from pilot.auction import check_scenario
