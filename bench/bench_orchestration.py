@@ -7,14 +7,17 @@ process work pool), each figure against a baseline measured in the same run.
 2. Orchestration overhead per tender: the mean Prefect run time of one tender (the sitting: its key,
    the members' releases at their stations, opening; the minutes signed at the stations; Article 18
    signed by the chair at their station; contract signature) vs the same service steps and scripted
-   station actions called directly in this process on a tender of the same world (no Prefect).
+   station actions called directly in this process on a tender of the same world (no Prefect): of the
+   K tenders at once, and of `--alone` more run one at a time on the warm worker (issue 15 item 4:
+   Prefect's share of a tender run's wall time, worker warm, under 30%).
 
-    .venv/bin/python bench/bench_orchestration.py [--tenders 8]
+    .venv/bin/python bench/bench_orchestration.py [--tenders 8] [--alone 3]
 """
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -28,8 +31,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "ERROR")
 PIN = "1357"
 
 
-def run_stack(workers: int, tenders: int, base: Path, hsm) -> tuple[float, float]:
-    """(tenders per minute, mean run time of one tender in seconds)."""
+def run_stack(workers: int, tenders: int, base: Path, hsm, alone: int = 0) -> tuple[float, float, list[float]]:
+    """(tenders per minute, mean run time of one tender in seconds, the run times of `alone` more tenders
+    run one at a time after the others, the worker warm)."""
     import httpx
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -41,28 +45,41 @@ def run_stack(workers: int, tenders: int, base: Path, hsm) -> tuple[float, float
     scenario = recent_scenario(base / f"scenario{workers}.toml", f"bench-{workers}w")
     with stack_up(world_dir, run_dir, workers, hsm.conf_path, PIN) as up:
         ids = [f"B{workers}-{i:02d}" for i in range(tenders)]
-        prepare(world_dir, up["app_database_url"], scenario, ids)
+        solo = [f"A{workers}-{i:02d}" for i in range(alone)]
+        prepare(world_dir, up["app_database_url"], scenario, ids + solo)
         jv = {"env": {"EPROC_DECISIONS": f"scripted:{scenario}"}}
         t0 = time.perf_counter()
         with temporary_settings({PREFECT_API_URL: up["api_url"]}):
             runs = [schedule_tender(tid, up["app_database_url"], job_variables=jv)["id"] for tid in ids]
         http = httpx.Client(base_url=up["api_url"], timeout=30)
-        states: dict[str, dict] = {}
-        while len(states) < len(runs):
-            for rid in runs:
-                if rid not in states:
-                    r = http.get(f"/flow_runs/{rid}").json()
-                    if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
-                        states[rid] = r
-            time.sleep(0.5)
-            if time.perf_counter() - t0 > 1800:
-                raise SystemExit("tenders did not finish in 30 minutes")
+        states = _finished(http, runs, t0)
         wall = time.perf_counter() - t0
-        failed = [r["name"] for r in states.values() if r["state_type"] != "COMPLETED"]
-        if failed:
-            raise SystemExit(f"runs not completed: {failed}")
         mean_run = sum(r["total_run_time"] for r in states.values()) / len(states)
-        return tenders / wall * 60, mean_run
+        alone_runs = []
+        for tid in solo:  # one at a time: the worker polls, starts the run's process, and nothing else runs
+            with temporary_settings({PREFECT_API_URL: up["api_url"]}):
+                rid = schedule_tender(tid, up["app_database_url"], job_variables=jv)["id"]
+            alone_runs.append(_finished(http, [rid], time.perf_counter())[rid]["total_run_time"])
+        return tenders / wall * 60, mean_run, alone_runs
+
+
+def _finished(http, runs: list[str], t0: float) -> dict[str, dict]:
+    """Each run of `runs` once it is COMPLETED (polled every 0.5 s). Exits when one ends otherwise, or
+    after 30 minutes from `t0`."""
+    states: dict[str, dict] = {}
+    while len(states) < len(runs):
+        for rid in runs:
+            if rid not in states:
+                r = http.get(f"/flow_runs/{rid}").json()
+                if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
+                    states[rid] = r
+        time.sleep(0.5)
+        if time.perf_counter() - t0 > 1800:
+            raise SystemExit("tenders did not finish in 30 minutes")
+    failed = [r["name"] for r in states.values() if r["state_type"] != "COMPLETED"]
+    if failed:
+        raise SystemExit(f"runs not completed: {failed}")
+    return states
 
 
 def direct(base: Path) -> float:
@@ -117,6 +134,7 @@ def direct(base: Path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tenders", type=int, default=8)
+    ap.add_argument("--alone", type=int, default=3, help="tenders run one at a time afterwards (worker warm)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         base = Path(d)
@@ -125,8 +143,8 @@ def main() -> None:
 
         hsm = SoftHsm.for_process(base / "tokens")
         direct_s = direct(base)
-        one, run1 = run_stack(1, args.tenders, base, hsm)
-        two, run2 = run_stack(2, args.tenders, base, hsm)
+        one, run1, alone = run_stack(1, args.tenders, base, hsm, alone=args.alone)
+        two, run2, _ = run_stack(2, args.tenders, base, hsm)
     print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{'benchmark':58} {'ours':>10} {'baseline':>10} {'ratio':>7}")
     print(f"{f'tenders completed per minute, 2 workers vs 1 ({args.tenders} tenders)':58} {two:10.2f} {one:10.2f} "
@@ -135,6 +153,13 @@ def main() -> None:
     print(f"{'one tender: Prefect run time vs the same steps direct (s)':58} {run:10.2f} {direct_s:10.2f} "
           f"{run / direct_s:7.2f}")
     print(f"{'  orchestration share of a tender run':58} {(run - direct_s) / run:10.0%}")
+    if alone:  # issue 15 item 4: "Prefect's share of a tender run's wall time, with the worker warm"
+        solo = statistics.median(alone)
+        print(f"{f'one tender alone, worker warm, median of {len(alone)}: run time vs direct (s)':58} "
+              f"{solo:10.2f} {direct_s:10.2f} {solo / direct_s:7.2f}")
+        share = (solo - direct_s) / solo
+        print(f"{'  orchestration share of a tender run alone (goal < 30%)':58} {share:10.0%}   "
+              f"{'met' if share < 0.30 else 'missed'}")
 
 
 if __name__ == "__main__":
