@@ -40,8 +40,8 @@ CRL_FILE = "crl.pem"
 REGISTRY_FILE = "certificates.json"
 CRL_VALID_DAYS = 7
 
-REVOCATION_REASONS = {flag.value: flag for flag in x509.ReasonFlags
-                      if flag not in (x509.ReasonFlags.remove_from_crl,)}
+REVOCATION_REASONS: dict[str, x509.ReasonFlags] = {
+    flag.value: flag for flag in x509.ReasonFlags if flag not in (x509.ReasonFlags.remove_from_crl,)}
 
 
 def _seconds(when: datetime) -> datetime:

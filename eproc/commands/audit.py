@@ -35,13 +35,15 @@ def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON 
         # The engine's own stored checkpoints, always: a log cut below, or rewritten at, a stored
         # signed head fails even when no published copy is at hand (R21).
         stored_documents = stored_checkpoint_documents(ctx.sessions)
-        anchor = _trust_anchor(ctx, ca) if stored_documents or checkpoints is not None else None
-        stored = (verify_checkpoints(ctx.sessions, anchor, stored_documents) if anchor is not None and stored_documents
-                  else CheckpointReport(0, None, None))
-        held = None
-        if checkpoints is not None:
-            documents = _read_checkpoints(checkpoints)
-            held = verify_checkpoints(ctx.sessions, anchor, documents)
+        # The trust anchor is loaded (and its absence reported) only when there is a checkpoint to check.
+        if stored_documents or checkpoints is not None:
+            anchor = _trust_anchor(ctx, ca)
+            stored = (verify_checkpoints(ctx.sessions, anchor, stored_documents) if stored_documents
+                      else CheckpointReport(0, None, None))
+            held = (verify_checkpoints(ctx.sessions, anchor, _read_checkpoints(checkpoints))
+                    if checkpoints is not None else None)
+        else:
+            stored, held = CheckpointReport(0, None, None), None
         ok = report.ok and stored.ok and (held is None or held.ok)
         if json_out:
             emit_json({**report.to_dict(), "ok": ok, "chain_ok": report.ok, "stored_checkpoints": stored.to_dict(),

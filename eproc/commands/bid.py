@@ -125,9 +125,9 @@ def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
            server: str = typer.Option(..., "--server", help=SERVER_HELP),
            token: str = typer.Option(..., "--token", help="برچسب توکن امضاکنندهٔ شرکت — signatory's token"),
            key_label: str = typer.Option("sign", "--key-label"),
-           ca: Path = typer.Option(None, "--ca", help=CA_HELP),
-           receipt: Path = typer.Option(None, "--receipt", help="محل ذخیرهٔ رسید؛ پیش‌فرض کنار پرونده — where to "
-                                                                "save the receipt"),
+           ca: Path | None = typer.Option(None, "--ca", help=CA_HELP),
+           receipt: Path | None = typer.Option(None, "--receipt", help="محل ذخیرهٔ رسید؛ پیش‌فرض کنار پرونده — where to "
+                                                                       "save the receipt"),
            json_out: bool = typer.Option(False, "--json")) -> None:
     def go() -> None:
         from services.tender.files import read_bid_file
@@ -140,7 +140,8 @@ def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
                 bid = read_bid_file(f)
         except OSError as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پیشنهاد خوانده نشد: {path} ({exc.strerror})") from None
-        with Station(server, token, key_label) as st:
+        st = Station(server, token, key_label)
+        with st:  # not `as`: Api.__enter__ is typed to return Api, not the Station
             login_as_signatory(st, bid.company_id)  # refused login: sent anyway, refused on the record
             try:
                 answer = upload(st, bid, path)

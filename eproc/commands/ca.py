@@ -75,7 +75,11 @@ def enroll(person: str = typer.Option(..., "--person", help="کد ملی شخص 
             cert = ca.enroll(nid, name, tok, key_label, parse_int(valid_days, "روز"), ctx.clock)
             mechanism = choose_mechanism(tok, key_label)
         with ctx.uow() as uow:
-            uow.certificates.get(cert.serial_number).key_transport = mechanism
+            row = uow.certificates.get(cert.serial_number)
+            if row is None:  # the CA records every certificate it issues; a missing row is a broken store
+                raise DomainError(Reason.NOT_FOUND,
+                                  f"گواهی تازه‌صادرشده با شمارهٔ سریال {cert.serial_number:x} در سامانه یافت نشد")
+            row.key_transport = mechanism
             uow.record(at=ctx.clock.now(), actor="ca", action="certificate.issued", entity="person", entity_id=nid,
                        payload={"serial": f"{cert.serial_number:x}", "token": token})
             uow.commit()

@@ -25,8 +25,8 @@ Server = Annotated[str, typer.Option("--server", help=SERVER_HELP)]
 Token = Annotated[str, typer.Option("--token", help=TOKEN_HELP)]
 Unit = Annotated[str, typer.Option("--unit", help=UNIT_HELP)]
 SessionRole = Annotated[str, typer.Option("--role", help="سمت نشست — the session's role")]
-OperatorRole = Annotated[str, typer.Option("--role", help="سمت؛ پیش‌فرض contracts_officer — role")]
-DeputyRole = Annotated[str, typer.Option("--role", help="سمت؛ پیش‌فرض deputy — role")]
+OperatorRole = Annotated[str | None, typer.Option("--role", help="سمت؛ پیش‌فرض contracts_officer — role")]
+DeputyRole = Annotated[str | None, typer.Option("--role", help="سمت؛ پیش‌فرض deputy — role")]
 KeyLabel = Annotated[str, typer.Option("--key-label")]
 JsonOut = Annotated[bool, typer.Option("--json")]
 
@@ -39,6 +39,7 @@ def at_station(server: str, token: str, key_label: str, role: str, unit: str, ca
     STORE_UNREACHABLE, the API's refusals)."""
     from stations.client import Station
 
-    with Station(server, token, key_label) as st:
+    st = Station(server, token, key_label)
+    with st:  # not `as`: Api.__enter__ is typed to return Api, not the Station
         st.login(role, unit)
         return calls(st)

@@ -73,9 +73,9 @@ def _ca(api: Any, ca: Path | None) -> bytes:
 def announce(tender_id: str = typer.Argument(..., help="شناسهٔ مناقصه — tender id"),
              *, server: Server, token: Token,
              unit: Annotated[str, typer.Option("--unit", help="واحد مناقصه — the tender's unit")],
-             role: Annotated[str, typer.Option("--role", help="سمت؛ پیش‌فرض chair (رئیس کمیسیون) — role")] = None,
-             ca: Path = typer.Option(None, "--ca", help=CA_HELP),
-             out: Path = typer.Option(None, "--out", help="ذخیرهٔ آگهی منتشرشده — save the published notice"),
+             role: Annotated[str | None, typer.Option("--role", help="سمت؛ پیش‌فرض chair (رئیس کمیسیون) — role")] = None,
+             ca: Path | None = typer.Option(None, "--ca", help=CA_HELP),
+             out: Path | None = typer.Option(None, "--out", help="ذخیرهٔ آگهی منتشرشده — save the published notice"),
              key_label: KeyLabel = "sign", json_out: JsonOut = False) -> None:
     def go() -> None:
         from domain.documents.notice import NoticeContent
