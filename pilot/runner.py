@@ -8,19 +8,20 @@ import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from config.policy import Policy, load_policy
 from config.settings import get_settings
 from domain.reasons import DomainError, Reason
-from domain.tender.commission import Member
-from domain.tender.model import TenderItem, TenderSpec
+from domain.tender.commission import Member, Role
+from domain.tender.model import Kind, Procedure, TenderItem, TenderSpec
 from pilot import report as pilot_report
 from pilot.bidders import envelope_contents
 from pilot.contract_world import attach
 from pilot.evidence import write_bundle
 from pilot.prefect_api import LocalPrefectApi
-from pilot.scenario import DEFAULT_SCENARIO, Scenario, load_scenario, tender_file, tender_id_of
+from pilot.scenario import DEFAULT_SCENARIO, Event, Scenario, load_scenario, tender_file, tender_id_of
 from pilot.world import Trainee, World, build_world
 from sealing.envelopes import SealedBid
 from services.deps import use
@@ -35,24 +36,25 @@ class Step:
     order: int
     kind: str  # submit | event
     who: str
-    event: object = None
+    event: Event | None = None  # the scenario's event, for kind "event"
 
 
 def tender_spec(world: World) -> TenderSpec:
     sc, d = world.scenario, world.policy.defaults
     t = sc.tender
-    return TenderSpec(id=tender_id_of(sc), kind=t.kind, procedure=t.procedure, unit=t.unit, title=t.title,
+    return TenderSpec(id=tender_id_of(sc), kind=Kind(t.kind), procedure=Procedure(t.procedure), unit=t.unit, title=t.title,
                       items=tuple(TenderItem(i.code, i.quantity) for i in t.items), guarantee_rial=t.guarantee_rial,
                       guarantee_valid_until=t.guarantee_valid_until, deadline=t.deadline, opening_at=t.opening_at,
                       price_opening_at=t.price_opening_at, required_documents=frozenset(t.required_documents),
-                      allowed_grades=frozenset(t.allowed_grades), min_technical_score=t.min_technical_score,
+                      allowed_grades=frozenset(t.allowed_grades),
+                      min_technical_score=None if t.min_technical_score is None else Decimal(t.min_technical_score),
                       min_valid_bids=t.min_valid_bids or d.min_valid_bids,
                       signing_days=t.signing_days or d.signing_days,
                       performance_guarantee_rate=d.performance_guarantee_rate, announce_at=t.announce_at)
 
 
 def members_of(scenario: Scenario) -> list[Member]:
-    return [Member(mm.id, mm.role, mm.national_id, mm.alternate_for, mm.name) for mm in scenario.commission]
+    return [Member(mm.id, Role(mm.role), mm.national_id, mm.alternate_for, mm.name) for mm in scenario.commission]
 
 
 def timeline(scenario: Scenario) -> list[Step]:
@@ -125,6 +127,8 @@ def submit(world: World, bidder_id: str, at: datetime, overrides: dict | None = 
 def apply_event(world: World, step: Step) -> None:
     """A scenario event (revocation, tampering, resubmission) at its time, once even across reruns."""
     e = step.event
+    if e is None:
+        raise DomainError(Reason.INTERNAL_ERROR, f"گام {step.order} سناریو از نوع رویداد است ولی رویدادی ندارد")
     key = f"{tender_id_of(world.scenario)}#event{step.order}"
     with world.deps.uow() as uow:
         if uow.audit.exists("pilot.event", key):
@@ -132,11 +136,15 @@ def apply_event(world: World, step: Step) -> None:
     world.clock.set(max(world.clock.now(), e.at))
     if e.kind == "revoke_certificate":
         nid = world.member_nid.get(e.who) or world.bidder_signatory.get(e.who)
+        if nid is None:  # the scenario's loader accepts only members and bidders as `who`
+            raise DomainError(Reason.INVALID_INPUT, f"events: «{e.who}» نه عضو کمیسیون است نه پیشنهاددهنده")
         for rec in world.ca.registry.for_person(nid):
             if rec.revoked_at is None:
                 world.ca.revoke(rec.serial, "keyCompromise", e.at)
         world.ca.crl(world.clock)
     elif e.kind == "tamper_envelope":
+        if e.envelope is None:  # the scenario's loader refuses tamper_envelope without envelope
+            raise DomainError(Reason.INVALID_INPUT, "tamper_envelope به envelope نیاز دارد")
         _tamper(world, e.who, e.envelope)
     elif e.kind == "resubmit":
         submit(world, e.who, e.at, {"guarantee": e.guarantee, "documents": e.documents,

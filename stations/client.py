@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from cryptography import x509
@@ -82,7 +82,7 @@ class Api:
     def close(self) -> None:
         self.client.close()
 
-    def __enter__(self) -> Api:
+    def __enter__(self) -> Self:  # a Station's `with` gives the Station
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -195,7 +196,8 @@ def deploy(cfg: StackConfig, base_env: Mapping[str, str] | None = None) -> tuple
 
     Returns (deployed names, skipped names). Raises: INVALID_INPUT when `prefect deploy` fails."""
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
-    present, skipped = [], []
+    present: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
     for d in spec["deployments"]:
         path = d["entrypoint"].split(":", 1)[0]
         (present if (ROOT / path).exists() else skipped).append(d)
