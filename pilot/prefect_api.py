@@ -71,16 +71,19 @@ class LocalPrefectApi:
     def _warm(self, timeout_s: float) -> None:
         import httpx
 
-        self._failure = self._await_health(timeout_s)
-        if self._failure is None:
-            try:
-                with httpx.Client(base_url=self.url, timeout=10.0) as client:
-                    client.get("/admin/version")
-                    client.get("/admin/storage")
-                    for runs in ("flow_runs", "task_runs", "artifacts"):
-                        client.post(f"/{runs}/filter", json={"limit": 1})
-            except httpx.HTTPError:  # only a warm-up: the flows' own calls report what fails
-                pass
+        try:
+            self._failure = self._await_health(timeout_s)
+            if self._failure is None:
+                try:
+                    with httpx.Client(base_url=self.url, timeout=10.0) as client:
+                        client.get("/admin/version")
+                        client.get("/admin/storage")
+                        for runs in ("flow_runs", "task_runs", "artifacts"):
+                            client.post(f"/{runs}/filter", json={"limit": 1})
+                except httpx.HTTPError:  # only a warm-up: the flows' own calls report what fails
+                    pass
+        except Exception as exc:  # noqa: BLE001  (reported by wait_ready, in the caller's thread)
+            self._failure = f"Prefect's local server could not be reached: {exc!r}"
 
     def _await_health(self, timeout_s: float) -> str | None:
         """None once the server answers /health, else why not (it exited, or the time ran out)."""

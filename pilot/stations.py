@@ -72,9 +72,8 @@ class PilotStations:
         """The station of the person `national_id` (their own token and PIN), logged in as `role@unit`
         at the simulated clock's time (not logged in when `role` is None)."""
         signer = self.world.signer(national_id)
-        st = Station(SERVER, signer.token_label, signer.key_label, pin=signer.pin, clock=self.world.clock,
-                     client=self._client())
-        with st:  # not `as`: Api.__enter__ is typed to return Api, not the Station
+        with Station(SERVER, signer.token_label, signer.key_label, pin=signer.pin, clock=self.world.clock,
+                     client=self._client()) as st:
             yield st.login(role, unit) if role is not None else st
 
     def approve_price_list_and_formulas(self, content: PriceListContent, technical_council_ref: str) -> None:

@@ -140,8 +140,7 @@ def submit(path: Path = typer.Argument(..., help="خروجی eproc bid seal"),
                 bid = read_bid_file(f)
         except OSError as exc:
             raise DomainError(Reason.INVALID_INPUT, f"پروندهٔ پیشنهاد خوانده نشد: {path} ({exc.strerror})") from None
-        st = Station(server, token, key_label)
-        with st:  # not `as`: Api.__enter__ is typed to return Api, not the Station
+        with Station(server, token, key_label) as st:
             login_as_signatory(st, bid.company_id)  # refused login: sent anyway, refused on the record
             try:
                 answer = upload(st, bid, path)

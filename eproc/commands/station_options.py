@@ -39,7 +39,6 @@ def at_station(server: str, token: str, key_label: str, role: str, unit: str, ca
     STORE_UNREACHABLE, the API's refusals)."""
     from stations.client import Station
 
-    st = Station(server, token, key_label)
-    with st:  # not `as`: Api.__enter__ is typed to return Api, not the Station
+    with Station(server, token, key_label) as st:
         st.login(role, unit)
         return calls(st)

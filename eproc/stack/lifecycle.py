@@ -170,6 +170,11 @@ def worker_argv(cfg: StackConfig, i: int) -> list[str]:
 
 
 def start_worker(cfg: StackConfig, pids: PidDir, i: int) -> None:
+    """Start process worker `i` of the pool. Raises: INVALID_INPUT when this interpreter has no `python`
+    beside it (prefect.yaml starts every run as `python -m prefect.engine` from the worker's PATH)."""
+    if not (Path(sys.executable).parent / "python").exists():
+        raise DomainError(Reason.INVALID_INPUT, f"کنار مفسر {sys.executable} فرمان python نیست؛ اجراهای جریان با "
+                          "«python -m prefect.engine» آغاز می‌شوند: محیط مجازی پروژه (.venv) را به کار ببرید")
     env = {**os.environ, **cfg.worker_env()}
     spawn(pids, worker_name(i), worker_argv(cfg, i), env, cfg.logs_dir / f"{worker_name(i)}.log", ROOT)
 

@@ -102,8 +102,8 @@ def parent_of(pid: int) -> int | None:
 
 
 def descendants(pid: int) -> list[int]:
-    """Every living descendant of `pid`: a process worker starts each flow run in a session of
-    its own, out of reach of a signal to the worker's group."""
+    """Every living descendant of `pid` (a worker's flow-run processes among them: stopping a process
+    stops what it started, wherever it is)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
