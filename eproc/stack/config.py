@@ -32,12 +32,14 @@ def default_pg_dir(run_dir: Path) -> Path:
     return run_dir / "pg"
 
 
+RUN_PYTHON = Path(sys.executable).parent / "python"  # the `python` of prefect.yaml's `python -m prefect.engine`
+
+
 def interpreter_first_path(path: str | None = None) -> str:
-    """`path` (default: this process's PATH) with this interpreter's directory first. prefect.yaml names
-    the runs' command, `python -m prefect.engine`; a worker started with this PATH runs them on the
-    interpreter (and virtualenv) the stack runs on, whatever PATH the operator started with."""
-    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath) if path is None
-                            else path])
+    """`path` (default: this process's PATH) with this interpreter's directory (RUN_PYTHON's) first.
+    prefect.yaml names the runs' command, `python -m prefect.engine`; a worker started with this PATH runs
+    them on the interpreter (and virtualenv) the stack runs on, whatever PATH the operator started with."""
+    return os.pathsep.join([str(RUN_PYTHON.parent), os.environ.get("PATH", os.defpath) if path is None else path])
 
 
 @dataclass

@@ -21,7 +21,7 @@ import httpx
 import yaml
 
 from domain.reasons import DomainError, Reason
-from eproc.stack.config import POOL, ROOT, StackConfig
+from eproc.stack.config import POOL, ROOT, RUN_PYTHON, StackConfig
 from eproc.stack.postgres import PID_NAME as PG_PID, Cluster, ensure_app_role, ensure_database
 from eproc.stack.procs import PidDir, spawn, stop
 
@@ -172,7 +172,7 @@ def worker_argv(cfg: StackConfig, i: int) -> list[str]:
 def start_worker(cfg: StackConfig, pids: PidDir, i: int) -> None:
     """Start process worker `i` of the pool. Raises: INVALID_INPUT when this interpreter has no `python`
     beside it (prefect.yaml starts every run as `python -m prefect.engine` from the worker's PATH)."""
-    if not (Path(sys.executable).parent / "python").exists():
+    if not RUN_PYTHON.exists():
         raise DomainError(Reason.INVALID_INPUT, f"کنار مفسر {sys.executable} فرمان python نیست؛ اجراهای جریان با "
                           "«python -m prefect.engine» آغاز می‌شوند: محیط مجازی پروژه (.venv) را به کار ببرید")
     env = {**os.environ, **cfg.worker_env()}
