@@ -28,7 +28,7 @@ The floor, in this process, per bid: SHA-256 of the bid file's bytes, one RSA-20
 processes (the machine's 2 cores); the faster is the baseline. Goal: burst >= 0.5 x floor.
 
     .venv/bin/python bench/bench_burst.py [--bids 200] [--size-mb 1] [--clients 8]
-        [--database sqlite|postgresql|all] [--profile] [--lock-submissions] [--workers N]
+        [--database sqlite|postgresql|all] [--profile] [--lock-submissions] [--workers N] [--spy FILE]
     bash scripts/with-postgres.sh .venv/bin/python bench/bench_burst.py --database postgresql
 
 --database: SQLite by default (bench/run.sh); postgresql needs EPROC_TEST_PG_URL. --profile runs the
@@ -37,8 +37,11 @@ prints where the server's time goes and keeps the statistics in $TMPDIR/bench-bu
 --lock-submissions (a diagnostic) serialises submit_bid inside the server process: the burst
 without the races of concurrent submissions. --workers N (N > 1) starts the same app in N uvicorn
 worker processes sharing the port (`uvicorn --workers`; what `eproc serve` would do with workers);
-RSS and CPU figures are then summed over the server's processes. A failing run keeps the server log in
-$TMPDIR/bench-burst-serve.log.
+RSS and CPU figures are then summed over the server's processes. --spy FILE samples the server with
+py-spy during the burst only (threads holding the GIL, 200 Hz, raw format). Beside the server's CPU the
+run prints PostgreSQL's CPU per bid (every postgres process, exited backends included) and how busy
+the whole machine was: on two cores the burst's rate follows the CPU that server, database and
+clients spend together per bid. A failing run keeps the server log in $TMPDIR/bench-burst-serve.log.
 """
 from __future__ import annotations
 
@@ -132,6 +135,32 @@ def proc_memory(pid: int) -> dict[str, float]:
     return out
 
 
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / hz, sum(fields[:8]) / hz
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of every live `postgres` process (the database server's backends), plus
+    what their waited-for children used (the postmaster's cutime + cstime: backends that exited, e.g. a
+    connection pool's overflow), from /proc; 0 where none runs (SQLite)."""
+    total = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if (d / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (d / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def proc_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of `pid` and its worker processes (all threads), from /proc/PID/stat."""
     total = 0
@@ -140,7 +169,7 @@ def proc_cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{p}/stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(f) for f in fields[11:15])
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -155,6 +184,7 @@ class World:
         self.server_dir.mkdir()
         self.url = ""
         self.server: subprocess.Popen | None = None
+        self.spy: Path | None = None  # --spy: where py-spy writes its samples of the burst
         self.log = tmp / "serve.log"
         from pilot.world import simulated_national_id
 
@@ -420,14 +450,24 @@ def burst(world: World) -> dict:
     for t in threads:
         t.start()
     mem0, cpu0 = proc_memory(pid), proc_cpu_seconds(pid)
-    own0 = time.process_time()
+    spy = None
+    if world.spy is not None:  # diagnostic: sample the server during the burst only
+        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-r", "200", "-f", "raw",
+                                "--gil", "-o", str(world.spy), "--pid", str(pid)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+    own0, machine0, db0 = time.process_time(), machine_cpu_seconds(), postgres_cpu_seconds()
     start.wait()
     t0 = time.perf_counter()
     for t in threads:
         t.join()
     wall = max(r[2] for r in results) - t0
     own = time.process_time() - own0
+    machine1, db1 = machine_cpu_seconds(), postgres_cpu_seconds()
     mem1, cpu1 = proc_memory(pid), proc_cpu_seconds(pid)
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
     failed: dict[str, list] = {}  # "status REASON" -> [count, one detail]
     for _, _, _, status, body in results:
         if status != 201:
@@ -448,7 +488,9 @@ def burst(world: World) -> dict:
     return {"wall": wall, "rate": world.n / wall, "p50": statistics.median(lat),
             "p95": lat[max(0, math.ceil(0.95 * len(lat)) - 1)], "max": lat[-1],
             "rss0": mem0["VmRSS"], "rss1": mem1["VmRSS"], "hwm0": mem0["VmHWM"], "hwm1": mem1["VmHWM"],
-            "server_cpu": cpu1 - cpu0, "client_cpu": own, "failed": failed, "exit": world.server.poll(),
+            "server_cpu": cpu1 - cpu0, "client_cpu": own,
+            "machine_busy": (machine1[0] - machine0[0]) / max(machine1[1] - machine0[1], 1e-9),
+            "db_cpu": db1 - db0, "failed": failed, "exit": world.server.poll(),
             "accepted": sum(1 for r in results if r[3] == 201)}
 
 
@@ -655,6 +697,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
         else:
             server_url, floor_url = None, f"sqlite:///{tmp / 'floor.db'}"
         world = World(tmp, server_url, args.bids, args.clients)
+        world.spy = args.spy
         t0 = time.perf_counter()
         world.registry_and_tokens()
         stats = tmp / "server.prof"
@@ -703,6 +746,10 @@ def run(kind: str, args: argparse.Namespace) -> None:
     print(f"{'  server CPU per bid (ms) vs floor wall per bid (ms)':66} {cpu_bid * 1000:10.1f} "
           f"{per_bid * 1000:10.1f} {cpu_bid / per_bid:7.1f}")
     print(f"{'  client threads CPU during the burst (s), burst wall (s)':66} {b['client_cpu']:10.1f} {b['wall']:10.1f}")
+    if b["db_cpu"]:
+        print(f"{'  PostgreSQL CPU per bid (ms; all its processes)':66} {b['db_cpu'] * 1000 / world.n:10.1f}")
+    print(f"{'  machine CPU busy during the burst (all cores, every process)':66} "
+          f"{100 * b['machine_busy']:9.0f}%")
     print(f"{'  server RSS before -> after the burst (MiB)':66} {b['rss0']:10.0f} {b['rss1']:10.0f}")
     print(f"{'  server peak RSS (VmHWM) before -> after (MiB)':66} {b['hwm0']:10.0f} {b['hwm1']:10.0f}")
     ok = b["accepted"] == world.n and not tracebacks and b["exit"] is None
@@ -731,6 +778,8 @@ def main() -> None:
                     help="diagnostic: serialise submit_bid in the server process (one lock)")
     ap.add_argument("--workers", type=int, default=1,
                     help="diagnostic: N uvicorn worker processes (the app imported by name in each)")
+    ap.add_argument("--spy", type=Path,
+                    help="diagnostic: py-spy samples of the server during the burst only (raw, 200 Hz) to this file")
     ap.add_argument("--serve-wrapped", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--profile-stats", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)

@@ -22,7 +22,10 @@ def make_engine(url: str, *, check: bool = True) -> Engine:
             # audit chain and payment checks are serialised.
             event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            # Idle connections kept up to the API's usual concurrency: with 5, a deadline burst (8
+            # clients) closed and reopened backends all along, ~5 ms of PostgreSQL CPU per bid
+            # (bench/bench_burst.py, RESULTS "fourth pass"). The cap (32) bounds one process.
+            engine = create_engine(url, pool_pre_ping=True, pool_size=16, max_overflow=16)
     except (ArgumentError, ImportError) as exc:
         raise DomainError(Reason.STORE_UNREACHABLE, f"نشانی پایگاه داده نامعتبر است: {exc}") from exc
     if check:
