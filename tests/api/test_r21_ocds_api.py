@@ -42,8 +42,6 @@ def district12_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The district-12 pilot world after a whole rehearsal (final, published contract, settled
     statements), built once per process: pilot.runner's own steps, keeping the world."""
     if "district12" not in _RUNS:
-        from prefect.testing.utilities import prefect_test_harness
-
         from config.policy import load_policy
         from config.settings import BUNDLED_POLICY
         from pilot.contract_world import attach
@@ -52,12 +50,13 @@ def district12_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
         from pilot.world import build_world
         from services.deps import use
         from signing.softhsm import SoftHsm
+        from tests.prefect_harness import prefect_harness
 
         SoftHsm.for_process(tmp_path_factory.mktemp("softhsm"))
         scenario = load_scenario(BUNDLED / "district-12-asphalt.toml")
         world = build_world(scenario, tmp_path_factory.mktemp("api-district12"), load_policy(BUNDLED_POLICY))
         attach(world)
-        with prefect_test_harness(server_startup_timeout=120), use(world.deps):
+        with prefect_harness(), use(world.deps):
             report = rehearse(world)
         assert report["publication"] == {"ocds_valid": True, "missing_fields": []}, report
         _RUNS["district12"] = (world, report)

@@ -45,8 +45,6 @@ def _variant_text() -> str:
 
 def _tender_to_final_minutes(tmp_path: Path, server_dir: Path):
     """The rehearsal's district-12 tender on the server's database, up to the winner's signature."""
-    from prefect.testing.utilities import prefect_test_harness
-
     from config.policy import load_policy
     from config.settings import BUNDLED_POLICY
     from flows.tender import tender_flow
@@ -56,6 +54,7 @@ def _tender_to_final_minutes(tmp_path: Path, server_dir: Path):
     from pilot.world import build_world
     from services.deps import use
     from signing.softhsm import SoftHsm
+    from tests.prefect_harness import prefect_harness
 
     SoftHsm.for_process(tmp_path / "rehearsal-softhsm")
     path = tmp_path / "district-12-e2e-contract.toml"
@@ -64,7 +63,7 @@ def _tender_to_final_minutes(tmp_path: Path, server_dir: Path):
     world = build_world(scenario, server_dir, load_policy(BUNDLED_POLICY))
     attach(world)
     tender_id = tender_id_of(scenario)
-    with prefect_test_harness(server_startup_timeout=120), use(world.deps):
+    with prefect_harness(), use(world.deps):
         runner.announce(world)
         for step in runner.timeline(scenario):
             if step.kind == "submit":

@@ -15,9 +15,10 @@ def prefect_server(tmp_path_factory):
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     from prefect.settings import PREFECT_API_URL
-    from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    from tests.prefect_harness import prefect_harness
+
+    with prefect_harness():
         yield PREFECT_API_URL.value()
 
 

@@ -17,9 +17,9 @@ from pilot.scenario import load_scenario  # noqa: E402
 
 @pytest.fixture(scope="session")
 def prefect_server():
-    from prefect.testing.utilities import prefect_test_harness
+    from tests.prefect_harness import prefect_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_harness():
         yield
 
 

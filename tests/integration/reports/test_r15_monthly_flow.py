@@ -13,9 +13,9 @@ from flows.reports import MONTHLY_CRON, monthly_schedule
 def prefect_server(tmp_path_factory):
     os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    from prefect.testing.utilities import prefect_test_harness
+    from tests.prefect_harness import prefect_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_harness():
         yield
 
 
