@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -55,15 +56,31 @@ _IGNORABLE_NOT_CF = [
     *range(0xE0000, 0xE1000),    # tags and variation selectors 17-256 (U+E0100-E01EF), assigned or not
     0x2800,                      # braille pattern blank: drawn as a space, not a space
 ]
-_INVISIBLE_POINTS = [c for c in _PLANES if unicodedata.category(chr(c)) == "Cf" and chr(c) != ZWNJ] + [
-    *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), *_IGNORABLE_NOT_CF]
-_ODD_SPACES = [c for c in range(0x10000) if chr(c).isspace() and chr(c) not in " \n"]
-_INVISIBLE = re.compile(_char_class(_INVISIBLE_POINTS))
+
+
+# Built at first use, not at import: scanning the tables takes ~40 ms, and most processes that import
+# this module (every CLI command, every flow run) never clean a text.
+@cache
+def _invisible_points() -> tuple[int, ...]:
+    return (*(c for c in _PLANES if unicodedata.category(chr(c)) == "Cf" and chr(c) != ZWNJ),
+            *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), *_IGNORABLE_NOT_CF)
+
+
+@cache
+def _invisible() -> re.Pattern[str]:
+    return re.compile(_char_class(list(_invisible_points())))
+
+
+@cache
+def _odd_chars() -> re.Pattern[str]:
+    odd_spaces = [c for c in range(0x10000) if chr(c).isspace() and chr(c) not in " \n"]
+    return re.compile(_char_class([*map(ord, "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩يىكۀة"), *_invisible_points(), *odd_spaces]))
+
+
 _ZWNJ_RUN = re.compile(f"{ZWNJ}{{2,}}")
 _ZWNJ_AT_SPACE = re.compile(f"\\s*{ZWNJ}\\s*(?=\\s|$)|(?<=\\s){ZWNJ}|^{ZWNJ}")
 _ZWNJ_ODD = re.compile(f"{ZWNJ}{ZWNJ}|{ZWNJ}\\s|\\s{ZWNJ}|^{ZWNJ}|{ZWNJ}$")
 _SPACES = re.compile(r"[^\S\n]+")  # every space but the line break (NBSP, thin, ideographic, tab, ...)
-_ODD_CHARS = re.compile(_char_class([*map(ord, "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩يىكۀة"), *_INVISIBLE_POINTS, *_ODD_SPACES]))
 
 
 def normalize(text: str) -> str:
@@ -77,7 +94,7 @@ def normalize(text: str) -> str:
     if text is None:
         return text
     text = str(text).translate(_DIGITS).translate(_LETTERS).replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE.sub("", text)
+    text = _invisible().sub("", text)
     text = _ZWNJ_RUN.sub(ZWNJ, text)
     # A ZWNJ next to a space or at either end carries no meaning.
     text = _ZWNJ_AT_SPACE.sub(lambda m: " " if m.group(0).strip(ZWNJ) != m.group(0) else "", text)
@@ -88,7 +105,7 @@ def normalize(text: str) -> str:
 def needs_normalize(text: str) -> bool:
     """Whether normalize() might change `text` (never False when it would): the cheap test a bulk
     reader runs before normalising a cell. Raises: nothing."""
-    return (_ODD_CHARS.search(text) is not None or "  " in text or text[:1].isspace() or text[-1:].isspace()
+    return (_odd_chars().search(text) is not None or "  " in text or text[:1].isspace() or text[-1:].isspace()
             or (ZWNJ in text and _ZWNJ_ODD.search(text) is not None))
 
 
@@ -113,7 +130,7 @@ def clean_identifier(value: object) -> str:
     spaces, dashes and dots people group it with removed, Persian/Arabic-Indic digits made ASCII.
     Digits of other scripts stay as they are, so the identifier's own check refuses them.
     Raises: nothing. Rule: R21 (identifiers read the same way at every entry point)."""
-    text = _INVISIBLE.sub("", str(value)).replace(ZWNJ, "").translate(_DIGITS)
+    text = _invisible().sub("", str(value)).replace(ZWNJ, "").translate(_DIGITS)
     return _ID_SEPARATORS.sub("", text)
 
 

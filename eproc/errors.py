@@ -1,14 +1,17 @@
 """Every command runs through run_command: a DomainError becomes a clear Persian message, never a traceback."""
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from domain.reasons import DomainError, Reason
 from eproc.output import error
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
 
 T = TypeVar("T")
 # What SQLite and PostgreSQL say when a table the code expects is not there yet.
@@ -22,15 +25,20 @@ def run_command(fn: Callable[[], T], as_json: bool = False) -> T:
     except DomainError as exc:
         error(exc, as_json)
         raise typer.Exit(2) from None
-    except (OperationalError, ProgrammingError) as exc:
-        error(store_error(exc), as_json)
-        raise typer.Exit(2) from None
-    except SQLAlchemyError as exc:
-        error(DomainError(Reason.STORE_UNREACHABLE, type(exc).__name__), as_json)
-        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         error(DomainError(Reason.INVALID_INPUT, "لغو شد"), as_json)
         raise typer.Exit(130) from None
+    except Exception as exc:
+        # SQLAlchemy is imported by the commands that open a store, not by the CLI (a station's commands
+        # never do): when it is not loaded, no store error can have been raised.
+        sa = sys.modules.get("sqlalchemy.exc")
+        if sa is None or not isinstance(exc, sa.SQLAlchemyError):
+            raise
+        if isinstance(exc, (sa.OperationalError, sa.ProgrammingError)):
+            error(store_error(exc), as_json)
+        else:
+            error(DomainError(Reason.STORE_UNREACHABLE, type(exc).__name__), as_json)
+        raise typer.Exit(2) from None
 
 
 def store_error(exc: SQLAlchemyError) -> DomainError:

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from cryptography import x509
 
 from domain.reasons import DomainError, Reason
 from eproc.context import AppContext, app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json
-from store.audit import verify_chain
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 app = typer.Typer(help="گزارش ممیزی زنجیره‌ای — hash-chained audit log", no_args_is_help=True)
 
@@ -28,6 +30,7 @@ def verify(json_out: bool = typer.Option(False, "--json", help="خروجی JSON 
                                   "the trust anchor")) -> None:
     def go() -> None:
         from services.checkpoints import CheckpointReport, stored_checkpoint_documents, verify_checkpoints
+        from store.audit import verify_chain
 
         ctx = app_context()
         with ctx.uow() as uow:
@@ -89,6 +92,8 @@ def _trust_anchor(ctx: AppContext, ca: Path | None) -> x509.Certificate:
     if not path.is_file():
         raise DomainError(Reason.INVALID_INPUT, f"گواهی مرجع صدور گواهی یافت نشد: {path}")
     try:
+        from cryptography import x509
+
         return x509.load_pem_x509_certificate(path.read_bytes())
     except ValueError as exc:
         raise DomainError(Reason.INVALID_INPUT, f"گواهی مرجع صدور گواهی خوانا نیست: {path}") from exc

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -9,7 +9,9 @@ from domain.persian import format_jalali_date, normalize, parse_int, parse_jalal
 from eproc.context import AppContext, app_context
 from eproc.errors import run_command
 from eproc.output import console, emit_json, table
-from store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from store.uow import UnitOfWork
 
 app = typer.Typer(help="ثبت واحدها، اشخاص، شرکت‌ها و سمت‌ها — registries of units, people, companies, roles",
                   no_args_is_help=True)

@@ -55,6 +55,25 @@ def test_unreachable_database_url(tmp_path):
     assert "STORE_UNREACHABLE" in proc.stderr and "پایگاه داده" in proc.stderr
 
 
+def test_a_store_never_migrated_is_refused_with_the_command_to_run(tmp_path):
+    """The store error arrives as SQLAlchemy's, which the CLI no longer imports at start (eproc.errors)."""
+    proc = run(["audit", "verify"], tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    _no_traceback(proc)
+    assert "STORE_UNREACHABLE" in proc.stderr and "eproc db upgrade" in proc.stderr
+
+
+def test_the_cli_starts_without_the_store_the_engine_or_prefect():
+    """A station's command (`eproc contract`, `eproc session`, ...) never opens the local database: the
+    CLI imports the store, SQLAlchemy, the policy and Prefect only when a command asks for them."""
+    code = ("import sys; import eproc.cli; "
+            "print(sorted(m for m in ('sqlalchemy', 'store', 'services', 'config.policy', 'prefect', 'cryptography') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def test_policy_file_with_wrong_key(tmp_path):
     from config.settings import BUNDLED_POLICY
 
