@@ -23,6 +23,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import jwt
 from lxml import etree
@@ -33,12 +34,12 @@ from domain.identity import validate_national_id
 from domain.persian import format_jalali_date, to_tehran
 from domain.reasons import DomainError, Reason
 from domain.xmlsafe import parse_untrusted
-from services.deps import Deps
 from services.signers import Signer, trust_store
 from signing.verify import SignatureCheck, split_signer_ref, verify_document
 from signing.xmldsig import signature_elements, signed_document_root
-from store import models as m
-from store.uow import record_refusal
+
+if TYPE_CHECKING:  # the server's side only: a station signs its session request without any store
+    from services.deps import Deps
 
 ALGORITHM = "HS256"
 ISSUER = "eproc-transactions-system"
@@ -141,12 +142,14 @@ def issue_challenge(deps: Deps, keys: SessionKeys, national_id: str) -> Challeng
     answer arrives), so the endpoint does not tell strangers who is registered.
 
     Raises: INVALID_INPUT (not a valid national ID). Rule: issue 11 part 2."""
+    from store import models
+
     nid = validate_national_id(national_id)
     now = deps.clock.now()
     challenge = Challenge(secrets.token_hex(16), secrets.token_urlsafe(32), nid, now + keys.challenge_lifetime)
     with deps.uow() as uow:
         uow.challenges.purge(now - PURGE_AFTER)
-        uow.challenges.add(m.AuthChallenge(id=challenge.challenge_id, national_id=nid, nonce=challenge.nonce,
+        uow.challenges.add(models.AuthChallenge(id=challenge.challenge_id, national_id=nid, nonce=challenge.nonce,
                                            issued_at=now, expires_at=challenge.expires_at))
         uow.commit()
     return challenge
@@ -215,6 +218,8 @@ def open_session(deps: Deps, keys: SessionKeys, xml: bytes, received_at: datetim
         checks = verify_at_receipt(deps, xml, [(req.role, req.unit)], received_at)
         _judge(checks[0], req.national_id, received_at, [(req.role, req.unit)])
     except DomainError as exc:
+        from store.uow import record_refusal
+
         record_refusal(deps.sessions, exc, at=received_at, actor=req.national_id, action="auth.session",
                        entity="person", entity_id=req.national_id,
                        payload={"role": req.role, "unit": req.unit, "challenge": req.challenge_id})

@@ -4,20 +4,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from lxml import etree
-from sqlalchemy.orm import sessionmaker
 
 from domain.clock import Clock
 from domain.persian import to_tehran
 from domain.reasons import DomainError, Reason
-from services.certificate_registry import SqlCertificateRegistry, revocation_records
 from signing.keytransport import WrappedSecret, unwrap_secret, wrap_secret
 from signing.token import Token
 from signing.verify import TrustStore, make_signer_ref, split_signer_ref
 from signing.xmldsig import sign_document, signature_elements, signature_info
-from store.uow import UnitOfWork
+
+# The store is imported where a check reads it: a station's tools use Signer without any database.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
+
+    from store.uow import UnitOfWork
 
 RoleCheck = Callable[[str, str, str, datetime], bool]
 COMPANY_SIGNATORY = "company_signatory"
@@ -84,6 +88,8 @@ def holds_role(uow: UnitOfWork, national_id: str, role: str, unit: str, at: date
 def role_checker(sessions: sessionmaker) -> RoleCheck:
     """Roles live in the registry, not in certificates: checked at the signing time (Tehran day)."""
 
+    from store.uow import UnitOfWork
+
     def check(national_id: str, role: str, unit: str, at: datetime) -> bool:
         with UnitOfWork(sessions) as uow:
             return holds_role(uow, national_id, role, unit, at)
@@ -113,6 +119,8 @@ class SignerFacts:
         return check
 
     def trust(self, ca_cert: x509.Certificate, sessions: sessionmaker) -> TrustStore:
+        from services.certificate_registry import SqlCertificateRegistry
+
         fallback = SqlCertificateRegistry(sessions).revocation_lists
 
         def crl_source(serial: int) -> list[bytes]:
@@ -128,6 +136,8 @@ def read_signer_facts(uow: UnitOfWork, signed: etree._Element, at: datetime) -> 
     inside the caller's unit of work. Unreadable signatures are left out (verification refuses them).
 
     Raises: nothing."""
+    from services.certificate_registry import revocation_records
+
     roles: dict[tuple[str, str, str], bool] = {}
     crls: dict[int, list[bytes]] = {}
     for i, sig in enumerate(signature_elements(signed)):
@@ -167,6 +177,8 @@ def trust_store(ca_cert: x509.Certificate, sessions: sessionmaker) -> TrustStore
 
     Raises: nothing here; the returned store's `revoked_at` raises CERT_UNTRUSTED for a forged record,
     which signing.verify.check_signature reports as that signature's reason."""
+    from services.certificate_registry import SqlCertificateRegistry
+
     return TrustStore([ca_cert], crl_source=SqlCertificateRegistry(sessions).revocation_lists)
 
 
@@ -179,6 +191,8 @@ def current_certificate(sessions: sessionmaker, national_id: str, at: datetime,
     signature made with the certificate is verified against the CRL anyway).
 
     Raises: CERT_UNTRUSTED when `trust` finds a forged CRL record for one of the certificates."""
+    from store.uow import UnitOfWork
+
     with UnitOfWork(sessions) as uow:
         rows = sorted(uow.certificates.for_person(national_id), key=lambda r: r.not_before, reverse=True)
         found = [(x509.load_pem_x509_certificate(r.pem.encode("ascii")), r.key_transport or "", r.revoked_at)

@@ -13,52 +13,80 @@
 Each step reads what the store already holds first, so a retried or restarted flow never
 submits, opens or signs twice. Rules come from domain/; cryptography from sealing/ and signing/.
 """
-from services.tender.announce import announce, notice_text
-from services.tender.minutes import (
-                                     ARTICLE13,
-                                     MinutesResult,
-                                     SessionResult,
-                                     Signatory,
-                                     ToSign,
-                                     all_signed,
-                                     award_summary,
-                                     block,
-                                     chair_of,
-                                     conclude,
-                                     confirm_minutes,
-                                     draft_minutes,
-                                     final_minutes,
-                                     minutes_confirmed,
-                                     minutes_exist,
-                                     minutes_to_sign,
-                                     receive_signature,
-                                     record_signature,
-                                     signed_minutes,
-)
-from services.tender.notification import (
-                                     NotificationDraft,
-                                     SigningOutcome,
-                                     candidates,
-                                     close_signing,
-                                     draft_notification,
-                                     forfeit_guarantee,
-                                     notify_winner,
-                                     record_signature_answer,
-                                     signing_deadline,
-)
-from services.tender.release import open_sitting, quorum_released, released_members, require_released
-from services.tender.sessions import (
-                                     HeldSession,
-                                     SessionOutcome,
-                                     accept_attendance,
-                                     opening_session,
-                                     participants_for,
-                                     price_session,
-                                     session_time,
-                                     stored_session,
-)
-from services.tender.submission import SubmissionResult, check_bidder_signature, submit_bid
-from services.tender.view import TenderView, load, price_list_of
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from services.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from services.tender.announce import announce, notice_text
+    from services.tender.minutes import (
+        ARTICLE13,
+        MinutesResult,
+        SessionResult,
+        Signatory,
+        ToSign,
+        all_signed,
+        award_summary,
+        block,
+        chair_of,
+        conclude,
+        confirm_minutes,
+        draft_minutes,
+        final_minutes,
+        minutes_confirmed,
+        minutes_exist,
+        minutes_to_sign,
+        receive_signature,
+        record_signature,
+        signed_minutes,
+    )
+    from services.tender.notification import (
+        NotificationDraft,
+        SigningOutcome,
+        candidates,
+        close_signing,
+        draft_notification,
+        forfeit_guarantee,
+        notify_winner,
+        record_signature_answer,
+        signing_deadline,
+    )
+    from services.tender.release import open_sitting, quorum_released, released_members, require_released
+    from services.tender.sessions import (
+        HeldSession,
+        SessionOutcome,
+        accept_attendance,
+        opening_session,
+        participants_for,
+        price_session,
+        session_time,
+        stored_session,
+    )
+    from services.tender.submission import SubmissionResult, check_bidder_signature, submit_bid
+    from services.tender.view import TenderView, load, price_list_of
+
+_HOMES = {
+    "announce": ("announce", "notice_text"),
+    "minutes": (
+        "ARTICLE13", "MinutesResult", "SessionResult", "Signatory", "ToSign", "all_signed", "award_summary", "block",
+        "chair_of", "conclude", "confirm_minutes", "draft_minutes", "final_minutes", "minutes_confirmed",
+        "minutes_exist", "minutes_to_sign", "receive_signature", "record_signature", "signed_minutes",
+    ),
+    "notification": (
+        "NotificationDraft", "SigningOutcome", "candidates", "close_signing", "draft_notification",
+        "forfeit_guarantee", "notify_winner", "record_signature_answer", "signing_deadline",
+    ),
+    "release": ("open_sitting", "quorum_released", "released_members", "require_released"),
+    "sessions": (
+        "HeldSession", "SessionOutcome", "accept_attendance", "opening_session", "participants_for", "price_session",
+        "session_time", "stored_session",
+    ),
+    "submission": ("SubmissionResult", "check_bidder_signature", "submit_bid"),
+    "view": ("TenderView", "load", "price_list_of"),
+}
+lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "ARTICLE13", "NotificationDraft", "Signatory", "ToSign", "all_signed", "draft_notification", "minutes_to_sign",
