@@ -67,7 +67,7 @@ CA_VALID_DAYS = 3650
 CERT_VALID_DAYS = 730
 
 # The cached template of a world's tokens and CA (rehearsals and tests only).
-TEMPLATE_VERSION = 1  # bump when what a template holds or how it is made changes
+TEMPLATE_VERSION = 2  # bump when what a template holds or how it is made changes (2: ten-digit PINs)
 CACHE_ENV = "EPROC_PILOT_CACHE"  # off | 0 | false | no: no template; a path: the templates' directory
 KEEP_TEMPLATES = 32  # templates kept, most recently used first (and any used within the hour)
 
@@ -85,8 +85,9 @@ def simulated_national_id(seed: str) -> str:
 
 
 def simulated_pin(seed: str) -> str:
-    """A simulated person's own PIN (six digits from a seed): no two people share one."""
-    return str(int(hashlib.sha256(f"pin:{seed}".encode()).hexdigest(), 16))[:6]
+    """A simulated person's own PIN: ten digits from a seed (the person's token label). Two people
+    share one with a chance of 1 in 10^10 per pair; with six digits, two worlds' 32 people did once."""
+    return str(int(hashlib.sha256(f"pin:{seed}".encode()).hexdigest(), 16))[:10]
 
 
 def simulated_mobile(seed: str) -> str:

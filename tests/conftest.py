@@ -46,6 +46,21 @@ def pytest_collection_modifyitems(config, items) -> None:
             item._id = coerce_node_id(f"{item.nodeid}@{group(item)}")
 
 
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """One temporary Prefect API per test process (an xdist worker) for every in-process flow that needs
+    one (tests/e2e/tender, tests/integration/contracts, the monthly report flow); yields its URL. Each
+    such server costs ~8 s of CPU to start: modules used to start their own."""
+    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.prefect_harness import prefect_harness
+
+    with prefect_harness():
+        yield PREFECT_API_URL.value()
+
+
 def _pg_required() -> None:
     if PG_URL:
         return

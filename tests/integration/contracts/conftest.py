@@ -16,14 +16,6 @@ from pilot.scenario import load_scenario  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def prefect_server():
-    from tests.prefect_harness import prefect_harness
-
-    with prefect_harness():
-        yield
-
-
-@pytest.fixture(scope="session")
 def softhsm_dir(tmp_path_factory):
     from signing.softhsm import SoftHsm
 

@@ -1,22 +1,10 @@
 """R15 on a schedule: the monthly flow writes the reports and a Persian Markdown artifact."""
 from __future__ import annotations
 
-import os
-
 import pytest
 from openpyxl import load_workbook
 
 from flows.reports import MONTHLY_CRON, monthly_schedule
-
-
-@pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory):
-    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    from tests.prefect_harness import prefect_harness
-
-    with prefect_harness():
-        yield
 
 
 def test_r15_schedule_is_the_first_of_each_month_in_tehran():
