@@ -143,11 +143,18 @@ def machine_cpu_seconds() -> tuple[float, float]:
     return (sum(fields[:8]) - idle) / hz, sum(fields[:8]) / hz
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU seconds of every live `postgres` process (the database server's backends), plus
-    what their waited-for children used (the postmaster's cutime + cstime: backends that exited, e.g. a
-    connection pool's overflow), from /proc; 0 where none runs (SQLite)."""
-    total = 0
+def postgres_cpu_seconds(database_url: str | None) -> float:
+    """User + system CPU seconds of the PostgreSQL server behind `database_url` (its postmaster, found by
+    the port on its command line, and every backend it started), including backends that exited (the
+    postmaster's cutime + cstime), from /proc; 0 for SQLite (None). Other clusters on the machine are
+    not counted."""
+    if not database_url:
+        return 0.0
+    from sqlalchemy.engine import make_url
+
+    port = make_url(database_url).port or 5432
+    stats: dict[int, list[str]] = {}
+    postmaster = None
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
@@ -155,9 +162,16 @@ def postgres_cpu_seconds() -> float:
             if (d / "comm").read_text().strip() != "postgres":
                 continue
             fields = (d / "stat").read_text().rpartition(")")[2].split()
+            args = (d / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        total += sum(int(f) for f in fields[11:15])
+        stats[int(d.name)] = fields
+        if b"-p" in args and args[args.index(b"-p") + 1:][:1] == [str(port).encode()]:
+            postmaster = int(d.name)
+    if postmaster is None:
+        return 0.0
+    total = sum(int(f) for f in stats[postmaster][11:15])  # its own time and its exited backends'
+    total += sum(int(f[11]) + int(f[12]) for f in stats.values() if int(f[1]) == postmaster)  # live backends
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -456,14 +470,14 @@ def burst(world: World) -> dict:
                                 "--gil", "-o", str(world.spy), "--pid", str(pid)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
-    own0, machine0, db0 = time.process_time(), machine_cpu_seconds(), postgres_cpu_seconds()
+    own0, machine0, db0 = time.process_time(), machine_cpu_seconds(), postgres_cpu_seconds(world.database_url)
     start.wait()
     t0 = time.perf_counter()
     for t in threads:
         t.join()
     wall = max(r[2] for r in results) - t0
     own = time.process_time() - own0
-    machine1, db1 = machine_cpu_seconds(), postgres_cpu_seconds()
+    machine1, db1 = machine_cpu_seconds(), postgres_cpu_seconds(world.database_url)
     mem1, cpu1 = proc_memory(pid), proc_cpu_seconds(pid)
     if spy is not None:
         spy.send_signal(signal.SIGINT)
@@ -747,7 +761,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
           f"{per_bid * 1000:10.1f} {cpu_bid / per_bid:7.1f}")
     print(f"{'  client threads CPU during the burst (s), burst wall (s)':66} {b['client_cpu']:10.1f} {b['wall']:10.1f}")
     if b["db_cpu"]:
-        print(f"{'  PostgreSQL CPU per bid (ms; all its processes)':66} {b['db_cpu'] * 1000 / world.n:10.1f}")
+        print(f"{'  PostgreSQL CPU per bid (ms; that cluster only)':66} {b['db_cpu'] * 1000 / world.n:10.1f}")
     print(f"{'  machine CPU busy during the burst (all cores, every process)':66} "
           f"{100 * b['machine_busy']:9.0f}%")
     print(f"{'  server RSS before -> after the burst (MiB)':66} {b['rss0']:10.0f} {b['rss1']:10.0f}")

@@ -21,7 +21,13 @@ def lazy_exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> None:
     Where an export has its submodule's name (services.tender's `announce`), the export wins over the
     submodule once that is loaded, as it did when the package imported its steps at once: the import
     system binds a loaded submodule to the package attribute of its name, which would otherwise hide
-    the function behind the module."""
+    the function behind the module.
+
+    Tests: patch a step where it is defined (`services.tender.submission.submit_bid`) only after the
+    package served it once, or patch the package's attribute: the first use copies whatever the
+    submodule holds at that moment onto the package.
+
+    Raises: nothing here; AttributeError, later, for a name the package does not export."""
     where = {name: f"{package}.{module}" for module, names in homes.items() for name in names}
 
     class LazyPackage(types.ModuleType):
@@ -32,6 +38,12 @@ def lazy_exports(package: str, homes: Mapping[str, tuple[str, ...]]) -> None:
             value = getattr(importlib.import_module(home), name)
             types.ModuleType.__setattr__(self, name, value)  # asked once per process
             return value
+
+        def __dir__(self) -> list[str]:  # every export, served yet or not (inspect.getmembers, dir())
+            return sorted(set(vars(self)) | set(where))
+
+        def __reduce__(self) -> tuple[object, tuple[str]]:  # pickled by name, as a plain module is
+            return importlib.import_module, (package,)
 
         def __setattr__(self, name: str, value: object) -> None:
             if isinstance(value, types.ModuleType) and where.get(name) == value.__name__ == f"{package}.{name}":

@@ -40,7 +40,8 @@ _RUNS: dict[str, Any] = {}
 
 def district12_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The district-12 pilot world after a whole rehearsal (final, published contract, settled
-    statements), built once per process: pilot.runner's own steps, keeping the world."""
+    statements), built once per process: pilot.runner's own steps, keeping the world. Its flows run
+    on the session's Prefect test server: every caller's fixture asks for `prefect_server`."""
     if "district12" not in _RUNS:
         from config.policy import load_policy
         from config.settings import BUNDLED_POLICY
@@ -50,13 +51,12 @@ def district12_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
         from pilot.world import build_world
         from services.deps import use
         from signing.softhsm import SoftHsm
-        from tests.prefect_harness import prefect_harness
 
         SoftHsm.for_process(tmp_path_factory.mktemp("softhsm"))
         scenario = load_scenario(BUNDLED / "district-12-asphalt.toml")
         world = build_world(scenario, tmp_path_factory.mktemp("api-district12"), load_policy(BUNDLED_POLICY))
         attach(world)
-        with prefect_harness(), use(world.deps):
+        with use(world.deps):
             report = rehearse(world)
         assert report["publication"] == {"ocds_valid": True, "missing_fields": []}, report
         _RUNS["district12"] = (world, report)
@@ -90,7 +90,7 @@ def copy_of_world_deps(world: Any, directory: Path) -> Any:
 # --- fixtures ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, prefect_server):
     return district12_world(tmp_path_factory)[0]
 
 

@@ -26,7 +26,7 @@ SUPPORT_UNIT = "municipality"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, prefect_server):
     return district12_world(tmp_path_factory)[0]
 
 

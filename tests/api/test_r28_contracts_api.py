@@ -22,7 +22,7 @@ pytestmark = pytest.mark.xdist_group("api-district12")  # the same rehearsal as 
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, prefect_server):
     return district12_world(tmp_path_factory)
 
 

@@ -54,7 +54,6 @@ def _tender_to_final_minutes(tmp_path: Path, server_dir: Path):
     from pilot.world import build_world
     from services.deps import use
     from signing.softhsm import SoftHsm
-    from tests.prefect_harness import prefect_harness
 
     SoftHsm.for_process(tmp_path / "rehearsal-softhsm")
     path = tmp_path / "district-12-e2e-contract.toml"
@@ -63,7 +62,7 @@ def _tender_to_final_minutes(tmp_path: Path, server_dir: Path):
     world = build_world(scenario, server_dir, load_policy(BUNDLED_POLICY))
     attach(world)
     tender_id = tender_id_of(scenario)
-    with prefect_harness(), use(world.deps):
+    with use(world.deps):  # its flows run on the session's Prefect test server (prefect_server)
         runner.announce(world)
         for step in runner.timeline(scenario):
             if step.kind == "submit":
@@ -73,7 +72,7 @@ def _tender_to_final_minutes(tmp_path: Path, server_dir: Path):
     return world, tender_id, result["contract_bidder"]
 
 
-def test_r13_contract_stages_and_statements_from_separate_stations(tmp_path):
+def test_r13_contract_stages_and_statements_from_separate_stations(tmp_path, prefect_server):
     if shutil.which("softhsm2-util") is None:
         pytest.skip("softhsm2-util is needed")
     server_dir = tmp_path / "server"

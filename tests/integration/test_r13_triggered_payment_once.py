@@ -24,7 +24,7 @@ def _ocds_api_tests() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def rehearsed(tmp_path_factory):
+def rehearsed(tmp_path_factory, prefect_server):
     return _ocds_api_tests().district12_world(tmp_path_factory)
 
 

@@ -37,6 +37,15 @@ def test_the_lazy_map_the_type_checker_and_all_agree(package):
             assert getattr(module, name) is getattr(importlib.import_module(f"{package}.{home}"), name)
     with pytest.raises(AttributeError):
         module.no_such_step  # noqa: B018
+    assert set(module.__all__) <= set(dir(module))  # inspect.getmembers (bench/bench_tender.py) sees them all
+
+
+def test_a_lazy_package_pickles_by_name():
+    import cloudpickle
+
+    import services.tender
+
+    assert cloudpickle.loads(cloudpickle.dumps(services.tender)) is services.tender
 
 
 def test_an_export_named_as_its_submodule_is_the_export_even_after_the_submodule_is_loaded():

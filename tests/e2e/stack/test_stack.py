@@ -164,6 +164,20 @@ def _trigger_off(api, name: str) -> Iterator[None]:
         api.http.patch(f"/automations/{found[0]['id']}", json={"enabled": True}).raise_for_status()
 
 
+def _wait_for_events(api, name: str, resources: list[str], timeout: float = 30.0) -> None:
+    """Until Prefect has stored an event `name` of each resource (the runs emit them as they end), so that
+    a trigger switched on afterwards does not see them; gives up quietly after `timeout` seconds."""
+    import time
+
+    body = {"filter": {"event": {"name": [name]}, "resource": {"id": resources}}, "limit": 200}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = api.http.post("/events/filter", json=body).json().get("events", [])
+        if {e["resource"]["prefect.resource.id"] for e in got} >= set(resources):
+            return
+        time.sleep(1)
+
+
 def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, world, api, schedule):
     ids = [f"SC-{i:02d}" for i in range(20)]
     world(ids)
@@ -175,6 +189,7 @@ def test_twenty_tenders_on_two_workers_complete_once_without_duplicates(stack, w
         assert again["id"] == runs[ids[0]]["id"]  # one run per tender, even if scheduled twice
         for run in runs.values():
             api.wait_state(run["id"], {"COMPLETED", "FAILED", "CRASHED"}, timeout=300)
+        _wait_for_events(api, "eproc.tender.contracted", [f"eproc.tender.{tid}" for tid in ids])
     assert {tid: api.run(r["id"])["state_type"] for tid, r in runs.items()} == {tid: "COMPLETED" for tid in ids}
     eng = create_engine(stack.up["app_database_url"])
     with eng.connect() as db:

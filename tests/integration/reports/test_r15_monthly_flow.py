@@ -16,6 +16,7 @@ def test_r15_schedule_is_the_first_of_each_month_in_tehran():
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
 def test_r15_monthly_flow_publishes_an_artifact(prefect_server, engine, add_contract, tmp_path):
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 
     from flows.reports import monthly_reports_flow
 
@@ -28,9 +29,10 @@ def test_r15_monthly_flow_publishes_an_artifact(prefect_server, engine, add_cont
     assert rows[("district-12", "large")] == (1, 0) and rows[("district-12", "small")] == (0, 1)
     assert load_workbook(out["excel"][0]).active.sheet_view.rightToLeft is True
 
-    async def artifact():
+    async def artifact():  # the server is the session's (tests/conftest.py): ask for this key only
         async with get_client() as client:
-            return await client.read_latest_artifacts()
+            return await client.read_latest_artifacts(artifact_filter=ArtifactCollectionFilter(
+                key=ArtifactCollectionFilterKey(any_=[out["artifact_key"]])))
 
     import asyncio
 
