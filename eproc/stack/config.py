@@ -111,6 +111,10 @@ class StackConfig:
             "DO_NOT_TRACK": "1",
             "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(self.heartbeat),
             "PREFECT_CLI_PROMPT": "false",
+            # While its PostgreSQL restarts, Prefect's server answers 500 (asyncpg: "the database system
+            # is shutting down"); its clients retry that with backoff as they retry 502 and 503. Without
+            # it, a run paused for a form, which polls the server every few seconds, failed on one poll.
+            "PREFECT_CLIENT_RETRY_EXTRA_CODES": "500",
         }
 
     def server_env(self) -> dict[str, str]:

@@ -30,3 +30,16 @@ def test_the_workers_find_this_interpreter_first(tmp_path: Path, monkeypatch: py
     python = Path(path[0]) / COMMAND.split()[0]
     assert python.exists() and python.resolve() == Path(sys.executable).resolve()
     assert interpreter_first_path("/opt/x").split(os.pathsep) == [str(Path(sys.executable).parent), "/opt/x"]
+
+
+def test_the_stack_s_prefect_clients_retry_the_server_s_500_while_its_database_restarts(tmp_path: Path) -> None:
+    """eproc.stack.config: Prefect's server answers 500 while its PostgreSQL restarts; every Prefect process
+    of the stack (workers, the flow runs they start, the API, the CLI) reads a setting Prefect accepts."""
+    import subprocess
+
+    cfg = StackConfig(run_dir=tmp_path, pg_dir=tmp_path / "pg", port=1, workers=1)
+    for env in (cfg.worker_env(), cfg.api_env(), cfg.prefect_env()):
+        out = subprocess.run([sys.executable, "-c", "from prefect.settings import PREFECT_CLIENT_RETRY_EXTRA_CODES as s; "
+                              "print(sorted(s.value()))"], env={**os.environ, **env}, capture_output=True, text=True,
+                             timeout=60)
+        assert out.stdout.strip() == "[500]", out.stdout + out.stderr
