@@ -429,10 +429,23 @@ class Token:
             return module._scan(self.label) is not None
 
     def _private(self, key_label: str) -> Any:
-        return self._s().get_key(object_class=ObjectClass.PRIVATE_KEY, label=key_label)
+        return self._key(ObjectClass.PRIVATE_KEY, key_label)
 
     def _public(self, key_label: str) -> Any:
-        return self._s().get_key(object_class=ObjectClass.PUBLIC_KEY, label=key_label)
+        return self._key(ObjectClass.PUBLIC_KEY, key_label)
+
+    def _key(self, object_class: ObjectClass, key_label: str) -> Any:
+        # As for the token itself (find_token): SoftHSM's file store can hide a token's objects for a
+        # moment while another process writes the same store (eight flow runs at once did once: a
+        # member's key read as missing, its token as detached); look again before saying it is not there.
+        for pause in RESCAN_PAUSES:
+            try:
+                return self._s().get_key(object_class=object_class, label=key_label)
+            except p11.NoSuchKey:
+                if not pause:
+                    raise
+                time.sleep(pause)
+        raise AssertionError("unreachable: RESCAN_PAUSES ends with 0")
 
     # -- keys ------------------------------------------------------------------
     def has_key(self, key_label: str) -> bool:

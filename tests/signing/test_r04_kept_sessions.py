@@ -83,3 +83,36 @@ def test_r04_kept_sessions_give_way_when_the_library_switches_stores(hsm, tmp_pa
                 assert tok.key_labels() == ["sign"]
                 tok.sign("sign", b"data")
             assert list(kept.kept) == [label]
+
+
+def test_r04_a_key_that_reads_as_missing_for_a_moment_is_looked_for_again(commission, monkeypatch):
+    """SoftHSM's file store can hide a token's objects while another process writes the same store: the
+    key is looked for again (signing.token.RESCAN_PAUSES) before the token is called detached; a key that
+    stays missing is still refused."""
+    import pkcs11
+
+    chair = commission["chair"]
+    misses = {"left": 2}
+
+    class Flaky:  # the real session, whose key lookups miss twice (a pkcs11 Session is read-only)
+        def __init__(self, session):
+            self.session = session
+
+        def get_key(self, *args, **kwargs):
+            if misses["left"]:
+                misses["left"] -= 1
+                raise pkcs11.NoSuchKey()
+            return self.session.get_key(*args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.session, name)
+
+    with chair.token() as tok:
+        flaky = Flaky(tok._s())
+        monkeypatch.setattr(tok, "_s", lambda: flaky)
+        signature = tok.sign("sign", b"after two misses")
+        chair.cert.public_key().verify(signature, b"after two misses", padding.PKCS1v15(), hashes.SHA256())
+        assert misses["left"] == 0
+        with pytest.raises(DomainError) as refused:
+            tok.sign("no-such-key", b"x")
+        assert refused.value.reason is Reason.TOKEN_NOT_FOUND
