@@ -295,6 +295,22 @@ def _key_id(key_label: str) -> bytes:
     return key_label.encode("utf-8")
 
 
+def _open_session(token: pkcs11.Token, user_pin: str | None) -> Any:
+    """A read-write session on `token`, logged in with `user_pin` when given. SoftHSM keeps a token's
+    state in files that other processes using the same token rewrite; while they do, opening or logging
+    in can fail with a generic error for a moment (eight flow runs signing with one chair's token did
+    once): it is tried again after RESCAN_PAUSES. A refused PIN is never tried again (a real token
+    counts failed logins). Raises: what python-pkcs11 raises, once the pauses are spent."""
+    for pause in RESCAN_PAUSES:
+        try:
+            return token.open(rw=True, user_pin=user_pin) if user_pin is not None else token.open(rw=True)
+        except _GENERIC_ERRORS:
+            if not pause:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable: RESCAN_PAUSES ends with 0")
+
+
 class Token:
     """A logged-in session on the token called `label`; use as a context manager."""
 
@@ -341,11 +357,11 @@ class Token:
             if module.sessions[self.label] > 0:
                 # Login state is per process and token: another session of ours is
                 # logged in, so this one is too (C_Login would say USER_ALREADY_LOGGED_IN).
-                session = token.open(rw=True)
+                session = _open_session(token, None)
             else:
                 # Ask for the PIN only once the token is there, and only if we must log in.
                 login_pin = pin or resolve_pin(self.label, self._pin)
-                session = token.open(rw=True, user_pin=login_pin)
+                session = _open_session(token, login_pin)
             module.sessions[self.label] += 1
             module.held.count = getattr(module.held, "count", 0) + 1
         self._module, self._session, self._login_pin = module, session, login_pin

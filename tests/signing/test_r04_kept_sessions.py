@@ -116,3 +116,42 @@ def test_r04_a_key_that_reads_as_missing_for_a_moment_is_looked_for_again(commis
         with pytest.raises(DomainError) as refused:
             tok.sign("no-such-key", b"x")
         assert refused.value.reason is Reason.TOKEN_NOT_FOUND
+
+
+def test_r04_a_token_that_refuses_to_open_for_a_moment_is_opened_again(commission, monkeypatch):
+    """Another process rewriting a SoftHSM token's files can make opening a session or logging in fail
+    with a generic error for a moment: the session is opened again (signing.token._open_session), while
+    a wrong PIN is never tried twice."""
+    import pkcs11
+
+    from signing.token import Token
+
+    chair = commission["chair"]
+    module = load_module()
+    real_find = module.find_token
+    failures = {"left": 2, "opens": 0}
+
+    class Flaky:  # the real token, whose first two opens fail (a pkcs11 Token is read-only)
+        def __init__(self, token):
+            self.token = token
+
+        def open(self, **kwargs):
+            failures["opens"] += 1
+            if failures["left"]:
+                failures["left"] -= 1
+                raise pkcs11.GeneralError()
+            return self.token.open(**kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self.token, name)
+
+    monkeypatch.setattr(module, "find_token", lambda label: Flaky(real_find(label)))
+    with chair.token() as tok:
+        signature = tok.sign("sign", b"after two refusals")
+    chair.cert.public_key().verify(signature, b"after two refusals", padding.PKCS1v15(), hashes.SHA256())
+    assert failures == {"left": 0, "opens": 3}
+    failures["opens"] = 0
+    with pytest.raises(DomainError) as refused:
+        with Token(chair.label, pin="000000"):
+            pass
+    assert refused.value.reason is Reason.TOKEN_PIN_INVALID and failures["opens"] == 1
