@@ -169,7 +169,7 @@ def _wait_for_events(api, name: str, resources: list[str], timeout: float = 30.0
     a trigger switched on afterwards does not see them; gives up quietly after `timeout` seconds."""
     import time
 
-    body = {"filter": {"event": {"name": [name]}, "resource": {"id": resources}}, "limit": 200}
+    body = {"filter": {"event": {"name": [name]}, "resource": {"id": resources}}, "limit": 50}  # 50: the most Prefect's API gives
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = api.http.post("/events/filter", json=body).json().get("events", [])
