@@ -37,7 +37,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -301,10 +301,18 @@ def _open_session(token: pkcs11.Token, user_pin: str | None) -> Any:
     in can fail with a generic error for a moment (eight flow runs signing with one chair's token did
     once): it is tried again after RESCAN_PAUSES. A refused PIN is never tried again (a real token
     counts failed logins). Raises: what python-pkcs11 raises, once the pauses are spent."""
+    if user_pin is None:
+        return _tried_again(lambda: token.open(rw=True), _GENERIC_ERRORS)
+    return _tried_again(lambda: token.open(rw=True, user_pin=user_pin), _GENERIC_ERRORS)
+
+
+def _tried_again(attempt: Callable[[], Any], errors: tuple[type[Exception], ...]) -> Any:
+    """`attempt()`, tried again after each of RESCAN_PAUSES while it raises one of `errors` (a SoftHSM
+    store another process is rewriting); the last failure is raised."""
     for pause in RESCAN_PAUSES:
         try:
-            return token.open(rw=True, user_pin=user_pin) if user_pin is not None else token.open(rw=True)
-        except _GENERIC_ERRORS:
+            return attempt()
+        except errors:
             if not pause:
                 raise
             time.sleep(pause)
@@ -454,14 +462,7 @@ class Token:
         # As for the token itself (find_token): SoftHSM's file store can hide a token's objects for a
         # moment while another process writes the same store (eight flow runs at once did once: a
         # member's key read as missing, its token as detached); look again before saying it is not there.
-        for pause in RESCAN_PAUSES:
-            try:
-                return self._s().get_key(object_class=object_class, label=key_label)
-            except p11.NoSuchKey:
-                if not pause:
-                    raise
-                time.sleep(pause)
-        raise AssertionError("unreachable: RESCAN_PAUSES ends with 0")
+        return _tried_again(lambda: self._s().get_key(object_class=object_class, label=key_label), (p11.NoSuchKey,))
 
     # -- keys ------------------------------------------------------------------
     def has_key(self, key_label: str) -> bool:
